@@ -1,0 +1,45 @@
+/*
+ * action - parse and validate the value of a rule (SPEC.md "Actions").
+ *
+ * action_parse() reads one rule value, given as pointer and length (Redis
+ * values may hold NUL bytes), checks it against the reply rules, and fills a
+ * struct action that owns a copy of the text.  It returns 0 on success, or -1
+ * with a message naming the problem in err (for example "enhanced code 4.7.1
+ * does not match reply code 550"); on error the action holds nothing to free.
+ * action_free() releases the text and is a no-op on a zeroed action.
+ * The reply code and enhanced code are filled in only when the rule gave
+ * them: defaults come from the catalogue when the reply is rendered, because
+ * they depend on the table.  Thread-safe.
+ */
+#ifndef ACTION_H
+#define ACTION_H
+
+#include <stddef.h>
+
+#define ACTION_MAX 16384       /* longest rule value accepted */
+#define ACTION_LINES_MAX 32    /* lines of a multi-line reply */
+#define ACTION_LINE_MAX 512    /* one reply line, CR LF included */
+#define ACTION_ENH_MAX 12      /* "123.123.123" and NUL */
+#define ACTION_LOGTEXT_MAX 512 /* text of DISCARD, HOLD, WARN */
+
+enum action_type {
+	ACTION_OK,
+	ACTION_DUNNO,
+	ACTION_REPLY, /* REJECT, DEFER and NNN */
+	ACTION_DISCARD,
+	ACTION_HOLD,
+	ACTION_WARN
+};
+
+struct action {
+	enum action_type type;
+	int code;		  /* ACTION_REPLY: 400..559 */
+	char enh[ACTION_ENH_MAX]; /* "" when the rule gave none */
+	char *text;		  /* NULL when the rule gave none */
+};
+
+int action_parse(const char *, size_t, struct action *, char *, size_t);
+void action_free(struct action *);
+const char *action_type_name(enum action_type);
+
+#endif

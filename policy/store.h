@@ -1,0 +1,61 @@
+/*
+ * store - where rules live, behind a small interface (Postfix DICT).
+ *
+ * A store is a struct of function pointers; store_mem.c keeps rules in memory
+ * (tests, dry runs) and store_redis.c in Redis.  Every call returns a
+ * STORE_* status; "not found" and "store down" are never the same value.
+ *
+ * mget() looks up n keys in one round trip.  On STORE_OK every out[i] is set:
+ * status STORE_OK with a malloc'd copy of the value (val, len; val also has
+ * a NUL after len bytes, and may hold NUL bytes before it), or
+ * STORE_NOTFOUND with val NULL.  On a failure (STORE_ERR_RETRY: the store is
+ * unreachable, slow or answered an error; STORE_ERR_CONFIG: it answered
+ * something that makes no sense) no out[i] holds anything and err says why.
+ * store_values_free() frees the values of an mget.
+ *
+ * put() stores a value with a TTL in seconds (0: none); del() removes a key
+ * (STORE_NOTFOUND when there was none); scan() calls fn for every key that
+ * starts with a prefix, in no particular order, with its value and TTL
+ * (-1: none), and stops when fn returns non-zero; close() frees the store.
+ * Thread-safety is the implementation's: see its header.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+
+enum store_status {
+	STORE_OK,
+	STORE_NOTFOUND,
+	STORE_ERR_RETRY,
+	STORE_ERR_CONFIG
+};
+
+struct store_value {
+	enum store_status status;
+	char *val;
+	size_t len;
+};
+
+typedef int (*store_scan_fn)(const char *key, const char *val, size_t len,
+			     long long ttl, void *arg);
+
+struct store {
+	enum store_status (*mget)(struct store *, const char *const *keys,
+				  size_t n, struct store_value *out, char *err,
+				  size_t errlen);
+	enum store_status (*put)(struct store *, const char *key,
+				 const char *val, size_t len, long long ttl,
+				 char *err, size_t errlen);
+	enum store_status (*del)(struct store *, const char *key, char *err,
+				 size_t errlen);
+	enum store_status (*scan)(struct store *, const char *prefix,
+				  store_scan_fn fn, void *arg, char *err,
+				  size_t errlen);
+	void (*close)(struct store *);
+};
+
+void store_values_free(struct store_value *, size_t);
+const char *store_status_name(enum store_status);
+
+#endif

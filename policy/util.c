@@ -1,0 +1,116 @@
+/*
+ * util - memory allocation that cannot fail, and bounded string helpers.
+ *
+ * See util.h.  The allocators write one line to stderr and abort() when
+ * memory runs out: a milter that cannot allocate cannot answer anyway, and
+ * libmilter's MTA-side timeout then applies milter_default_action.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* out_of_memory - report and stop */
+static void
+out_of_memory(size_t size)
+{
+	fprintf(stderr, "redmilter: out of memory allocating %zu bytes\n",
+		size);
+	abort();
+}
+
+/* xmalloc - malloc that succeeds or does not return */
+void *
+xmalloc(size_t size)
+{
+	void *p;
+
+	if ((p = malloc(size == 0 ? 1 : size)) == NULL)
+		out_of_memory(size);
+	return p;
+}
+
+/* xcalloc - calloc that succeeds or does not return */
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p;
+
+	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
+		out_of_memory(n * size);
+	return p;
+}
+
+/* xrealloc - realloc that succeeds or does not return */
+void *
+xrealloc(void *old, size_t size)
+{
+	void *p;
+
+	if ((p = realloc(old, size == 0 ? 1 : size)) == NULL)
+		out_of_memory(size);
+	return p;
+}
+
+/* xstrdup - copy a string */
+char *
+xstrdup(const char *s)
+{
+	return xmemdup(s, strlen(s));
+}
+
+/* xmemdup - copy len bytes and add a NUL */
+char *
+xmemdup(const void *s, size_t len)
+{
+	char *p;
+
+	if (len == (size_t)-1)
+		out_of_memory(len);
+	p = xmalloc(len + 1);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+/*
+ * str_copy - copy src into dst of the given size, always terminated
+ *
+ * strlcpy() semantics: returns strlen(src); truncation happened when the
+ * result is >= size.
+ */
+size_t
+str_copy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size > 0) {
+		size_t n = len < size - 1 ? len : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+/* str_lower - fold ASCII upper case letters in place; other bytes stay */
+void
+str_lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+/* str_printable - non-zero when all len bytes are printable ASCII */
+int
+str_printable(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}

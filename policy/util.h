@@ -1,0 +1,24 @@
+/*
+ * util - memory allocation that cannot fail, and bounded string helpers.
+ *
+ * xmalloc(), xcalloc(), xrealloc(), xstrdup() and xmemdup() either succeed or
+ * abort() after writing a message to stderr (Postfix mymalloc): callers never
+ * test for NULL.  str_copy() has strlcpy() semantics.  All functions are
+ * thread-safe.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+char *xmemdup(const void *, size_t);
+
+size_t str_copy(char *, const char *, size_t);
+void str_lower(char *);
+int str_printable(const char *, size_t);
+
+#endif
