@@ -22,18 +22,13 @@
 #include "store.h"
 #include "table.h"
 
-enum policy_stage {
-	STAGE_CONNECT,
-	STAGE_HELO,
-	STAGE_MAIL,
-	STAGE_RCPT
-};
+enum policy_stage { STAGE_CONNECT, STAGE_HELO, STAGE_MAIL, STAGE_RCPT };
 
 struct policy_conf {
-	const char *prefix;	/* "redmilter:" */
-	const char *delims;	/* recipient_delimiter: "+"; "" for none */
-	int delay_checks;	/* evaluate every table at RCPT */
-	int skip_broken;	/* on_error = accept: a broken rule is absent */
+	const char *prefix; /* "redmilter:" */
+	const char *delims; /* recipient_delimiter: "+"; "" for none */
+	int delay_checks;   /* evaluate every table at RCPT */
+	int skip_broken;    /* on_error = accept: a broken rule is absent */
 };
 
 /* What the MTA told us; any pointer may be NULL when it told nothing. */
@@ -42,51 +37,52 @@ struct request {
 	const char *client_name; /* verified hostname, or "unknown" */
 	const char *client_addr; /* textual IPv4 or IPv6 address */
 	const char *helo;
-	const char *auth;	 /* SASL login */
-	const char *sender;	 /* MAIL FROM argument as given */
-	const char *recipient;	 /* RCPT TO argument as given */
+	const char *auth;      /* SASL login */
+	const char *sender;    /* MAIL FROM argument as given */
+	const char *recipient; /* RCPT TO argument as given */
 };
 
 enum verdict_type {
-	VERDICT_NONE,	    /* no rule decided */
-	VERDICT_ACCEPT,	    /* OK */
-	VERDICT_REPLY,	    /* a 4xx or 5xx reply */
+	VERDICT_NONE,   /* no rule decided */
+	VERDICT_ACCEPT, /* OK */
+	VERDICT_REPLY,  /* a 4xx or 5xx reply */
 	VERDICT_DISCARD,
 	VERDICT_HOLD,
-	VERDICT_ERR_STORE,  /* the store failed: on_error */
-	VERDICT_ERR_CONFIG  /* a broken rule was reached: on_error */
+	VERDICT_ERR_STORE, /* the store failed: on_error */
+	VERDICT_ERR_CONFIG /* a broken rule was reached: on_error */
 };
 
 enum trail_what {
-	TRAIL_NOTFOUND,	 /* no rule under this key */
-	TRAIL_DECIDED,	 /* this rule decided */
-	TRAIL_WARN,	 /* a WARN rule: log it, go on */
-	TRAIL_DUNNO,	 /* DUNNO: the rest of this table is skipped */
-	TRAIL_BROKEN,	 /* a rule that breaks the reply rules */
-	TRAIL_MALFORMED	 /* an address that yields no key */
+	TRAIL_NOTFOUND, /* no rule under this key */
+	TRAIL_DECIDED,  /* this rule decided */
+	TRAIL_WARN,     /* a WARN rule: log it, go on */
+	TRAIL_DUNNO,    /* DUNNO: the rest of this table is skipped */
+	TRAIL_BROKEN,   /* a rule that breaks the reply rules */
+	TRAIL_MALFORMED /* an address that yields no key */
 };
 
 struct trail_entry {
 	enum table table;
 	enum trail_what what;
-	char *key;	/* without prefix and table: "bob@example.com" */
-	char *value;	/* the rule as stored, sanitised; NULL if none */
-	char *note;	/* WARN text, or what is wrong */
+	char *key;   /* without prefix and table: "bob@example.com" */
+	char *value; /* the rule as stored, sanitised; NULL if none */
+	char *note;  /* WARN text, or what is wrong */
 };
 
 struct verdict {
 	enum verdict_type type;
-	enum table table;	/* deciding rule, for ACCEPT .. HOLD */
-	char *key;		/* deciding rule's key */
-	struct action action;	/* deciding rule, parsed */
-	char err[256];		/* ERR_STORE, ERR_CONFIG: what failed */
+	enum table table;     /* deciding rule, for ACCEPT .. HOLD */
+	char *key;            /* deciding rule's key */
+	struct action action; /* deciding rule, parsed */
+	char err[256];        /* ERR_STORE, ERR_CONFIG: what failed; for
+	                         ERR_CONFIG table and key say where */
 	struct trail_entry *trail;
 	size_t ntrail;
-	size_t keys_looked_up;	/* keys sent to the store */
+	size_t keys_looked_up; /* keys sent to the store */
 };
 
 int policy_eval(const struct policy_conf *, const struct request *,
-		struct store *, struct verdict *, char *, size_t);
+                struct store *, struct verdict *, char *, size_t);
 void verdict_free(struct verdict *);
 const char *verdict_type_name(enum verdict_type);
 const char *trail_what_name(enum trail_what);

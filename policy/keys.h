@@ -26,14 +26,14 @@ void keylist_add(struct keylist *, const char *);
 
 /* sender, recipient: delims is the recipient_delimiter set ("" for none) */
 void keys_address(struct keylist *, enum addr_status, const struct addr *,
-		  const char *delims);
+                  const char *delims);
 /* client: name may be NULL or "unknown"; addr is the textual IP or NULL */
 void keys_client(struct keylist *, const char *name, const char *ip);
 void keys_helo(struct keylist *, const char *);
 void keys_auth(struct keylist *, const char *);
 /* pair: every recipient key (outer) with every sender key (inner) */
 void keys_pair(struct keylist *, const struct keylist *sender,
-	       const struct keylist *recipient);
+               const struct keylist *recipient);
 /* the name and its parent domains: "a.b.c", ".b.c", ".c" */
 void keys_domain(struct keylist *, const char *);
 

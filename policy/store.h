@@ -38,20 +38,20 @@ struct store_value {
 };
 
 typedef int (*store_scan_fn)(const char *key, const char *val, size_t len,
-			     long long ttl, void *arg);
+                             long long ttl, void *arg);
 
 struct store {
 	enum store_status (*mget)(struct store *, const char *const *keys,
-				  size_t n, struct store_value *out, char *err,
-				  size_t errlen);
+	                          size_t n, struct store_value *out, char *err,
+	                          size_t errlen);
 	enum store_status (*put)(struct store *, const char *key,
-				 const char *val, size_t len, long long ttl,
-				 char *err, size_t errlen);
+	                         const char *val, size_t len, long long ttl,
+	                         char *err, size_t errlen);
 	enum store_status (*del)(struct store *, const char *key, char *err,
-				 size_t errlen);
+	                         size_t errlen);
 	enum store_status (*scan)(struct store *, const char *prefix,
-				  store_scan_fn fn, void *arg, char *err,
-				  size_t errlen);
+	                          store_scan_fn fn, void *arg, char *err,
+	                          size_t errlen);
 	void (*close)(struct store *);
 };
 

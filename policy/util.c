@@ -16,7 +16,7 @@ static void
 out_of_memory(size_t size)
 {
 	fprintf(stderr, "redmilter: out of memory allocating %zu bytes\n",
-		size);
+	        size);
 	abort();
 }
 
@@ -113,4 +113,29 @@ str_printable(const char *s, size_t len)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 			return 0;
 	return 1;
+}
+
+/*
+ * str_sanitize - a printable copy of untrusted bytes, for logs and output
+ *
+ * Every byte outside printable ASCII becomes '?'; more than max bytes are
+ * cut and "..." appended.  Returns a malloc'd string the caller frees.
+ */
+char *
+str_sanitize(const char *s, size_t len, size_t max)
+{
+	size_t n = len > max ? max : len, i;
+	char *out = xmalloc(n + 4);
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[i] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
+	}
+	if (n < len) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+	return out;
 }

@@ -3,8 +3,9 @@
  *
  * xmalloc(), xcalloc(), xrealloc(), xstrdup() and xmemdup() either succeed or
  * abort() after writing a message to stderr (Postfix mymalloc): callers never
- * test for NULL.  str_copy() has strlcpy() semantics.  All functions are
- * thread-safe.
+ * test for NULL.  str_copy() has strlcpy() semantics.  str_sanitize() returns a
+ * malloc'd printable copy of untrusted bytes for logs (Postfix printable()).
+ * All functions are thread-safe.
  */
 #ifndef UTIL_H
 #define UTIL_H
@@ -20,5 +21,6 @@ char *xmemdup(const void *, size_t);
 size_t str_copy(char *, const char *, size_t);
 void str_lower(char *);
 int str_printable(const char *, size_t);
+char *str_sanitize(const char *, size_t, size_t);
 
 #endif

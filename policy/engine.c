@@ -1,0 +1,339 @@
+/*
+ * engine - the decision for one recipient, or one stage, from the rules of
+ * every table (SPEC.md "Precedence").
+ *
+ * Public: policy_eval(), verdict_free(), verdict_type_name(),
+ * trail_what_name().  See engine.h for the contract.
+ *
+ * One evaluation is three steps: the candidate keys of every table the stage
+ * looks at (keys.c), one store mget() for all of them, then a walk of the
+ * tables in precedence order.  Fetching keys the walk may never reach costs
+ * bytes, not round trips: one round trip per decision is what a busy mail
+ * server notices.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "engine.h"
+#include "keys.h"
+#include "reply.h"
+#include "util.h"
+
+#define TRAIL_VALUE_MAX 200 /* bytes of a stored value kept in the trail */
+
+/* The tables each stage looks at when delay_checks is off. */
+static const unsigned stage_tables[] = {
+    [STAGE_CONNECT] = 1u << TABLE_CLIENT,
+    [STAGE_HELO] = 1u << TABLE_HELO,
+    [STAGE_MAIL] = 1u << TABLE_AUTH | 1u << TABLE_SENDER,
+    [STAGE_RCPT] = 1u << TABLE_PAIR | 1u << TABLE_RECIPIENT,
+};
+
+/* tables_of - the set of tables a request looks at */
+static unsigned
+tables_of(const struct policy_conf *conf, enum policy_stage stage)
+{
+	if (conf->delay_checks)
+		return stage == STAGE_RCPT ? (1u << TABLE_COUNT) - 1 : 0;
+	return stage_tables[stage];
+}
+
+/* trail_add - append a step to the verdict's trail */
+static void
+trail_add(struct verdict *v, enum table t, enum trail_what what,
+          const char *key, const struct store_value *sv, const char *note)
+{
+	struct trail_entry *e;
+
+	v->trail = xrealloc(v->trail, (v->ntrail + 1) * sizeof *v->trail);
+	e = &v->trail[v->ntrail++];
+	e->table = t;
+	e->what = what;
+	e->key = key != NULL ? xstrdup(key) : NULL;
+	e->value = sv != NULL && sv->val != NULL
+	               ? str_sanitize(sv->val, sv->len, TRAIL_VALUE_MAX)
+	               : NULL;
+	e->note = note != NULL ? xstrdup(note) : NULL;
+}
+
+/* address_keys - the keys of one address; a malformed one is in the trail */
+static void
+address_keys(struct keylist *kl, const char *text, enum table t,
+             const struct policy_conf *conf, struct verdict *v)
+{
+	struct addr a;
+	enum addr_status st;
+	char why[128];
+
+	if (text == NULL)
+		return;
+	st = addr_parse(text, strlen(text), &a, why, sizeof why);
+	if (st == ADDR_MALFORMED) {
+		char *shown = str_sanitize(text, strlen(text), 100);
+
+		trail_add(v, t, TRAIL_MALFORMED, shown, NULL, why);
+		free(shown);
+		return;
+	}
+	keys_address(kl, st, &a, conf->delims != NULL ? conf->delims : "");
+}
+
+/* build_keys - the candidate keys of every table in the set */
+static void
+build_keys(const struct policy_conf *conf, const struct request *req,
+           unsigned set, struct keylist *kl, struct verdict *v)
+{
+	struct keylist snd, rcpt;
+
+	keylist_init(&snd);
+	keylist_init(&rcpt);
+	if (set & (1u << TABLE_SENDER | 1u << TABLE_PAIR))
+		address_keys(&snd, req->sender, TABLE_SENDER, conf, v);
+	if (set & (1u << TABLE_RECIPIENT | 1u << TABLE_PAIR))
+		address_keys(&rcpt, req->recipient, TABLE_RECIPIENT, conf, v);
+	if (set & 1u << TABLE_PAIR)
+		keys_pair(&kl[TABLE_PAIR], &snd, &rcpt);
+	if (set & 1u << TABLE_RECIPIENT) {
+		kl[TABLE_RECIPIENT] = rcpt;
+		keylist_init(&rcpt);
+	}
+	if (set & 1u << TABLE_AUTH)
+		keys_auth(&kl[TABLE_AUTH], req->auth);
+	if (set & 1u << TABLE_SENDER) {
+		kl[TABLE_SENDER] = snd;
+		keylist_init(&snd);
+	}
+	if (set & 1u << TABLE_HELO)
+		keys_helo(&kl[TABLE_HELO], req->helo);
+	if (set & 1u << TABLE_CLIENT)
+		keys_client(&kl[TABLE_CLIENT], req->client_name,
+		            req->client_addr);
+	keylist_free(&snd);
+	keylist_free(&rcpt);
+}
+
+/* store_key - "<prefix><table>:<key>" */
+static char *
+store_key(const char *prefix, enum table t, const char *key)
+{
+	const char *name = table_name(t);
+	size_t plen = strlen(prefix), nlen = strlen(name), klen = strlen(key);
+	char *k = xmalloc(plen + nlen + 1 + klen + 1);
+
+	memcpy(k, prefix, plen);
+	memcpy(k + plen, name, nlen);
+	k[plen + nlen] = ':';
+	memcpy(k + plen + nlen + 1, key, klen + 1);
+	return k;
+}
+
+/*
+ * rule_check - parse a stored value, and check that it renders as a reply
+ *
+ * Returns 0, or -1 with the problem in why.
+ */
+static int
+rule_check(const struct store_value *sv, enum table t, struct action *act,
+           char *why, size_t whylen)
+{
+	struct reply r;
+
+	if (action_parse(sv->val, sv->len, act, why, whylen) != 0)
+		return -1;
+	if (act->type != ACTION_REPLY)
+		return 0;
+	if (reply_build(act, t, &r, why, whylen) != 0) {
+		action_free(act);
+		return -1;
+	}
+	reply_free(&r);
+	return 0;
+}
+
+/* decide - make the verdict of a deciding rule */
+static void
+decide(struct verdict *v, enum table t, const char *key, struct action *act)
+{
+	static const enum verdict_type of[] = {
+	    [ACTION_OK] = VERDICT_ACCEPT,
+	    [ACTION_REPLY] = VERDICT_REPLY,
+	    [ACTION_DISCARD] = VERDICT_DISCARD,
+	    [ACTION_HOLD] = VERDICT_HOLD,
+	};
+
+	v->type = of[act->type];
+	v->table = t;
+	v->key = xstrdup(key);
+	v->action = *act;
+	memset(act, 0, sizeof *act);
+}
+
+/*
+ * walk_table - the keys of one table in order
+ *
+ * Returns 1 when the walk is over (a decision or a configuration failure),
+ * 0 to go on with the next table.
+ */
+static int
+walk_table(const struct policy_conf *conf, enum table t,
+           const struct keylist *kl, const struct store_value *vals,
+           struct verdict *v)
+{
+	struct action act;
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < kl->n; i++) {
+		const struct store_value *sv = &vals[i];
+
+		if (sv->status != STORE_OK) {
+			trail_add(v, t, TRAIL_NOTFOUND, kl->v[i], NULL, NULL);
+			continue;
+		}
+		if (rule_check(sv, t, &act, why, sizeof why) != 0) {
+			trail_add(v, t, TRAIL_BROKEN, kl->v[i], sv, why);
+			if (conf->skip_broken)
+				continue;
+			v->type = VERDICT_ERR_CONFIG;
+			v->table = t;
+			v->key = xstrdup(kl->v[i]);
+			str_copy(v->err, why, sizeof v->err);
+			return 1;
+		}
+		switch (act.type) {
+		case ACTION_WARN:
+			trail_add(v, t, TRAIL_WARN, kl->v[i], sv, act.text);
+			action_free(&act);
+			continue;
+		case ACTION_DUNNO:
+			trail_add(v, t, TRAIL_DUNNO, kl->v[i], sv, NULL);
+			return 0;
+		default:
+			trail_add(v, t, TRAIL_DECIDED, kl->v[i], sv, NULL);
+			decide(v, t, kl->v[i], &act);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* lookup_walk - fetch every key in one mget, then walk the tables */
+static void
+lookup_walk(const struct policy_conf *conf, struct keylist *kl,
+            struct store *store, struct verdict *v)
+{
+	struct store_value *vals;
+	char **full, err[256];
+	size_t total = 0, i, j, off;
+	int t;
+
+	for (t = 0; t < TABLE_COUNT; t++)
+		total += kl[t].n;
+	v->keys_looked_up = total;
+	if (total == 0)
+		return;
+	full = xcalloc(total, sizeof *full);
+	vals = xcalloc(total, sizeof *vals);
+	for (t = 0, off = 0; t < TABLE_COUNT; t++)
+		for (j = 0; j < kl[t].n; j++)
+			full[off++] =
+			    store_key(conf->prefix, (enum table)t, kl[t].v[j]);
+	err[0] = '\0';
+	if (store->mget(store, (const char *const *)full, total, vals, err,
+	                sizeof err) != STORE_OK) {
+		v->type = VERDICT_ERR_STORE;
+		str_copy(v->err, err[0] != '\0' ? err : "store failure",
+		         sizeof v->err);
+	} else {
+		for (t = 0, off = 0; t < TABLE_COUNT; off += kl[t].n, t++)
+			if (walk_table(conf, (enum table)t, &kl[t], vals + off,
+			               v))
+				break;
+		store_values_free(vals, total);
+	}
+	for (i = 0; i < total; i++)
+		free(full[i]);
+	free(full);
+	free(vals);
+}
+
+/*
+ * policy_eval - the decision of the rules for one request
+ *
+ * Returns 0 with the verdict filled in (VERDICT_NONE when no rule decided),
+ * or -1 with err set when the arguments make no sense.  The caller frees the
+ * verdict with verdict_free() in both cases.
+ */
+int
+policy_eval(const struct policy_conf *conf, const struct request *req,
+            struct store *store, struct verdict *v, char *err, size_t errlen)
+{
+	struct keylist kl[TABLE_COUNT];
+	int t;
+
+	memset(v, 0, sizeof *v);
+	v->type = VERDICT_NONE;
+	if (conf == NULL || conf->prefix == NULL || req == NULL ||
+	    store == NULL || (unsigned)req->stage > STAGE_RCPT) {
+		snprintf(err, errlen, "policy_eval: invalid arguments");
+		return -1;
+	}
+	for (t = 0; t < TABLE_COUNT; t++)
+		keylist_init(&kl[t]);
+	build_keys(conf, req, tables_of(conf, req->stage), kl, v);
+	lookup_walk(conf, kl, store, v);
+	for (t = 0; t < TABLE_COUNT; t++)
+		keylist_free(&kl[t]);
+	return 0;
+}
+
+/* verdict_free - release what a verdict holds; it is zeroed afterwards */
+void
+verdict_free(struct verdict *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < v->ntrail; i++) {
+		free(v->trail[i].key);
+		free(v->trail[i].value);
+		free(v->trail[i].note);
+	}
+	free(v->trail);
+	free(v->key);
+	action_free(&v->action);
+	memset(v, 0, sizeof *v);
+}
+
+/* verdict_type_name - a verdict type as text */
+const char *
+verdict_type_name(enum verdict_type t)
+{
+	static const char *const names[] = {
+	    [VERDICT_NONE] = "none",
+	    [VERDICT_ACCEPT] = "accept",
+	    [VERDICT_REPLY] = "reply",
+	    [VERDICT_DISCARD] = "discard",
+	    [VERDICT_HOLD] = "hold",
+	    [VERDICT_ERR_STORE] = "store-error",
+	    [VERDICT_ERR_CONFIG] = "config-error",
+	};
+
+	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+/* trail_what_name - a trail step as text */
+const char *
+trail_what_name(enum trail_what w)
+{
+	static const char *const names[] = {
+	    [TRAIL_NOTFOUND] = "not found", [TRAIL_DECIDED] = "decided",
+	    [TRAIL_WARN] = "warn",          [TRAIL_DUNNO] = "dunno",
+	    [TRAIL_BROKEN] = "broken",      [TRAIL_MALFORMED] = "malformed",
+	};
+
+	return (unsigned)w < sizeof names / sizeof names[0] ? names[w] : "?";
+}

@@ -1,0 +1,329 @@
+/*
+ * keys - the candidate lookup keys of each table, in the order they are
+ * tried (SPEC.md "Keys and the order they are tried").
+ *
+ * Public: keylist_init(), keylist_free(), keylist_add(), keys_address(),
+ * keys_client(), keys_helo(), keys_auth(), keys_pair(), keys_domain().
+ * Memory comes from xmalloc(), so nothing here fails; input that yields no
+ * key (a malformed address, an unknown client name) adds nothing.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "keys.h"
+#include "util.h"
+
+#define NAME_MAX_LEN 255 /* a host name, as in DNS */
+
+/* keylist_init - an empty list */
+void
+keylist_init(struct keylist *kl)
+{
+	kl->v = NULL;
+	kl->n = kl->cap = 0;
+}
+
+/* keylist_free - free the keys; the list is empty afterwards */
+void
+keylist_free(struct keylist *kl)
+{
+	size_t i;
+
+	for (i = 0; i < kl->n; i++)
+		free(kl->v[i]);
+	free(kl->v);
+	keylist_init(kl);
+}
+
+/* keylist_take - append a malloc'd key, taking ownership */
+static void
+keylist_take(struct keylist *kl, char *key)
+{
+	if (kl->n == kl->cap) {
+		kl->cap = kl->cap == 0 ? 16 : kl->cap * 2;
+		kl->v = xrealloc(kl->v, kl->cap * sizeof *kl->v);
+	}
+	kl->v[kl->n++] = key;
+}
+
+/* keylist_add - append a copy of key */
+void
+keylist_add(struct keylist *kl, const char *key)
+{
+	keylist_take(kl, xstrdup(key));
+}
+
+/* keylist_join - append a + b */
+static void
+keylist_join(struct keylist *kl, const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+	char *k = xmalloc(alen + blen + 1);
+
+	memcpy(k, a, alen);
+	memcpy(k + alen, b, blen + 1);
+	keylist_take(kl, k);
+}
+
+/*
+ * keys_domain - a name and its parent domains
+ *
+ * "mail.example.com" gives "mail.example.com", ".example.com", ".com".
+ */
+void
+keys_domain(struct keylist *kl, const char *name)
+{
+	const char *p;
+
+	if (*name == '\0')
+		return;
+	keylist_add(kl, name);
+	for (p = strchr(name + 1, '.'); p != NULL; p = strchr(p + 1, '.'))
+		if (p[1] != '\0')
+			keylist_add(kl, p);
+}
+
+/*
+ * keys_address - the keys of a sender or recipient address
+ *
+ * 1. local+ext@domain  2. local@domain (with an extension)  3. domain
+ * 4. parent domains  5. local+ext@, local@.  "<>" has the one key "<>";
+ * no domain gives step 5 only; a domain literal has no parents.
+ */
+void
+keys_address(struct keylist *kl, enum addr_status st, const struct addr *a,
+             const char *delims)
+{
+	size_t full = strlen(a->local), base = addr_base_len(a, delims);
+	char at[ADDR_DOMAIN_MAX + 2];
+
+	if (st == ADDR_NULL) {
+		keylist_add(kl, "<>");
+		return;
+	}
+	if (st != ADDR_OK)
+		return;
+	if (a->has_domain) {
+		snprintf(at, sizeof at, "@%s", a->domain);
+		keylist_join(kl, a->local, full, at);
+		if (base < full)
+			keylist_join(kl, a->local, base, at);
+		if (a->literal)
+			keylist_add(kl, a->domain);
+		else
+			keys_domain(kl, a->domain);
+	}
+	keylist_join(kl, a->local, full, "@");
+	if (base < full)
+		keylist_join(kl, a->local, base, "@");
+}
+
+/*
+ * host_name - a host or HELO name folded, without its trailing dot
+ *
+ * Returns 0, or -1 when the text cannot be a key (empty, too long, blanks
+ * or control characters).
+ */
+static int
+host_name(const char *in, char *out, size_t outlen)
+{
+	size_t len = strlen(in), i;
+
+	if (len > 0 && in[len - 1] == '.')
+		len--;
+	if (len == 0 || len >= outlen)
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c <= 0x20 || c == 0x7f)
+			return -1;
+		out[i] =
+		    (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+/* name_is_domain - dots only between non-empty labels, few labels */
+static int
+name_is_domain(const char *s)
+{
+	size_t labels = 1;
+
+	if (*s == '.' || strstr(s, "..") != NULL)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s == '.' && ++labels > ADDR_LABELS_MAX)
+			return 0;
+	return 1;
+}
+
+/* add_network - the network of a prefix length, in canonical CIDR text */
+static void
+add_network(struct keylist *kl, int af, const unsigned char *ip, unsigned bits)
+{
+	unsigned char net[sizeof(struct in6_addr)];
+	char txt[INET6_ADDRSTRLEN], key[INET6_ADDRSTRLEN + 5];
+	size_t size = af == AF_INET ? 4 : 16, i;
+
+	for (i = 0; i < size; i++) {
+		unsigned keep = bits >= 8 * (i + 1) ? 8
+		                : bits > 8 * i      ? bits - 8 * (unsigned)i
+		                                    : 0;
+
+		net[i] = (unsigned char)(ip[i] & (0xff00u >> keep));
+	}
+	if (inet_ntop(af, net, txt, sizeof txt) == NULL)
+		return;
+	snprintf(key, sizeof key, "%s/%u", txt, bits);
+	keylist_add(kl, key);
+}
+
+/*
+ * parse_ip - a textual address into binary form
+ *
+ * Accepts "192.0.2.1", "2001:db8::1", "IPv6:2001:db8::1" (Sendmail) and
+ * either in brackets.  An IPv4-mapped IPv6 address is taken as IPv4, as
+ * Postfix does.  Returns the address family, or 0.
+ */
+static int
+parse_ip(const char *in, unsigned char *ip)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	size_t len;
+	const char *s = buf;
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
+	                                         0, 0, 0, 0, 0xff, 0xff};
+
+	if (str_copy(buf, in, sizeof buf) >= sizeof buf)
+		return 0;
+	len = strlen(buf);
+	if (len > 2 && buf[0] == '[' && buf[len - 1] == ']') {
+		buf[len - 1] = '\0';
+		s = buf + 1;
+	}
+	if (strncasecmp(s, "ipv6:", 5) == 0)
+		s += 5;
+	if (inet_pton(AF_INET, s, ip) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, s, ip) != 1)
+		return 0;
+	if (memcmp(ip, mapped, sizeof mapped) == 0) {
+		memmove(ip, ip + 12, 4);
+		return AF_INET;
+	}
+	return AF_INET6;
+}
+
+/* keys_ip - an address, then its networks longest prefix first */
+static void
+keys_ip(struct keylist *kl, const char *text)
+{
+	unsigned char ip[sizeof(struct in6_addr)];
+	char txt[INET6_ADDRSTRLEN];
+	unsigned bits, last;
+	int af;
+
+	if ((af = parse_ip(text, ip)) == 0)
+		return;
+	if (inet_ntop(af, ip, txt, sizeof txt) == NULL)
+		return;
+	keylist_add(kl, txt);
+	bits = af == AF_INET ? 31 : 127;
+	last = af == AF_INET ? 8 : 16;
+	for (; bits >= last; bits--)
+		add_network(kl, af, ip, bits);
+}
+
+/*
+ * keys_client - hostname and parents, then the IP and its networks
+ *
+ * The name is skipped when the MTA says "unknown" (Postfix) or gives an
+ * address literal "[192.0.2.1]" (Sendmail, for a client without a name).
+ */
+void
+keys_client(struct keylist *kl, const char *name, const char *ip)
+{
+	char host[NAME_MAX_LEN + 1];
+
+	if (name != NULL && *name != '[' && strcasecmp(name, "unknown") != 0 &&
+	    host_name(name, host, sizeof host) == 0 && name_is_domain(host))
+		keys_domain(kl, host);
+	if (ip != NULL)
+		keys_ip(kl, ip);
+}
+
+/*
+ * keys_helo - the HELO name and its parents, or the one canonical literal
+ *
+ * "[192.0.2.1]" gives "[192.0.2.1]"; a bare IP address gives itself;
+ * other text that is not a domain name gives itself alone.
+ */
+void
+keys_helo(struct keylist *kl, const char *helo)
+{
+	char name[NAME_MAX_LEN + 1], lit[INET6_ADDRSTRLEN + 8];
+	unsigned char ip[sizeof(struct in6_addr)];
+	char txt[INET6_ADDRSTRLEN];
+	int af;
+
+	if (helo == NULL || host_name(helo, name, sizeof name) != 0)
+		return;
+	if ((af = parse_ip(name, ip)) != 0 &&
+	    inet_ntop(af, ip, txt, sizeof txt) != NULL) {
+		if (name[0] != '[')
+			keylist_add(kl, txt);
+		else {
+			snprintf(lit, sizeof lit, "[%s%s]",
+			         af == AF_INET6 ? "ipv6:" : "", txt);
+			keylist_add(kl, lit);
+		}
+		return;
+	}
+	if (name[0] != '[' && name_is_domain(name))
+		keys_domain(kl, name);
+	else
+		keylist_add(kl, name);
+}
+
+/* keys_auth - the SASL login name, folded */
+void
+keys_auth(struct keylist *kl, const char *login)
+{
+	char *k;
+
+	if (login == NULL || *login == '\0' ||
+	    !str_printable(login, strlen(login)))
+		return;
+	k = xstrdup(login);
+	str_lower(k);
+	keylist_take(kl, k);
+}
+
+/* keys_pair - "<sender-key>,<recipient-key>", recipient outer */
+void
+keys_pair(struct keylist *kl, const struct keylist *sender,
+          const struct keylist *recipient)
+{
+	size_t r, s, rlen;
+	char *k;
+
+	for (r = 0; r < recipient->n; r++) {
+		rlen = strlen(recipient->v[r]);
+		for (s = 0; s < sender->n; s++) {
+			size_t slen = strlen(sender->v[s]);
+
+			k = xmalloc(slen + 1 + rlen + 1);
+			memcpy(k, sender->v[s], slen);
+			k[slen] = ',';
+			memcpy(k + slen + 1, recipient->v[r], rlen + 1);
+			keylist_take(kl, k);
+		}
+	}
+}

@@ -1,0 +1,38 @@
+/*
+ * store - helpers shared by every store implementation.  See store.h.
+ */
+#include <stdlib.h>
+
+#include "store.h"
+
+/* store_values_free - free the values an mget() returned */
+void
+store_values_free(struct store_value *out, size_t n)
+{
+	size_t i;
+
+	if (out == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(out[i].val);
+		out[i].val = NULL;
+		out[i].len = 0;
+	}
+}
+
+/* store_status_name - a status as text, for messages */
+const char *
+store_status_name(enum store_status st)
+{
+	switch (st) {
+	case STORE_OK:
+		return "ok";
+	case STORE_NOTFOUND:
+		return "not found";
+	case STORE_ERR_RETRY:
+		return "temporary failure";
+	case STORE_ERR_CONFIG:
+		return "configuration error";
+	}
+	return "?";
+}
