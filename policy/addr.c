@@ -324,14 +324,13 @@ addr_parse(const char *in, size_t len, struct addr *a, char *err, size_t errlen)
 		return st;
 	if (s.len == 0)
 		return ADDR_NULL;
-	if ((st = strip_route(&s, err, errlen)) != ADDR_OK ||
-	    (st = parse_local(&s, a, in, err, errlen)) != ADDR_OK)
-		return st;
-	if (s.len == 0)
-		return ADDR_OK;
-	/* s.p[0] is '@' here: parse_local stops only there or at the end. */
-	a->has_domain = 1;
-	st = parse_domain(s.p + 1, s.len - 1, a, err, errlen);
+	if ((st = strip_route(&s, err, errlen)) == ADDR_OK &&
+	    (st = parse_local(&s, a, in, err, errlen)) == ADDR_OK &&
+	    s.len > 0) {
+		/* s.p[0] is '@': parse_local stops only there or at the end. */
+		a->has_domain = 1;
+		st = parse_domain(s.p + 1, s.len - 1, a, err, errlen);
+	}
 	if (st != ADDR_OK)
 		memset(a, 0, sizeof *a);
 	return st;
