@@ -18,41 +18,43 @@ struct good {
 };
 
 static const struct good goods[] = {
-	{"<john@example.com>", ADDR_OK, "john", "example.com", 1, 0},
-	{"john@example.com", ADDR_OK, "john", "example.com", 1, 0},
-	{"<John+Tag@Mail.Example.COM>", ADDR_OK, "john+tag",
-	 "mail.example.com", 1, 0},
-	{"<john@example.com.>", ADDR_OK, "john", "example.com", 1, 0},
-	{"<>", ADDR_NULL, "", "", 0, 0},
-	{"", ADDR_NULL, "", "", 0, 0},
-	{" <> ", ADDR_NULL, "", "", 0, 0},
-	{"<postmaster>", ADDR_OK, "postmaster", "", 0, 0},
-	{"POSTMASTER", ADDR_OK, "postmaster", "", 0, 0},
-	{"<@a.example,@b.example:user@d.example>", ADDR_OK, "user",
-	 "d.example", 1, 0},
-	{"<@relay.example:Bob@Example.org>", ADDR_OK, "bob", "example.org",
-	 1, 0},
-	{"<\"john doe\"@example.com>", ADDR_OK, "john doe", "example.com", 1,
-	 0},
-	{"<\"john\"@example.com>", ADDR_OK, "john", "example.com", 1, 0},
-	{"<\"a\\\"b\"@example.com>", ADDR_OK, "a\"b", "example.com", 1, 0},
-	{"<\"x@y\"@example.com>", ADDR_OK, "x@y", "example.com", 1, 0},
-	{"<\"quoted\">", ADDR_OK, "quoted", "", 0, 0},
-	{"<user@[192.0.2.1]>", ADDR_OK, "user", "[192.0.2.1]", 1, 1},
-	{"<user@[IPv6:2001:DB8:0::1]>", ADDR_OK, "user", "[ipv6:2001:db8::1]",
-	 1, 1},
-	{"<user@[x-tag:Foo]>", ADDR_OK, "user", "[x-tag:foo]", 1, 1},
-	{"<j.o.h.n@example.com>", ADDR_OK, "j.o.h.n", "example.com", 1, 0},
-	{"<john..doe@example.com>", ADDR_OK, "john..doe", "example.com", 1, 0},
-	{"<user@xn--bcher-kva.example>", ADDR_OK, "user",
-	 "xn--bcher-kva.example", 1, 0},
-	{"<J\xc3\xb6rg@B\xc3\xbc" "cher.example>", ADDR_OK, "j\xc3\xb6rg",
-	 "b\xc3\xbc" "cher.example", 1, 0},
-	{"<under_score@host_name.example>", ADDR_OK, "under_score",
-	 "host_name.example", 1, 0},
-	{"<a!b#c$d%e&f'g*h=i?j^k`l{m|n}o~p@example.com>", ADDR_OK,
-	 "a!b#c$d%e&f'g*h=i?j^k`l{m|n}o~p", "example.com", 1, 0},
-	{"user@localhost", ADDR_OK, "user", "localhost", 1, 0},
+    {"<john@example.com>", ADDR_OK, "john", "example.com", 1, 0},
+    {"john@example.com", ADDR_OK, "john", "example.com", 1, 0},
+    {"<John+Tag@Mail.Example.COM>", ADDR_OK, "john+tag", "mail.example.com", 1,
+     0},
+    {"<john@example.com.>", ADDR_OK, "john", "example.com", 1, 0},
+    {"<>", ADDR_NULL, "", "", 0, 0},
+    {"", ADDR_NULL, "", "", 0, 0},
+    {" <> ", ADDR_NULL, "", "", 0, 0},
+    {"<postmaster>", ADDR_OK, "postmaster", "", 0, 0},
+    {"POSTMASTER", ADDR_OK, "postmaster", "", 0, 0},
+    {"<@a.example,@b.example:user@d.example>", ADDR_OK, "user", "d.example", 1,
+     0},
+    {"<@relay.example:Bob@Example.org>", ADDR_OK, "bob", "example.org", 1, 0},
+    {"<\"john doe\"@example.com>", ADDR_OK, "john doe", "example.com", 1, 0},
+    {"<\"john\"@example.com>", ADDR_OK, "john", "example.com", 1, 0},
+    {"<\"a\\\"b\"@example.com>", ADDR_OK, "a\"b", "example.com", 1, 0},
+    {"<\"x@y\"@example.com>", ADDR_OK, "x@y", "example.com", 1, 0},
+    {"<\"quoted\">", ADDR_OK, "quoted", "", 0, 0},
+    {"<user@[192.0.2.1]>", ADDR_OK, "user", "[192.0.2.1]", 1, 1},
+    {"<user@[IPv6:2001:DB8:0::1]>", ADDR_OK, "user", "[ipv6:2001:db8::1]", 1,
+     1},
+    {"<user@[x-tag:Foo]>", ADDR_OK, "user", "[x-tag:foo]", 1, 1},
+    {"<j.o.h.n@example.com>", ADDR_OK, "j.o.h.n", "example.com", 1, 0},
+    {"<john..doe@example.com>", ADDR_OK, "john..doe", "example.com", 1, 0},
+    {"<user@xn--bcher-kva.example>", ADDR_OK, "user", "xn--bcher-kva.example",
+     1, 0},
+    {"<J\xc3\xb6rg@B\xc3\xbc"
+     "cher.example>",
+     ADDR_OK, "j\xc3\xb6rg",
+     "b\xc3\xbc"
+     "cher.example",
+     1, 0},
+    {"<under_score@host_name.example>", ADDR_OK, "under_score",
+     "host_name.example", 1, 0},
+    {"<a!b#c$d%e&f'g*h=i?j^k`l{m|n}o~p@example.com>", ADDR_OK,
+     "a!b#c$d%e&f'g*h=i?j^k`l{m|n}o~p", "example.com", 1, 0},
+    {"user@localhost", ADDR_OK, "user", "localhost", 1, 0},
 };
 
 START_TEST(addr_parse_normalises_valid_addresses)
@@ -64,7 +66,7 @@ START_TEST(addr_parse_normalises_valid_addresses)
 
 	st = addr_parse(g->in, strlen(g->in), &a, err, sizeof err);
 	ck_assert_msg(st == g->st, "%s: status %d, wanted %d (%s)", g->in, st,
-		      g->st, err);
+	              g->st, err);
 	ck_assert_str_eq(a.local, g->local);
 	ck_assert_str_eq(a.domain, g->domain);
 	ck_assert_int_eq(a.has_domain, g->has_domain);
@@ -79,67 +81,65 @@ struct bad {
 };
 
 static const struct bad bads[] = {
-	{"<john@example.com", 0, "unbalanced angle brackets"},
-	{"john@example.com>", 0, "unbalanced angle brackets"},
-	{"<", 0, "unbalanced angle brackets"},
-	{">", 0, "unbalanced angle brackets"},
-	{"<<john@example.com>>", 0, "invalid character"},
-	{"<john<@example.com>", 0, "invalid character"},
-	{"<@example.com>", 0, "source route without ':'"},
-	{"<@a.example:>", 0, "source route without mailbox"},
-	{"<@:user@example.com>", 0, "empty domain in source route"},
-	{"<@a.example,:user@example.com>", 0, "empty domain in source route"},
-	{"<@example.com", 0, "unbalanced angle brackets"},
-	{"@", 0, "source route without ':'"},
-	{"<@a:@b>", 0, "empty local part"},
-	{"<john@>", 0, "empty domain"},
-	{"<@>", 0, "source route without ':'"},
-	{"<\"\"@example.com>", 0, "empty local part"},
-	{"<\"john@example.com>", 0, "unterminated quoted local part"},
-	{"<\"john\\>", 0, "backslash at end of quoted local part"},
-	{"\"john\\", 0, "backslash at end of quoted local part"},
-	{"<\"john\"x@example.com>", 0,
-	 "invalid character after quoted local part"},
-	{"<john doe@example.com>", 0, "invalid character"},
-	{"<john,doe@example.com>", 0, "invalid character"},
-	{"<john;doe@example.com>", 0, "invalid character"},
-	{"<john:doe@example.com>", 0, "invalid character"},
-	{"<john(doe)@example.com>", 0, "invalid character"},
-	{"<john[x]@example.com>", 0, "invalid character"},
-	{"<john\\x@example.com>", 0, "invalid character"},
-	{"<jo\"hn@example.com>", 0, "invalid character"},
-	{"<john@exa mple.com>", 0, "invalid character in domain"},
-	{"<john@example..com>", 0, "empty label in domain"},
-	{"<john@.example.com>", 0, "empty label in domain"},
-	{"<john@example.com..>", 0, "empty label in domain"},
-	{"<john@.>", 0, "empty label in domain"},
-	{"<john@exa@mple.com>", 0, "invalid character in domain"},
-	{"<john@exa<mple.com>", 0, "invalid character in domain"},
-	{"<john@exa\"mple.com>", 0, "invalid character in domain"},
-	{"<john@[192.0.2.1>", 0, "unterminated domain literal"},
-	{"<john@[]>", 0, "unterminated domain literal"},
-	{"<john@[300.1.1.1]>", 0, "invalid domain literal"},
-	{"<john@[IPv6:2001:db8::zz]>", 0, "invalid domain literal"},
-	{"<john@[IPv6:]>", 0, "invalid domain literal"},
-	{"<john@[foo]>", 0, "invalid domain literal"},
-	{"<john@[1.2.3.4]x>", 0, "unterminated domain literal"},
-	{"<john@[1.2.\xff.4]>", 0, "invalid character in domain literal"},
-	{"<john@[1.2 .3.4]>", 0, "invalid character in domain literal"},
-	{"<john@ex\\ample.com>", 0, "invalid character in domain"},
-	{"<jo\0hn@example.com>", 19, "NUL byte 0x00 at offset 3"},
-	{"<john@example.com>\0", 19, "NUL byte 0x00 at offset 18"},
-	{"\0", 1, "NUL byte 0x00 at offset 0"},
-	{"<jo\rhn@example.com>", 0, "control character 0x0d at offset 3"},
-	{"<john@example.com>\r\nRCPT TO:<x@y>", 0,
-	 "control character 0x0d at offset 18"},
-	{"<jo\nhn@example.com>", 0, "control character 0x0a at offset 3"},
-	{"<jo\thn@example.com>", 0, "control character 0x09 at offset 3"},
-	{"<jo\x7fhn@example.com>", 0, "control character 0x7f at offset 3"},
-	{"<jo\x1bhn@example.com>", 0, "control character 0x1b at offset 3"},
-	{"<\"jo\x01hn\"@example.com>", 0,
-	 "control character 0x01 at offset 4"},
-	{"<john@exam\x01ple.com>", 0, "control character 0x01 at offset 10"},
-	{"<john@-->", 0, NULL}, /* valid: hyphens are letters here */
+    {"<john@example.com", 0, "unbalanced angle brackets"},
+    {"john@example.com>", 0, "unbalanced angle brackets"},
+    {"<", 0, "unbalanced angle brackets"},
+    {">", 0, "unbalanced angle brackets"},
+    {"<<john@example.com>>", 0, "invalid character"},
+    {"<john<@example.com>", 0, "invalid character"},
+    {"<@example.com>", 0, "source route without ':'"},
+    {"<@a.example:>", 0, "source route without mailbox"},
+    {"<@:user@example.com>", 0, "empty domain in source route"},
+    {"<@a.example,:user@example.com>", 0, "empty domain in source route"},
+    {"<@example.com", 0, "unbalanced angle brackets"},
+    {"@", 0, "source route without ':'"},
+    {"<@a:@b>", 0, "empty local part"},
+    {"<john@>", 0, "empty domain"},
+    {"<@>", 0, "source route without ':'"},
+    {"<\"\"@example.com>", 0, "empty local part"},
+    {"<\"john@example.com>", 0, "unterminated quoted local part"},
+    {"<\"john\\>", 0, "backslash at end of quoted local part"},
+    {"\"john\\", 0, "backslash at end of quoted local part"},
+    {"<\"john\"x@example.com>", 0, "invalid character after quoted local part"},
+    {"<john doe@example.com>", 0, "invalid character"},
+    {"<john,doe@example.com>", 0, "invalid character"},
+    {"<john;doe@example.com>", 0, "invalid character"},
+    {"<john:doe@example.com>", 0, "invalid character"},
+    {"<john(doe)@example.com>", 0, "invalid character"},
+    {"<john[x]@example.com>", 0, "invalid character"},
+    {"<john\\x@example.com>", 0, "invalid character"},
+    {"<jo\"hn@example.com>", 0, "invalid character"},
+    {"<john@exa mple.com>", 0, "invalid character in domain"},
+    {"<john@example..com>", 0, "empty label in domain"},
+    {"<john@.example.com>", 0, "empty label in domain"},
+    {"<john@example.com..>", 0, "empty label in domain"},
+    {"<john@.>", 0, "empty label in domain"},
+    {"<john@exa@mple.com>", 0, "invalid character in domain"},
+    {"<john@exa<mple.com>", 0, "invalid character in domain"},
+    {"<john@exa\"mple.com>", 0, "invalid character in domain"},
+    {"<john@[192.0.2.1>", 0, "unterminated domain literal"},
+    {"<john@[]>", 0, "unterminated domain literal"},
+    {"<john@[300.1.1.1]>", 0, "invalid domain literal"},
+    {"<john@[IPv6:2001:db8::zz]>", 0, "invalid domain literal"},
+    {"<john@[IPv6:]>", 0, "invalid domain literal"},
+    {"<john@[foo]>", 0, "invalid domain literal"},
+    {"<john@[1.2.3.4]x>", 0, "unterminated domain literal"},
+    {"<john@[1.2.\xff.4]>", 0, "invalid character in domain literal"},
+    {"<john@[1.2 .3.4]>", 0, "invalid character in domain literal"},
+    {"<john@ex\\ample.com>", 0, "invalid character in domain"},
+    {"<jo\0hn@example.com>", 19, "NUL byte 0x00 at offset 3"},
+    {"<john@example.com>\0", 19, "NUL byte 0x00 at offset 18"},
+    {"\0", 1, "NUL byte 0x00 at offset 0"},
+    {"<jo\rhn@example.com>", 0, "control character 0x0d at offset 3"},
+    {"<john@example.com>\r\nRCPT TO:<x@y>", 0,
+     "control character 0x0d at offset 18"},
+    {"<jo\nhn@example.com>", 0, "control character 0x0a at offset 3"},
+    {"<jo\thn@example.com>", 0, "control character 0x09 at offset 3"},
+    {"<jo\x7fhn@example.com>", 0, "control character 0x7f at offset 3"},
+    {"<jo\x1bhn@example.com>", 0, "control character 0x1b at offset 3"},
+    {"<\"jo\x01hn\"@example.com>", 0, "control character 0x01 at offset 4"},
+    {"<john@exam\x01ple.com>", 0, "control character 0x01 at offset 10"},
+    {"<john@-->", 0, NULL}, /* valid: hyphens are letters here */
 };
 
 START_TEST(addr_parse_refuses_malformed_addresses)
@@ -156,9 +156,9 @@ START_TEST(addr_parse_refuses_malformed_addresses)
 		return;
 	}
 	ck_assert_msg(st == ADDR_MALFORMED, "case %d: status %d, local '%s'",
-		      _i, st, a.local);
+	              _i, st, a.local);
 	ck_assert_msg(strncmp(err, b->why, strlen(b->why)) == 0,
-		      "case %d: reason '%s', wanted '%s'", _i, err, b->why);
+	              "case %d: reason '%s', wanted '%s'", _i, err, b->why);
 	ck_assert_str_eq(a.local, "");
 	ck_assert_str_eq(a.domain, "");
 }
@@ -183,33 +183,33 @@ START_TEST(addr_parse_refuses_oversized_parts)
 	fill(big, 'a', 10240);
 	big[5000] = '@';
 	ck_assert_int_eq(addr_parse(big, strlen(big), &a, err, sizeof err),
-			 ADDR_MALFORMED);
+	                 ADDR_MALFORMED);
 	ck_assert_str_eq(err, "address is too long");
 	/* local part: 256 is the limit */
 	snprintf(in, sizeof in, "<%s@example.com>", fill(part, 'l', 256));
 	ck_assert_int_eq(addr_parse(in, strlen(in), &a, err, sizeof err),
-			 ADDR_OK);
+	                 ADDR_OK);
 	ck_assert_uint_eq(strlen(a.local), 256);
 	snprintf(in, sizeof in, "<%s@example.com>", fill(part, 'l', 257));
 	ck_assert_int_eq(addr_parse(in, strlen(in), &a, err, sizeof err),
-			 ADDR_MALFORMED);
+	                 ADDR_MALFORMED);
 	ck_assert_str_eq(err, "local part is too long");
 	/* a label of 64 octets, and a domain of 33 labels */
 	snprintf(in, sizeof in, "<u@%s.example>", fill(part, 'd', 64));
 	ck_assert_int_eq(addr_parse(in, strlen(in), &a, err, sizeof err),
-			 ADDR_MALFORMED);
+	                 ADDR_MALFORMED);
 	ck_assert_str_eq(err, "domain label longer than 63 octets");
 	snprintf(in, sizeof in, "<u@%s>",
-		 "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a.b.c.d."
-		 "e.f.g");
+	         "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a.b.c.d."
+	         "e.f.g");
 	ck_assert_int_eq(addr_parse(in, strlen(in), &a, err, sizeof err),
-			 ADDR_MALFORMED);
+	                 ADDR_MALFORMED);
 	ck_assert_str_eq(err, "too many labels in domain");
 	/* a domain longer than 255 octets */
-	snprintf(in, sizeof in, "<u@%s.%s.%s.%s.%s>", fill(part, 'x', 60),
-		 part, part, part, part);
+	snprintf(in, sizeof in, "<u@%s.%s.%s.%s.%s>", fill(part, 'x', 60), part,
+	         part, part, part);
 	ck_assert_int_eq(addr_parse(in, strlen(in), &a, err, sizeof err),
-			 ADDR_MALFORMED);
+	                 ADDR_MALFORMED);
 	ck_assert_str_eq(err, "domain is too long");
 }
 END_TEST
@@ -224,9 +224,9 @@ START_TEST(addr_parse_reads_only_len_bytes)
 	ck_assert_int_eq(addr_parse(buf, 18, &a, err, sizeof err), ADDR_OK);
 	ck_assert_str_eq(a.domain, "example.com");
 	ck_assert_int_eq(addr_parse(buf, 5, &a, err, sizeof err),
-			 ADDR_MALFORMED);
+	                 ADDR_MALFORMED);
 	ck_assert_int_eq(addr_parse(NULL, 0, &a, err, sizeof err),
-			 ADDR_MALFORMED);
+	                 ADDR_MALFORMED);
 	/* a zero-sized err buffer is left alone */
 	ck_assert_int_eq(addr_parse("<", 1, &a, NULL, 0), ADDR_MALFORMED);
 }
@@ -257,9 +257,9 @@ addr_suite(void)
 	TCase *tc = tcase_create("parse");
 
 	tcase_add_loop_test(tc, addr_parse_normalises_valid_addresses, 0,
-			    (int)(sizeof goods / sizeof goods[0]));
+	                    (int)(sizeof goods / sizeof goods[0]));
 	tcase_add_loop_test(tc, addr_parse_refuses_malformed_addresses, 0,
-			    (int)(sizeof bads / sizeof bads[0]));
+	                    (int)(sizeof bads / sizeof bads[0]));
 	tcase_add_test(tc, addr_parse_refuses_oversized_parts);
 	tcase_add_test(tc, addr_parse_reads_only_len_bytes);
 	tcase_add_test(tc, addr_base_len_splits_at_recipient_delimiter);

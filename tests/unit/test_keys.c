@@ -18,8 +18,8 @@ assert_keys(const struct keylist *kl, const char *const *want)
 		ck_assert_msg(i < kl->n, "missing key %zu '%s'", i, want[i]);
 		ck_assert_str_eq(kl->v[i], want[i]);
 	}
-	ck_assert_msg(kl->n == i, "%zu keys, wanted %zu; extra '%s'", kl->n,
-		      i, kl->n > i ? kl->v[i] : "");
+	ck_assert_msg(kl->n == i, "%zu keys, wanted %zu; extra '%s'", kl->n, i,
+	              kl->n > i ? kl->v[i] : "");
 }
 
 /* address - the keys of one address with delimiter "+" */
@@ -37,10 +37,14 @@ address(struct keylist *kl, const char *in, const char *delims)
 
 START_TEST(keys_address_follows_spec_example)
 {
-	static const char *const want[] = {
-		"john+tag@mail.example.com", "john@mail.example.com",
-		"mail.example.com", ".example.com", ".com", "john+tag@",
-		"john@", NULL};
+	static const char *const want[] = {"john+tag@mail.example.com",
+	                                   "john@mail.example.com",
+	                                   "mail.example.com",
+	                                   ".example.com",
+	                                   ".com",
+	                                   "john+tag@",
+	                                   "john@",
+	                                   NULL};
 	struct keylist kl;
 
 	address(&kl, "John+tag@Mail.Example.com", "+");
@@ -51,8 +55,8 @@ END_TEST
 
 START_TEST(keys_address_without_extension_has_no_step_2)
 {
-	static const char *const want[] = {
-		"bob@example.com", "example.com", ".com", "bob@", NULL};
+	static const char *const want[] = {"bob@example.com", "example.com",
+	                                   ".com", "bob@", NULL};
 	struct keylist kl;
 
 	address(&kl, "<Bob@Example.COM.>", "+");
@@ -63,9 +67,8 @@ END_TEST
 
 START_TEST(keys_address_empty_delimiter_disables_extensions)
 {
-	static const char *const want[] = {"john+tag@example.com",
-					   "example.com", ".com", "john+tag@",
-					   NULL};
+	static const char *const want[] = {
+	    "john+tag@example.com", "example.com", ".com", "john+tag@", NULL};
 	struct keylist kl;
 
 	address(&kl, "<john+tag@example.com>", "");
@@ -76,9 +79,13 @@ END_TEST
 
 START_TEST(keys_address_several_delimiters)
 {
-	static const char *const want[] = {
-		"john-x+y@example.com", "john@example.com", "example.com",
-		".com", "john-x+y@", "john@", NULL};
+	static const char *const want[] = {"john-x+y@example.com",
+	                                   "john@example.com",
+	                                   "example.com",
+	                                   ".com",
+	                                   "john-x+y@",
+	                                   "john@",
+	                                   NULL};
 	struct keylist kl;
 
 	address(&kl, "<john-x+y@example.com>", "+-");
@@ -116,9 +123,9 @@ END_TEST
 START_TEST(keys_address_domain_literal_has_no_parents)
 {
 	static const char *const want[] = {"user@[192.0.2.1]", "[192.0.2.1]",
-					   "user@", NULL};
+	                                   "user@", NULL};
 	static const char *const v6[] = {"user@[ipv6:2001:db8::1]",
-					 "[ipv6:2001:db8::1]", "user@", NULL};
+	                                 "[ipv6:2001:db8::1]", "user@", NULL};
 	struct keylist kl;
 
 	address(&kl, "user@[192.0.2.1]", "+");
@@ -143,7 +150,7 @@ END_TEST
 START_TEST(keys_address_source_route_stripped)
 {
 	static const char *const want[] = {"user@d.example", "d.example",
-					   ".example", "user@", NULL};
+	                                   ".example", "user@", NULL};
 	struct keylist kl;
 
 	address(&kl, "<@a.example,@b.example:user@d.example>", "+");
@@ -258,8 +265,8 @@ END_TEST
 START_TEST(keys_helo_name_and_parents_or_literal)
 {
 	static const char *const name[] = {"mx.mail.example.net",
-					   ".mail.example.net", ".example.net",
-					   ".net", NULL};
+	                                   ".mail.example.net", ".example.net",
+	                                   ".net", NULL};
 	static const char *const lit[] = {"[192.0.2.1]", NULL};
 	static const char *const lit6[] = {"[ipv6:2001:db8::1]", NULL};
 	static const char *const odd[] = {"localhost", NULL};
@@ -313,7 +320,7 @@ START_TEST(keys_pair_recipient_outer_sender_inner)
 	keys_pair(&p, &s, &r);
 	ck_assert_uint_eq(p.n, s.n * r.n);
 	ck_assert_str_eq(p.v[0],
-			 "spammer@spammer.example,postmaster@example.com");
+	                 "spammer@spammer.example,postmaster@example.com");
 	ck_assert_str_eq(p.v[1], "spammer.example,postmaster@example.com");
 	ck_assert_str_eq(p.v[s.n], "spammer@spammer.example,example.com");
 	ck_assert_str_eq(p.v[p.n - 1], "spammer@,postmaster@");
