@@ -1,0 +1,77 @@
+/*
+ * fuzz_addr - libFuzzer target for the envelope address parser and the
+ * candidate keys built from its result (policy/addr.c, policy/keys.c).
+ *
+ * Invariants checked (abort() on violation): a result is one of the three
+ * statuses; ADDR_OK yields a folded local part within its limit and a domain
+ * without upper case or trailing dot; a malformed result leaves the struct
+ * empty; every key is non-empty, NUL-free and within a bounded length.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "keys.h"
+
+/* has_upper - ASCII upper case anywhere */
+static int
+has_upper(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			return 1;
+	return 0;
+}
+
+/* check_addr - the invariants of one parse result */
+static void
+check_addr(enum addr_status st, const struct addr *a)
+{
+	size_t dlen = strlen(a->domain);
+
+	if (st != ADDR_OK && st != ADDR_NULL && st != ADDR_MALFORMED)
+		abort();
+	if (st != ADDR_OK) {
+		if (a->local[0] != '\0' || a->domain[0] != '\0')
+			abort();
+		return;
+	}
+	if (a->local[0] == '\0' || strlen(a->local) > ADDR_LOCAL_MAX)
+		abort();
+	if (has_upper(a->local) || has_upper(a->domain))
+		abort();
+	if (a->has_domain && (dlen == 0 || a->domain[dlen - 1] == '.'))
+		abort();
+	if (!a->has_domain && dlen != 0)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct keylist kl, pair;
+	struct addr a;
+	char err[128];
+	enum addr_status st;
+	size_t i;
+
+	st = addr_parse((const char *)data, size, &a, err, sizeof err);
+	check_addr(st, &a);
+	if (st == ADDR_MALFORMED && err[0] == '\0')
+		abort();
+	keylist_init(&kl);
+	keylist_init(&pair);
+	keys_address(&kl, st, &a, "+-");
+	keys_pair(&pair, &kl, &kl);
+	for (i = 0; i < kl.n; i++)
+		if (kl.v[i][0] == '\0' || strlen(kl.v[i]) > 600)
+			abort();
+	if (pair.n != kl.n * kl.n)
+		abort();
+	keylist_free(&pair);
+	keylist_free(&kl);
+	return 0;
+}
