@@ -15,8 +15,14 @@
  *
  * put() stores a value with a TTL in seconds (0: none); del() removes a key
  * (STORE_NOTFOUND when there was none); scan() calls fn for every key that
- * starts with a prefix, in no particular order, with its value and TTL
- * (-1: none), and stops when fn returns non-zero; close() frees the store.
+ * starts with a prefix, in no particular order, with its value and TTL in
+ * seconds (-1: none), and stops when fn returns non-zero; a key that holds
+ * something other than a string (a Redis hash or list) is passed with val
+ * NULL, so that lint can report it.  apply() carries out a batch of sets and
+ * deletes atomically: all of them or, on failure, none (Redis MULTI/EXEC);
+ * no reader sees half of it.  lock() takes a named advisory lock for ms
+ * milliseconds (STORE_OK: taken; STORE_NOTFOUND: someone else holds it);
+ * unlock() releases a lock this store took.  close() frees the store.
  * Thread-safety is the implementation's: see its header.
  */
 #ifndef STORE_H
@@ -37,6 +43,14 @@ struct store_value {
 	size_t len;
 };
 
+/* One write of an apply(): a set (val, len, ttl seconds, 0: none) or a del. */
+struct store_op {
+	const char *key;
+	const char *val; /* NULL: delete the key */
+	size_t len;
+	long long ttl;
+};
+
 typedef int (*store_scan_fn)(const char *key, const char *val, size_t len,
                              long long ttl, void *arg);
 
@@ -52,6 +66,12 @@ struct store {
 	enum store_status (*scan)(struct store *, const char *prefix,
 	                          store_scan_fn fn, void *arg, char *err,
 	                          size_t errlen);
+	enum store_status (*apply)(struct store *, const struct store_op *,
+	                           size_t n, char *err, size_t errlen);
+	enum store_status (*lock)(struct store *, const char *name,
+	                          long long ms, char *err, size_t errlen);
+	enum store_status (*unlock)(struct store *, const char *name, char *err,
+	                            size_t errlen);
 	void (*close)(struct store *);
 };
 

@@ -154,6 +154,48 @@ mem_scan(struct store *s, const char *prefix, store_scan_fn fn, void *arg,
 	return STORE_OK;
 }
 
+/* mem_apply - a batch of writes; in memory it cannot fail half-way */
+static enum store_status
+mem_apply(struct store *s, const struct store_op *ops, size_t n, char *err,
+          size_t errlen)
+{
+	struct store_mem *m = (struct store_mem *)s;
+	size_t i;
+
+	if (m->failing != STORE_OK)
+		return failing(m, err, errlen);
+	for (i = 0; i < n; i++) {
+		if (ops[i].val == NULL)
+			(void)mem_del(s, ops[i].key, err, errlen);
+		else
+			(void)mem_put(s, ops[i].key, ops[i].val, ops[i].len,
+			              ops[i].ttl, err, errlen);
+	}
+	return STORE_OK;
+}
+
+/* mem_lock - a lock is a key of its own, as in Redis */
+static enum store_status
+mem_lock(struct store *s, const char *name, long long ms, char *err,
+         size_t errlen)
+{
+	struct store_mem *m = (struct store_mem *)s;
+
+	(void)ms;
+	if (m->failing != STORE_OK)
+		return failing(m, err, errlen);
+	if (find(m, name) != NULL)
+		return STORE_NOTFOUND;
+	return mem_put(s, name, "1", 1, 0, err, errlen);
+}
+
+/* mem_unlock - release a lock */
+static enum store_status
+mem_unlock(struct store *s, const char *name, char *err, size_t errlen)
+{
+	return mem_del(s, name, err, errlen);
+}
+
 /* mem_close - free the store and everything in it */
 static void
 mem_close(struct store *s)
@@ -185,6 +227,9 @@ store_mem_new(void)
 	m->store.put = mem_put;
 	m->store.del = mem_del;
 	m->store.scan = mem_scan;
+	m->store.apply = mem_apply;
+	m->store.lock = mem_lock;
+	m->store.unlock = mem_unlock;
 	m->store.close = mem_close;
 	m->failing = STORE_OK;
 	return &m->store;

@@ -1,0 +1,65 @@
+/*
+ * conf - redmilter.conf: defaults, parsing and checking (SPEC.md
+ * "Configuration"), shared by the daemon and redmilterctl.
+ *
+ * The keys are declared once, in a table in conf.c ({ name, type, default,
+ * limits, field }), as Postfix's CONFIG_*_TABLE.  conf_init() fills every
+ * default.  conf_read() reads a file of "key = value" lines ('#' starts a
+ * comment line; blank lines ignored); conf_set() sets one key (used by the
+ * file reader and by command-line overrides).  Both return 0, or -1 with
+ * err holding "FILE:LINE: problem" (conf_set: just the problem), for an
+ * unknown key, a bad value, a duplicate key or an unreadable file; on error
+ * the struct is still valid (and still needs conf_free()).  conf_finish()
+ * checks the whole configuration after reading (for example reads
+ * redis_password_file) and returns 0 or -1 with err.  conf_free() releases
+ * every string and is safe on a conf_init()ed struct and twice.
+ * Not thread-safe while being written; read-only use afterwards is.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stddef.h>
+
+enum conf_on_error {
+	CONF_ON_ERROR_TEMPFAIL,
+	CONF_ON_ERROR_ACCEPT
+};
+
+enum conf_mode {
+	CONF_MODE_ENFORCE,
+	CONF_MODE_TEST
+};
+
+/* log levels are syslog priorities: LOG_ERR, LOG_WARNING, LOG_INFO, ... */
+
+struct conf {
+	char *socket;		   /* "unix:/run/redmilter/redmilter.sock" */
+	int socket_mode;	   /* 0660 */
+	char *user;		   /* NULL: none */
+	char *group;		   /* NULL: none */
+	char *pidfile;		   /* NULL: none */
+	char *redis;		   /* "redis://127.0.0.1:6379/0" */
+	char *redis_password_file; /* NULL: none */
+	char *redis_password;	   /* from the file, by conf_finish() */
+	int redis_timeout;	   /* milliseconds, 500 */
+	int redis_connections;	   /* pool size, 4 */
+	char *prefix;		   /* "redmilter:" */
+	int delay_checks;	   /* 1 */
+	char *recipient_delimiter; /* "+"; "" disables */
+	enum conf_on_error on_error;
+	enum conf_mode mode;
+	int log_level;		   /* LOG_INFO */
+	int syslog_facility;	   /* LOG_MAIL */
+};
+
+void conf_init(struct conf *);
+int conf_read(struct conf *, const char *path, char *err, size_t errlen);
+int conf_set(struct conf *, const char *key, const char *value, char *err,
+	     size_t errlen);
+int conf_finish(struct conf *, char *err, size_t errlen);
+void conf_free(struct conf *);
+/* conf_print - write every key and its value, password hidden */
+void conf_print(const struct conf *, void (*out)(const char *line, void *),
+		void *arg);
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * redis_url - parse the "redis" setting.  See redis_url.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "redis_url.h"
+#include "util.h"
+
+/* parse_int - a decimal number within [min, max], or -1 */
+static int
+parse_int(const char *s, size_t len, long min, long max, long *out)
+{
+	char buf[16], *end;
+	long v;
+
+	if (len == 0 || len >= sizeof buf)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (buf[0] < '0' || buf[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* hexval - the value of a hex digit, or -1 */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* unescape - copy len bytes, decoding %XX; -1 if bad or too long */
+static int
+unescape(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len || (hi = hexval(s[i + 1])) < 0 ||
+			    (lo = hexval(s[i + 2])) < 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		}
+		if (c == 0 || n + 1 >= outlen)
+			return -1;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* last_at - the last '@' in the first len bytes, or NULL */
+static const char *
+last_at(const char *s, size_t len)
+{
+	while (len > 0)
+		if (s[--len] == '@')
+			return s + len;
+	return NULL;
+}
+
+/* parse_unix - unix:PATH[?db=N] */
+static int
+parse_unix(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	const char *q = strchr(s, '?');
+	size_t plen = q != NULL ? (size_t)(q - s) : strlen(s);
+	long db = 0;
+
+	u->is_unix = 1;
+	if (plen == 0 || s[0] != '/') {
+		snprintf(err, errlen, "unix: needs an absolute socket path");
+		return -1;
+	}
+	if (plen >= sizeof u->path) {
+		snprintf(err, errlen, "unix socket path is too long");
+		return -1;
+	}
+	memcpy(u->path, s, plen);
+	u->path[plen] = '\0';
+	if (q != NULL &&
+	    (strncmp(q, "?db=", 4) != 0 ||
+	     parse_int(q + 4, strlen(q + 4), 0, 65535, &db) != 0)) {
+		snprintf(err, errlen, "unix: expected ?db=N after the path");
+		return -1;
+	}
+	u->db = (int)db;
+	return 0;
+}
+
+/* parse_auth - "[user]:password" before '@' */
+static int
+parse_auth(const char *s, size_t len, struct redis_url *u, char *err,
+           size_t errlen)
+{
+	const char *colon = memchr(s, ':', len);
+
+	if (colon == NULL) {
+		snprintf(err, errlen,
+		         "redis://: expected ':password@' before "
+		         "the host");
+		return -1;
+	}
+	if (unescape(s, (size_t)(colon - s), u->user, sizeof u->user) != 0 ||
+	    unescape(colon + 1, len - (size_t)(colon - s) - 1, u->password,
+	             sizeof u->password) != 0) {
+		snprintf(err, errlen,
+		         "redis://: bad user or password "
+		         "(too long, or a bad %%XX escape)");
+		return -1;
+	}
+	return 0;
+}
+
+/* parse_hostport - host, [v6host], with an optional :port */
+static int
+parse_hostport(const char *s, size_t len, struct redis_url *u, char *err,
+               size_t errlen)
+{
+	const char *hend, *port = NULL;
+	const char *hs = s;
+	long p = 6379;
+
+	if (len > 0 && s[0] == '[') {
+		if ((hend = memchr(s, ']', len)) == NULL)
+			goto bad;
+		hs = s + 1;
+		if ((size_t)(hend + 1 - s) < len) {
+			if (hend[1] != ':')
+				goto bad;
+			port = hend + 2;
+		}
+	} else {
+		hend = memchr(s, ':', len);
+		if (hend != NULL)
+			port = hend + 1;
+		else
+			hend = s + len;
+	}
+	if (hend == hs || (size_t)(hend - hs) >= sizeof u->host)
+		goto bad;
+	memcpy(u->host, hs, (size_t)(hend - hs));
+	u->host[hend - hs] = '\0';
+	if (port != NULL &&
+	    parse_int(port, len - (size_t)(port - s), 1, 65535, &p) != 0) {
+		snprintf(err, errlen, "redis://: bad port");
+		return -1;
+	}
+	u->port = (int)p;
+	return 0;
+bad:
+	snprintf(err, errlen, "redis://: bad host");
+	return -1;
+}
+
+/* parse_tcp - [[user]:password@]host[:port][/db] after "redis://" */
+static int
+parse_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	const char *slash = strchr(s, '/'), *at;
+	size_t len = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	long db = 0;
+
+	at = last_at(s, len);
+	if (at != NULL) {
+		if (parse_auth(s, (size_t)(at - s), u, err, errlen) != 0)
+			return -1;
+		len -= (size_t)(at + 1 - s);
+		s = at + 1;
+	}
+	if (parse_hostport(s, len, u, err, errlen) != 0)
+		return -1;
+	if (slash != NULL && slash[1] != '\0' &&
+	    parse_int(slash + 1, strlen(slash + 1), 0, 65535, &db) != 0) {
+		snprintf(err, errlen, "redis://: bad database number");
+		return -1;
+	}
+	u->db = (int)db;
+	return 0;
+}
+
+/*
+ * redis_url_parse - the parts of a Redis URL
+ *
+ * Returns 0, or -1 with the problem in err (never the password).
+ */
+int
+redis_url_parse(const char *url, struct redis_url *u, char *err, size_t errlen)
+{
+	memset(u, 0, sizeof *u);
+	if (strncmp(url, "unix:", 5) == 0)
+		return parse_unix(url + 5, u, err, errlen);
+	if (strncmp(url, "redis://", 8) == 0)
+		return parse_tcp(url + 8, u, err, errlen);
+	if (strncmp(url, "sentinel://", 11) == 0)
+		snprintf(err, errlen,
+		         "sentinel:// URLs are not supported by "
+		         "this version");
+	else
+		snprintf(err, errlen,
+		         "Redis URL must start with redis:// or unix:");
+	return -1;
+}
+
+/* redis_url_show - the URL with its password, if any, hidden */
+void
+redis_url_show(const char *url, char *out, size_t outlen)
+{
+	const char *rest, *slash, *at, *colon;
+
+	if (strncmp(url, "redis://", 8) != 0) {
+		str_copy(out, url, outlen);
+		return;
+	}
+	rest = url + 8;
+	slash = strchr(rest, '/');
+	at = last_at(rest,
+	             slash != NULL ? (size_t)(slash - rest) : strlen(rest));
+	colon = at != NULL ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
+	if (colon == NULL) {
+		str_copy(out, url, outlen);
+		return;
+	}
+	snprintf(out, outlen, "%.*s*****%s", (int)(colon + 1 - url), url, at);
+}

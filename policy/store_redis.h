@@ -1,0 +1,38 @@
+/*
+ * store_redis - the store on Redis, through hiredis (0.14 and 1.x).
+ *
+ * store_redis_open() parses the URL and prepares a pool of at most
+ * `connections` connections; it does not connect (the milter must start
+ * while Redis is down), so it fails only for a bad URL, returning NULL with
+ * err set.  Connections are made on first use and remade after any failure,
+ * each with `timeout_ms` for connect and for every command, then AUTH and
+ * SELECT.  A call that finds every connection busy waits for one at most
+ * timeout_ms.  All calls of the returned store are thread-safe; close()
+ * must not race with them.
+ *
+ * store_redis_stats() gives counters since open: connections made and
+ * commands sent, for tests and benchmarks.
+ */
+#ifndef STORE_REDIS_H
+#define STORE_REDIS_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+struct store_redis_conf {
+	const char *url;      /* redis://... or unix:... */
+	const char *password; /* overrides the URL's; NULL: the URL's */
+	int timeout_ms;       /* connect and each command */
+	int connections;      /* pool size, >= 1 */
+};
+
+struct store_redis_stats {
+	unsigned long connects;
+	unsigned long commands;
+};
+
+struct store *store_redis_open(const struct store_redis_conf *, char *, size_t);
+void store_redis_stats(struct store *, struct store_redis_stats *);
+
+#endif
