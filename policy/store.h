@@ -13,6 +13,8 @@
  * something that makes no sense) no out[i] holds anything and err says why.
  * store_values_free() frees the values of an mget.
  *
+ * get() reads one key with its TTL in seconds (-1: none): STORE_OK with out
+ * filled as by mget(), or STORE_NOTFOUND (also for a key of another type).
  * put() stores a value with a TTL in seconds (0: none); del() removes a key
  * (STORE_NOTFOUND when there was none); scan() calls fn for every key that
  * starts with a prefix, in no particular order, with its value and TTL in
@@ -58,6 +60,9 @@ struct store {
 	enum store_status (*mget)(struct store *, const char *const *keys,
 	                          size_t n, struct store_value *out, char *err,
 	                          size_t errlen);
+	enum store_status (*get)(struct store *, const char *key,
+	                         struct store_value *out, long long *ttl,
+	                         char *err, size_t errlen);
 	enum store_status (*put)(struct store *, const char *key,
 	                         const char *val, size_t len, long long ttl,
 	                         char *err, size_t errlen);

@@ -88,6 +88,25 @@ mem_mget(struct store *s, const char *const *keys, size_t n,
 	return STORE_OK;
 }
 
+/* mem_get - one key and its TTL */
+static enum store_status
+mem_get(struct store *s, const char *key, struct store_value *out,
+        long long *ttl, char *err, size_t errlen)
+{
+	struct store_mem *m = (struct store_mem *)s;
+	struct entry *e;
+
+	if (m->failing != STORE_OK)
+		return failing(m, err, errlen);
+	if ((e = find(m, key)) == NULL)
+		return STORE_NOTFOUND;
+	out->status = STORE_OK;
+	out->val = xmemdup(e->val, e->len);
+	out->len = e->len;
+	*ttl = e->ttl;
+	return STORE_OK;
+}
+
 /* mem_put - set a key */
 static enum store_status
 mem_put(struct store *s, const char *key, const char *val, size_t len,
@@ -224,6 +243,7 @@ store_mem_new(void)
 	struct store_mem *m = xcalloc(1, sizeof *m);
 
 	m->store.mget = mem_mget;
+	m->store.get = mem_get;
 	m->store.put = mem_put;
 	m->store.del = mem_del;
 	m->store.scan = mem_scan;

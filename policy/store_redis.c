@@ -656,6 +656,45 @@ redis_unlock(struct store *st, const char *name, char *err, size_t errlen)
 	return STORE_OK;
 }
 
+/* redis_get - GET and PTTL, pipelined */
+static enum store_status
+redis_get(struct store *st, const char *key, struct store_value *out,
+          long long *ttl, char *err, size_t errlen)
+{
+	struct store_redis *r = (struct store_redis *)st;
+	const char *get[2] = {"GET", key}, *pttl[2] = {"PTTL", key};
+	redisReply *v = NULL, *t = NULL;
+	enum store_status ret = STORE_ERR_RETRY;
+	struct slot *s;
+
+	if ((s = acquire(r, err, errlen)) == NULL)
+		return STORE_ERR_RETRY;
+	if (pipeline_send(s->c, 2, get, NULL) != 0 ||
+	    pipeline_send(s->c, 2, pttl, NULL) != 0 ||
+	    (v = get_reply(r, s->c)) == NULL ||
+	    (t = get_reply(r, s->c)) == NULL) {
+		say(err, errlen, "Redis GET: %s", s->c->errstr);
+	} else if (v->type == REDIS_REPLY_STRING) {
+		out->status = STORE_OK;
+		out->val = xmemdup(v->str, v->len);
+		out->len = v->len;
+		*ttl = t->type == REDIS_REPLY_INTEGER && t->integer > 0
+		           ? (t->integer + 999) / 1000
+		           : -1;
+		ret = STORE_OK;
+	} else if (v->type == REDIS_REPLY_NIL ||
+	           (v->type == REDIS_REPLY_ERROR &&
+	            strncmp(v->str, "WRONGTYPE", 9) == 0)) {
+		ret = STORE_NOTFOUND;
+	} else {
+		redis_error(v, "GET", err, errlen);
+	}
+	release(r, s, ret == STORE_ERR_RETRY);
+	freeReplyObject(v);
+	freeReplyObject(t);
+	return ret;
+}
+
 /* redis_close - free the pool */
 static void
 redis_close(struct store *st)
@@ -719,6 +758,7 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	snprintf(r->token, sizeof r->token, "%ld.%ld.%ld", (long)getpid(),
 	         (long)now.tv_sec, now.tv_nsec);
 	r->store.mget = redis_mget;
+	r->store.get = redis_get;
 	r->store.put = redis_put;
 	r->store.del = redis_del;
 	r->store.scan = redis_scan;
