@@ -1,0 +1,319 @@
+/*
+ * rule - one rule as an administrator writes it.  See rule.h.
+ *
+ * The checks here are the ones that make a rule reachable and renderable;
+ * the grammar of actions is action.c's and the reply rules are reply.c's,
+ * so redmilterctl, lint and the milter can never disagree about them.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "reply.h"
+#include "rule.h"
+#include "util.h"
+
+/* refuse - write the problem into err and return -1 */
+__attribute__((format(printf, 3, 4))) static int
+refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* blank - a space or a tab */
+static int
+blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* prefix_bits - "/N" in range, or -1 */
+static long
+prefix_bits(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	return v;
+}
+
+/* mask - clear every bit after the first bits of an address */
+static void
+mask(unsigned char *ip, size_t size, long bits)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		long keep = bits - 8 * (long)i;
+
+		if (keep >= 8)
+			continue;
+		ip[i] =
+		    keep <= 0 ? 0 : (unsigned char)(ip[i] & (0xff00u >> keep));
+	}
+}
+
+/*
+ * client_check - an address or network as lookups write it
+ *
+ * Lookups try the address in inet_ntop() form and networks /31../8 (IPv4)
+ * or /127../16 (IPv6) with the host bits cleared; anything else is never
+ * tried.  Keys that are not addresses (host names) pass.
+ */
+static int
+client_check(const char *key, char *err, size_t errlen)
+{
+	unsigned char ip[sizeof(struct in6_addr)];
+	char addr[INET6_ADDRSTRLEN + 1], canon[INET6_ADDRSTRLEN];
+	const char *slash = strchr(key, '/');
+	size_t alen = slash != NULL ? (size_t)(slash - key) : strlen(key);
+	int af;
+	long bits = -1;
+
+	if (alen >= sizeof addr)
+		return slash != NULL ? refuse(err, errlen, "not a network") : 0;
+	memcpy(addr, key, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, ip) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, addr, ip) == 1)
+		af = AF_INET6;
+	else if (slash != NULL)
+		return refuse(err, errlen, "not a network");
+	else
+		return 0;
+	if (slash != NULL) {
+		long max = af == AF_INET ? 32 : 128;
+
+		bits = prefix_bits(slash + 1, 0, max);
+		if (bits == max) {
+			inet_ntop(af, ip, canon, sizeof canon);
+			snprintf(err, errlen,
+			         "/%ld is the address itself: "
+			         "write %s",
+			         bits, canon);
+			return -1;
+		}
+		if (bits < (af == AF_INET ? 8 : 16)) {
+			snprintf(err, errlen, "prefix length must be %s",
+			         af == AF_INET ? "8 to 31" : "16 to 127");
+			return -1;
+		}
+		mask(ip, af == AF_INET ? 4 : 16, bits);
+	}
+	inet_ntop(af, ip, canon, sizeof canon);
+	if (strcmp(canon, addr) != 0) {
+		if (slash != NULL)
+			snprintf(err, errlen,
+			         "not the network's canonical "
+			         "form, write %s/%ld",
+			         canon, bits);
+		else
+			snprintf(err, errlen,
+			         "not the address's canonical "
+			         "form, write %s",
+			         canon);
+		return -1;
+	}
+	return 0;
+}
+
+/* rule_key_check - fold a key and check that lookups can reach it */
+int
+rule_key_check(enum table t, const char *key, char *out, size_t outlen,
+               char *err, size_t errlen)
+{
+	size_t len = strlen(key), i;
+	const char *comma;
+
+	if (len == 0)
+		return refuse(err, errlen, "empty key");
+	if (len > RULE_KEY_MAX || len >= outlen)
+		return refuse(err, errlen, "key longer than %d bytes",
+		              RULE_KEY_MAX);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)key[i];
+
+		if (c <= 0x20 || c == 0x7f) {
+			snprintf(err, errlen,
+			         "blank or control character in "
+			         "key");
+			return -1;
+		}
+		out[i] =
+		    (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+	}
+	out[len] = '\0';
+	if (t == TABLE_PAIR && ((comma = strchr(out, ',')) == NULL ||
+	                        comma == out || comma[1] == '\0')) {
+		snprintf(err, errlen, "a pair key is SENDER,RECIPIENT");
+		return -1;
+	}
+	if (t == TABLE_CLIENT)
+		return client_check(out, err, errlen);
+	return 0;
+}
+
+/* rule_action_check - parse an action and render it for the table */
+int
+rule_action_check(enum table t, const char *val, size_t len, char *err,
+                  size_t errlen)
+{
+	struct action a;
+	struct reply r;
+
+	if (action_parse(val, len, &a, err, errlen) != 0)
+		return -1;
+	if (a.type == ACTION_REPLY) {
+		if (reply_build(&a, t, &r, err, errlen) != 0) {
+			action_free(&a);
+			return -1;
+		}
+		reply_free(&r);
+	}
+	action_free(&a);
+	return 0;
+}
+
+/* rule_parse_ttl - seconds, 1 .. RULE_TTL_MAX */
+int
+rule_parse_ttl(const char *s, long long *ttl)
+{
+	char *end;
+	long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > RULE_TTL_MAX)
+		return -1;
+	*ttl = v;
+	return 0;
+}
+
+/* word - the next blank-separated word: start and length; 0 at end */
+static size_t
+word(const char **p, const char **start)
+{
+	const char *s = *p;
+
+	while (blank(*s))
+		s++;
+	*start = s;
+	while (*s != '\0' && !blank(*s))
+		s++;
+	*p = s;
+	return (size_t)(s - *start);
+}
+
+/* take_word - a copy of the next word, or NULL at the end of the line */
+static char *
+take_word(const char **p)
+{
+	const char *start;
+	size_t n = word(p, &start);
+
+	return n == 0 ? NULL : xmemdup(start, n);
+}
+
+/* parse_words - "[-t SECONDS] TABLE KEY" then the rest as the action */
+static int
+parse_words(const char **p, struct rule *r, char *err, size_t errlen)
+{
+	char *w = take_word(p), *key;
+	char folded[RULE_KEY_MAX + 1];
+	int t;
+
+	if (w != NULL && strcmp(w, "-t") == 0) {
+		free(w);
+		w = take_word(p);
+		if (w == NULL || rule_parse_ttl(w, &r->ttl) != 0) {
+			free(w);
+			return refuse(err, errlen,
+			              "-t needs a number of "
+			              "seconds");
+		}
+		free(w);
+		w = take_word(p);
+	}
+	if (w == NULL || (t = table_from_name(w)) < 0) {
+		snprintf(err, errlen, "unknown table '%.40s'", w ? w : "");
+		free(w);
+		return -1;
+	}
+	free(w);
+	r->table = (enum table)t;
+	if ((key = take_word(p)) == NULL)
+		return refuse(err, errlen, "missing key");
+	if (rule_key_check(r->table, key, folded, sizeof folded, err, errlen) !=
+	    0) {
+		free(key);
+		return -1;
+	}
+	free(key);
+	r->key = xstrdup(folded);
+	return 0;
+}
+
+/* rule_parse_line - one line of an import file */
+int
+rule_parse_line(const char *line, struct rule *r, char *err, size_t errlen)
+{
+	const char *p = line;
+	size_t len;
+
+	memset(r, 0, sizeof *r);
+	while (blank(*p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	if (parse_words(&p, r, err, errlen) != 0) {
+		rule_free(r);
+		return -1;
+	}
+	while (blank(*p))
+		p++;
+	len = strlen(p);
+	while (len > 0 && blank(p[len - 1]))
+		len--;
+	if (len == 0) {
+		snprintf(err, errlen, "missing action");
+		rule_free(r);
+		return -1;
+	}
+	r->action = xmemdup(p, len);
+	if (rule_action_check(r->table, r->action, len, err, errlen) != 0) {
+		rule_free(r);
+		return -1;
+	}
+	return 1;
+}
+
+/* rule_free - free what a parsed rule holds */
+void
+rule_free(struct rule *r)
+{
+	if (r == NULL)
+		return;
+	free(r->key);
+	free(r->action);
+	r->key = r->action = NULL;
+}
