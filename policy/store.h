@@ -19,11 +19,11 @@
  * (STORE_NOTFOUND when there was none); scan() calls fn for every key that
  * starts with a prefix, in no particular order, with its value and TTL in
  * seconds (-1: none), and stops when fn returns non-zero; a key that holds
- * something other than a string (a Redis hash or list) is passed with val
- * NULL, so that lint can report it.  apply() carries out a batch of sets and
- * deletes atomically: all of them or, on failure, none (Redis MULTI/EXEC);
- * no reader sees half of it.  lock() takes a named advisory lock for ms
- * milliseconds (STORE_OK: taken; STORE_NOTFOUND: someone else holds it);
+ * something other than a string is passed with val NULL and its type
+ * ("hash", "list"), so that lint can report it.  apply() carries out a batch of
+ * sets and deletes atomically: all of them or, on failure, none (Redis
+ * MULTI/EXEC); no reader sees half of it.  lock() takes a named advisory lock
+ * for ms milliseconds (STORE_OK: taken; STORE_NOTFOUND: someone else holds it);
  * unlock() releases a lock this store took.  close() frees the store.
  * Thread-safety is the implementation's: see its header.
  */
@@ -53,8 +53,9 @@ struct store_op {
 	long long ttl;
 };
 
+/* type: NULL for a string; else the Redis type ("hash") and val NULL */
 typedef int (*store_scan_fn)(const char *key, const char *val, size_t len,
-                             long long ttl, void *arg);
+                             long long ttl, const char *type, void *arg);
 
 struct store {
 	enum store_status (*mget)(struct store *, const char *const *keys,

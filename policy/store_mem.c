@@ -168,7 +168,7 @@ mem_scan(struct store *s, const char *prefix, store_scan_fn fn, void *arg,
 	for (b = 0; b < BUCKETS; b++)
 		for (e = m->bucket[b]; e != NULL; e = e->next)
 			if (strncmp(e->key, prefix, plen) == 0 &&
-			    fn(e->key, e->val, e->len, e->ttl, arg) != 0)
+			    fn(e->key, e->val, e->len, e->ttl, NULL, arg) != 0)
 				return STORE_OK;
 	return STORE_OK;
 }

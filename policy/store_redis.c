@@ -413,9 +413,13 @@ get_reply(struct store_redis *r, redisContext *c)
 	return rep;
 }
 
-/* key_type - TYPE of a key: 1 string, 0 gone, -1 another type, -2 error */
+/*
+ * key_type - TYPE of a key: 0 a string, 1 gone, 2 another type (named in
+ * buf), -1 on failure
+ */
 static int
-key_type(struct store_redis *r, redisContext *c, const char *key)
+key_type(struct store_redis *r, redisContext *c, const char *key, char *buf,
+         size_t len)
 {
 	const char *argv[2] = {"TYPE", key};
 	redisReply *rep;
@@ -423,13 +427,17 @@ key_type(struct store_redis *r, redisContext *c, const char *key)
 
 	if (pipeline_send(c, 2, argv, NULL) != 0 ||
 	    (rep = get_reply(r, c)) == NULL)
-		return -2;
+		return -1;
 	if (rep->type != REDIS_REPLY_STATUS)
-		t = -2;
+		t = -1;
 	else if (strcmp(rep->str, "none") == 0)
+		t = 1;
+	else if (strcmp(rep->str, "string") == 0)
 		t = 0;
 	else
-		t = strcmp(rep->str, "string") == 0 ? 1 : -1;
+		t = 2;
+	if (t == 2)
+		str_copy(buf, rep->str, len);
 	freeReplyObject(rep);
 	return t;
 }
@@ -477,19 +485,22 @@ scan_batch(struct store_redis *r, redisContext *c, const redisReply *keys,
 			continue;
 		if (v->type == REDIS_REPLY_STRING)
 			stop = fn(keys->element[i]->str, v->str, v->len, secs,
-			          arg);
+			          NULL, arg);
 		else if (v->type == REDIS_REPLY_NIL)
 			continue; /* TYPE below, once the pipeline is read */
 	}
 	for (i = 0; i < n && !stop; i++) {
+		char type[32];
 		int t;
 
 		if (vals->element[i]->type != REDIS_REPLY_NIL)
 			continue;
-		if ((t = key_type(r, c, keys->element[i]->str)) == -2)
+		t = key_type(r, c, keys->element[i]->str, type, sizeof type);
+		if (t < 0)
 			goto done;
-		if (t == -1)
-			stop = fn(keys->element[i]->str, NULL, 0, -1, arg);
+		if (t == 2)
+			stop =
+			    fn(keys->element[i]->str, NULL, 0, -1, type, arg);
 	}
 	ret = stop ? 1 : 0;
 done:
