@@ -118,7 +118,8 @@ lint_run(struct store *store, const char *prefix, lint_fn fn, void *arg,
 
 	st = store->scan(store, prefix, visit, &ls, err, errlen);
 	if (st == STORE_OK) {
-		qsort(ls.v, ls.n, sizeof *ls.v, by_where);
+		if (ls.n > 1)
+			qsort(ls.v, ls.n, sizeof *ls.v, by_where);
 		for (i = 0; i < ls.n; i++)
 			fn(ls.v[i].where, ls.v[i].problem, arg);
 		*nrules = ls.nrules;

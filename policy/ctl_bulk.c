@@ -1,0 +1,491 @@
+/*
+ * ctl_bulk - redmilterctl list, export and import.
+ *
+ * Public: ctl_list(), ctl_export(), ctl_import().  Reads go through the
+ * store's SCAN (never KEYS).  An import validates every line before it
+ * writes anything, then writes every rule, and with --replace deletes the
+ * old ones, in one atomic batch (MULTI/EXEC): readers see the old rule set
+ * or the new one, never a mix.  Imports are serialised with an advisory
+ * lock key under the bookkeeping prefix, so that two --replace imports of
+ * the same tables end with exactly one of the two files.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "rule.h"
+#include "table.h"
+#include "util.h"
+
+#define LOCK_MS 120000     /* a crashed import frees the lock after this */
+#define LOCK_WAIT_MS 60000 /* how long an import waits for another */
+#define LINE_MAX_LEN 65536 /* one import line */
+
+/* A stored rule, as scanned. */
+struct stored {
+	int table; /* -1: bookkeeping or unknown table */
+	char *key; /* after "<prefix><table>:" */
+	char *full;
+	char *val; /* NULL: not a string */
+	size_t len;
+	long long ttl;
+	char *type;
+};
+
+struct stored_set {
+	const char *prefix;
+	size_t plen;
+	struct stored *v;
+	size_t n;
+};
+
+/* collect - scan callback: keep every key under the prefix */
+static int
+collect(const char *key, const char *val, size_t len, long long ttl,
+        const char *type, void *arg)
+{
+	struct stored_set *ss = arg;
+	const char *rest = key + ss->plen, *colon = strchr(rest, ':');
+	struct stored *s;
+	char name[16];
+
+	ss->v = xrealloc(ss->v, (ss->n + 1) * sizeof *ss->v);
+	s = &ss->v[ss->n++];
+	memset(s, 0, sizeof *s);
+	s->table = -1;
+	if (*rest != '_' && colon != NULL &&
+	    (size_t)(colon - rest) < sizeof name) {
+		memcpy(name, rest, (size_t)(colon - rest));
+		name[colon - rest] = '\0';
+		s->table = table_from_name(name);
+	}
+	s->full = xstrdup(key);
+	s->key = s->full + (colon != NULL ? (size_t)(colon + 1 - key) : 0);
+	s->val = val != NULL ? xmemdup(val, len) : NULL;
+	s->len = len;
+	s->ttl = ttl;
+	s->type = type != NULL ? xstrdup(type) : NULL;
+	return 0;
+}
+
+/* by_table_key - precedence order of tables, then key bytes */
+static int
+by_table_key(const void *a, const void *b)
+{
+	const struct stored *x = a, *y = b;
+
+	if (x->table != y->table)
+		return x->table < y->table ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* stored_free - free a scanned set */
+static void
+stored_free(struct stored_set *ss)
+{
+	size_t i;
+
+	for (i = 0; i < ss->n; i++) {
+		free(ss->v[i].full);
+		free(ss->v[i].val);
+		free(ss->v[i].type);
+	}
+	free(ss->v);
+	ss->v = NULL;
+	ss->n = 0;
+}
+
+/* scan_rules - every key of one table (or all tables: t < 0), sorted */
+static int
+scan_rules(struct ctl *c, int t, struct stored_set *ss)
+{
+	struct store *st = ctl_store(c);
+	char *match, err[512];
+	enum store_status rc;
+
+	ss->prefix = c->conf.prefix;
+	ss->plen = strlen(c->conf.prefix);
+	ss->v = NULL;
+	ss->n = 0;
+	if (st == NULL)
+		return CTL_STORE;
+	match =
+	    ctl_store_key(c->conf.prefix, t >= 0 ? table_name(t) : NULL, "");
+	rc = st->scan(st, match, collect, ss, err, sizeof err);
+	free(match);
+	if (rc != STORE_OK) {
+		ctl_warn("%s", err);
+		stored_free(ss);
+		return CTL_STORE;
+	}
+	if (ss->n > 1)
+		qsort(ss->v, ss->n, sizeof *ss->v, by_table_key);
+	return CTL_OK;
+}
+
+/* table_arg - the optional TABLE argument: -1 for all, -2 if unknown */
+static int
+table_arg(int argc, char **argv)
+{
+	int t;
+
+	if (argc < 1)
+		return -1;
+	if (argc > 1 || (t = table_from_name(argv[0])) < 0) {
+		ctl_warn("unknown table '%s'", argv[0]);
+		return -2;
+	}
+	return t;
+}
+
+/* one_line - a value that can stand on one line of output */
+static int
+one_line(const struct stored *s)
+{
+	return s->val != NULL && str_printable(s->val, s->len);
+}
+
+/* print_rules - list or export lines; returns the exit status */
+static int
+print_rules(struct ctl *c, int argc, char **argv, int export)
+{
+	struct stored_set ss;
+	int t = table_arg(argc, argv), rc = CTL_OK;
+	size_t i;
+
+	if (t == -2)
+		return CTL_INVALID;
+	if (scan_rules(c, t, &ss) != CTL_OK)
+		return CTL_STORE;
+	if (export)
+		printf("# redmilter rules, prefix %s\n", c->conf.prefix);
+	for (i = 0; i < ss.n; i++) {
+		const struct stored *s = &ss.v[i];
+
+		if (s->table < 0)
+			continue;
+		if (!one_line(s)) {
+			char *k = str_sanitize(s->key, strlen(s->key), 200);
+
+			ctl_warn("%s %s: %s, skipped", table_name(s->table), k,
+			         s->type != NULL ? "not a string"
+			                         : "value with control "
+			                           "characters");
+			free(k);
+			rc = export ? CTL_INVALID : rc;
+			continue;
+		}
+		if (export && s->ttl > 0)
+			printf("-t %lld ", s->ttl);
+		printf("%s %s %s\n", table_name(s->table), s->key, s->val);
+	}
+	stored_free(&ss);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		ctl_warn("write error: %s", strerror(errno));
+		return CTL_INVALID;
+	}
+	return rc;
+}
+
+/* ctl_list - "list [TABLE]" */
+int
+ctl_list(struct ctl *c, int argc, char **argv)
+{
+	return print_rules(c, argc, argv, 0);
+}
+
+/* ctl_export - "export [TABLE]" */
+int
+ctl_export(struct ctl *c, int argc, char **argv)
+{
+	return print_rules(c, argc, argv, 1);
+}
+
+/* A parsed import file: rules with their line numbers. */
+struct import_rule {
+	struct rule r;
+	size_t line;
+};
+
+struct import {
+	struct import_rule *v;
+	size_t n;
+	unsigned tables; /* bit per table named in the file */
+};
+
+/* import_free - free a parsed import file */
+static void
+import_free(struct import *im)
+{
+	size_t i;
+
+	for (i = 0; i < im->n; i++)
+		rule_free(&im->v[i].r);
+	free(im->v);
+}
+
+/* read_line - one line without its line end; -1 at the end or on error */
+static ssize_t
+read_line(FILE *fp, char **buf, size_t *cap)
+{
+	ssize_t len = getline(buf, cap, fp);
+
+	if (len > 0 && (*buf)[len - 1] == '\n')
+		(*buf)[--len] = '\0';
+	if (len > 0 && (*buf)[len - 1] == '\r')
+		(*buf)[--len] = '\0';
+	return len;
+}
+
+/* read_rules - parse every line; the first bad one stops it */
+static int
+read_rules(FILE *fp, const char *name, struct import *im)
+{
+	char *buf = NULL, err[512];
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	struct rule r;
+	int got, rc = CTL_OK;
+
+	while (rc == CTL_OK && (len = read_line(fp, &buf, &cap)) >= 0) {
+		lineno++;
+		if ((size_t)len != strlen(buf) || len > LINE_MAX_LEN) {
+			ctl_warn("%s:%zu: %s", name, lineno,
+			         len > LINE_MAX_LEN ? "line too long"
+			                            : "NUL byte in line");
+			rc = CTL_INVALID;
+		} else if ((got = rule_parse_line(buf, &r, err, sizeof err)) <
+		           0) {
+			ctl_warn("%s:%zu: %s", name, lineno, err);
+			rc = CTL_INVALID;
+		} else if (got > 0) {
+			im->v = xrealloc(im->v, (im->n + 1) * sizeof *im->v);
+			im->v[im->n].r = r;
+			im->v[im->n++].line = lineno;
+			im->tables |= 1u << r.table;
+		}
+	}
+	free(buf);
+	if (rc == CTL_OK && ferror(fp)) {
+		ctl_warn("%s: read error: %s", name, strerror(errno));
+		rc = CTL_INVALID;
+	}
+	return rc;
+}
+
+/* by_rule - order by table and key, then line */
+static int
+by_rule(const void *a, const void *b)
+{
+	const struct import_rule *x = a, *y = b;
+	int c;
+
+	if (x->r.table != y->r.table)
+		return x->r.table < y->r.table ? -1 : 1;
+	if ((c = strcmp(x->r.key, y->r.key)) != 0)
+		return c;
+	return x->line < y->line ? -1 : 1;
+}
+
+/* find_duplicate - report the earliest line that repeats a rule */
+static int
+find_duplicate(const struct import *im, const char *name)
+{
+	const struct import_rule *dup = NULL, *first = NULL;
+	size_t i;
+
+	for (i = 1; i < im->n; i++) {
+		const struct import_rule *a = &im->v[i - 1], *b = &im->v[i];
+
+		if (a->r.table != b->r.table || strcmp(a->r.key, b->r.key) != 0)
+			continue;
+		if (dup == NULL || b->line < dup->line) {
+			dup = b;
+			first = a;
+		}
+	}
+	if (dup == NULL)
+		return CTL_OK;
+	ctl_warn("%s:%zu: duplicate rule %s %s (first on line %zu)", name,
+	         dup->line, table_name(dup->r.table), dup->r.key, first->line);
+	return CTL_INVALID;
+}
+
+/* in_file - is a stored rule one of the file's (sorted by by_rule) */
+static int
+in_file(const struct import *im, int t, const char *key)
+{
+	size_t lo = 0, hi = im->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct rule *r = &im->v[mid].r;
+		int c = (int)r->table != t ? ((int)r->table < t ? -1 : 1)
+		                           : strcmp(r->key, key);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* take_lock - the import lock, waiting for another import at most a while */
+static int
+take_lock(struct ctl *c, struct store *st)
+{
+	struct timespec nap = {0, 100 * 1000000L};
+	char err[512];
+	long waited;
+	enum store_status rc;
+
+	for (waited = 0; waited <= LOCK_WAIT_MS; waited += 100) {
+		rc = st->lock(st, c->lock_name, LOCK_MS, err, sizeof err);
+		if (rc == STORE_OK)
+			return CTL_OK;
+		if (rc != STORE_NOTFOUND) {
+			ctl_warn("%s", err);
+			return CTL_STORE;
+		}
+		nanosleep(&nap, NULL);
+	}
+	ctl_warn("another import holds the lock %s", c->lock_name);
+	return CTL_STORE;
+}
+
+/* Writes of an import: sets, then the deletes of --replace. */
+struct ops {
+	struct store_op *v;
+	char **keys;
+	size_t n;
+	size_t removed;
+};
+
+/* add_op - append a set (val != NULL) or a delete */
+static void
+add_op(struct ops *o, char *key, const char *val, long long ttl)
+{
+	o->v = xrealloc(o->v, (o->n + 1) * sizeof *o->v);
+	o->keys = xrealloc(o->keys, (o->n + 1) * sizeof *o->keys);
+	o->keys[o->n] = key;
+	o->v[o->n].key = key;
+	o->v[o->n].val = val;
+	o->v[o->n].len = val != NULL ? strlen(val) : 0;
+	o->v[o->n].ttl = ttl;
+	o->n++;
+}
+
+/* ops_free - free the keys of the writes */
+static void
+ops_free(struct ops *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		free(o->keys[i]);
+	free(o->keys);
+	free(o->v);
+}
+
+/* old_rules - deletes for every stored key of the file's tables not in it */
+static int
+old_rules(struct ctl *c, const struct import *im, struct ops *o)
+{
+	struct stored_set ss;
+	size_t i;
+	int t;
+
+	for (t = 0; t < TABLE_COUNT; t++) {
+		if (!(im->tables & (1u << t)))
+			continue;
+		if (scan_rules(c, t, &ss) != CTL_OK)
+			return CTL_STORE;
+		for (i = 0; i < ss.n; i++) {
+			if (ss.v[i].table != t || in_file(im, t, ss.v[i].key))
+				continue;
+			add_op(o, xstrdup(ss.v[i].full), NULL, 0);
+			o->removed++;
+		}
+		stored_free(&ss);
+	}
+	return CTL_OK;
+}
+
+/* write_rules - the whole import in one atomic batch, under the lock */
+static int
+write_rules(struct ctl *c, const struct import *im, int replace)
+{
+	struct store *st = ctl_store(c);
+	struct ops o = {NULL, NULL, 0, 0};
+	char err[512];
+	size_t i;
+	int rc;
+
+	if (st == NULL || (rc = take_lock(c, st)) != CTL_OK)
+		return CTL_STORE;
+	for (i = 0; i < im->n; i++)
+		add_op(&o,
+		       ctl_store_key(c->conf.prefix,
+		                     table_name(im->v[i].r.table),
+		                     im->v[i].r.key),
+		       im->v[i].r.action, im->v[i].r.ttl);
+	if (replace)
+		rc = old_rules(c, im, &o);
+	if (rc == CTL_OK && o.n > 0 &&
+	    st->apply(st, o.v, o.n, err, sizeof err) != STORE_OK) {
+		ctl_warn("%s", err);
+		rc = CTL_STORE;
+	}
+	if (st->unlock(st, c->lock_name, err, sizeof err) != STORE_OK &&
+	    rc == CTL_OK) {
+		ctl_warn("%s", err);
+		rc = CTL_STORE;
+	}
+	if (rc == CTL_OK)
+		printf("imported %zu rules, removed %zu\n", im->n, o.removed);
+	ops_free(&o);
+	return rc;
+}
+
+/* ctl_import - "import [--replace] FILE|-" */
+int
+ctl_import(struct ctl *c, int argc, char **argv)
+{
+	struct import im = {NULL, 0, 0};
+	int replace = 0, rc;
+	FILE *fp;
+
+	if (argc > 0 && strcmp(argv[0], "--replace") == 0) {
+		replace = 1;
+		argc--;
+		argv++;
+	}
+	if (argc != 1) {
+		ctl_warn("usage: import [--replace] FILE|-");
+		return CTL_INVALID;
+	}
+	if (strcmp(argv[0], "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(argv[0], "r")) == NULL) {
+		ctl_warn("%s: %s", argv[0], strerror(errno));
+		return CTL_INVALID;
+	}
+	rc = read_rules(fp, argv[0], &im);
+	if (fp != stdin)
+		fclose(fp);
+	if (rc == CTL_OK) {
+		if (im.n > 1)
+			qsort(im.v, im.n, sizeof *im.v, by_rule);
+		rc = find_duplicate(&im, argv[0]);
+	}
+	if (rc == CTL_OK)
+		rc = write_rules(c, &im, replace);
+	import_free(&im);
+	return rc;
+}

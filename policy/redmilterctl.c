@@ -1,0 +1,418 @@
+/*
+ * redmilterctl - edit and check redmilter's rules in Redis.
+ *
+ * usage: redmilterctl [-c FILE] [-r REDIS] [-p PREFIX] [-v] COMMAND ...
+ *
+ * This file holds main(), the global options and the small commands (add,
+ * del, get, lint, codes); ctl_bulk.c has list, export and import, and
+ * ctl_check.c has check.  Every rule is validated with the engine's own
+ * parser before it is written, so the milter reads what was checked here.
+ * Exit status: 0 success, 1 invalid input or rule, 2 Redis failing.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalogue.h"
+#include "ctl.h"
+#include "lint.h"
+#include "rule.h"
+#include "store_redis.h"
+#include "table.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/usr/local/etc"
+#endif
+#define DEFAULT_CONF SYSCONFDIR "/redmilter.conf"
+#define BULK_TIMEOUT_MS 30000 /* SCAN batches, MULTI/EXEC of an import */
+
+/* ctl_warn - one line on stderr, "redmilterctl: ..." */
+void
+ctl_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("redmilterctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ctl_store_key - "<prefix><table>:<key>", or "<prefix>" if table is NULL */
+char *
+ctl_store_key(const char *prefix, const char *table, const char *key)
+{
+	size_t plen = strlen(prefix), tlen = table ? strlen(table) : 0;
+	size_t klen = table ? strlen(key) : 0;
+	char *k = xmalloc(plen + tlen + 1 + klen + 1);
+
+	memcpy(k, prefix, plen);
+	if (table == NULL) {
+		k[plen] = '\0';
+		return k;
+	}
+	memcpy(k + plen, table, tlen);
+	k[plen + tlen] = ':';
+	memcpy(k + plen + tlen + 1, key, klen + 1);
+	return k;
+}
+
+/*
+ * ctl_store - the Redis store, opened on first use
+ *
+ * One connection; the command timeout is the configured one, but at least
+ * BULK_TIMEOUT_MS: an import's EXEC of 100,000 rules is one command.
+ * Returns NULL after saying why.
+ */
+struct store *
+ctl_store(struct ctl *c)
+{
+	struct store_redis_conf rc;
+	char err[512];
+
+	if (c->store != NULL)
+		return c->store;
+	rc.url = c->conf.redis;
+	rc.password = c->conf.redis_password;
+	rc.timeout_ms = c->conf.redis_timeout > BULK_TIMEOUT_MS
+	                    ? c->conf.redis_timeout
+	                    : BULK_TIMEOUT_MS;
+	rc.connections = 1;
+	if ((c->store = store_redis_open(&rc, err, sizeof err)) == NULL)
+		ctl_warn("redis: %s", err);
+	return c->store;
+}
+
+/* table_key - TABLE and KEY arguments, the key folded and checked */
+static int
+table_key(char **argv, int *t, char *key, size_t keylen)
+{
+	char err[256];
+
+	if ((*t = table_from_name(argv[0])) < 0) {
+		ctl_warn("unknown table '%s'", argv[0]);
+		return -1;
+	}
+	if (rule_key_check((enum table) * t, argv[1], key, keylen, err,
+	                   sizeof err) != 0) {
+		ctl_warn("%s %s: %s", argv[0], argv[1], err);
+		return -1;
+	}
+	return 0;
+}
+
+/* join - the ACTION words with single spaces; the caller frees */
+static char *
+join(int argc, char **argv)
+{
+	size_t len = 1, n = 0;
+	char *s;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = xmalloc(len);
+	for (i = 0; i < argc; i++) {
+		size_t l = strlen(argv[i]);
+
+		if (i > 0)
+			s[n++] = ' ';
+		memcpy(s + n, argv[i], l);
+		n += l;
+	}
+	s[n] = '\0';
+	return s;
+}
+
+/* take_ttl - "-t SECONDS" at argv[at], removed from the arguments */
+static int
+take_ttl(int *argc, char **argv, int at, long long *ttl)
+{
+	if (at < 0 || at + 1 >= *argc || strcmp(argv[at], "-t") != 0)
+		return 0;
+	if (rule_parse_ttl(argv[at + 1], ttl) != 0) {
+		ctl_warn("-t needs a number of seconds, not '%s'",
+		         argv[at + 1]);
+		return -1;
+	}
+	memmove(argv + at, argv + at + 2,
+	        (size_t)(*argc - at - 2) * sizeof *argv);
+	*argc -= 2;
+	return 0;
+}
+
+/* cmd_add - "add TABLE KEY ACTION... [-t SECONDS]" */
+static int
+cmd_add(struct ctl *c, int argc, char **argv)
+{
+	char key[RULE_KEY_MAX + 1], err[512], *action, *full;
+	long long ttl = 0;
+	struct store *st;
+	int t, rc = CTL_OK;
+
+	if (take_ttl(&argc, argv, 0, &ttl) != 0 ||
+	    take_ttl(&argc, argv, argc - 2, &ttl) != 0)
+		return CTL_INVALID;
+	if (argc < 3) {
+		ctl_warn("usage: add TABLE KEY ACTION... [-t SECONDS]");
+		return CTL_INVALID;
+	}
+	if (table_key(argv, &t, key, sizeof key) != 0)
+		return CTL_INVALID;
+	action = join(argc - 2, argv + 2);
+	if (rule_action_check((enum table)t, action, strlen(action), err,
+	                      sizeof err) != 0) {
+		ctl_warn("%s %s: %s", argv[0], key, err);
+		free(action);
+		return CTL_INVALID;
+	}
+	full = ctl_store_key(c->conf.prefix, argv[0], key);
+	if ((st = ctl_store(c)) == NULL)
+		rc = CTL_STORE;
+	else if (st->put(st, full, action, strlen(action), ttl, err,
+	                 sizeof err) != STORE_OK) {
+		ctl_warn("%s", err);
+		rc = CTL_STORE;
+	}
+	free(full);
+	free(action);
+	return rc;
+}
+
+/* cmd_del - "del TABLE KEY" */
+static int
+cmd_del(struct ctl *c, int argc, char **argv)
+{
+	char key[RULE_KEY_MAX + 1], err[512], *full;
+	struct store *st;
+	enum store_status rc;
+	int t;
+
+	if (argc != 2) {
+		ctl_warn("usage: del TABLE KEY");
+		return CTL_INVALID;
+	}
+	if (table_key(argv, &t, key, sizeof key) != 0)
+		return CTL_INVALID;
+	if ((st = ctl_store(c)) == NULL)
+		return CTL_STORE;
+	full = ctl_store_key(c->conf.prefix, argv[0], key);
+	rc = st->del(st, full, err, sizeof err);
+	free(full);
+	if (rc == STORE_NOTFOUND) {
+		ctl_warn("no rule %s %s", argv[0], key);
+		return CTL_INVALID;
+	}
+	if (rc != STORE_OK) {
+		ctl_warn("%s", err);
+		return CTL_STORE;
+	}
+	return CTL_OK;
+}
+
+/* cmd_get - "get TABLE KEY": the action, then "ttl N" or "ttl none" */
+static int
+cmd_get(struct ctl *c, int argc, char **argv)
+{
+	char key[RULE_KEY_MAX + 1], err[512], *full, *shown;
+	struct store_value v;
+	struct store *st;
+	long long ttl = -1;
+	enum store_status rc;
+	int t;
+
+	if (argc != 2) {
+		ctl_warn("usage: get TABLE KEY");
+		return CTL_INVALID;
+	}
+	if (table_key(argv, &t, key, sizeof key) != 0)
+		return CTL_INVALID;
+	if ((st = ctl_store(c)) == NULL)
+		return CTL_STORE;
+	full = ctl_store_key(c->conf.prefix, argv[0], key);
+	rc = st->get(st, full, &v, &ttl, err, sizeof err);
+	free(full);
+	if (rc == STORE_NOTFOUND) {
+		ctl_warn("no rule %s %s", argv[0], key);
+		return CTL_INVALID;
+	}
+	if (rc != STORE_OK) {
+		ctl_warn("%s", err);
+		return CTL_STORE;
+	}
+	shown = str_sanitize(v.val, v.len, v.len);
+	printf("%s\n", shown);
+	if (ttl > 0)
+		printf("ttl %lld\n", ttl);
+	else
+		printf("ttl none\n");
+	free(shown);
+	free(v.val);
+	return CTL_OK;
+}
+
+/* print_finding - one lint problem */
+static void
+print_finding(const char *where, const char *problem, void *arg)
+{
+	(void)arg;
+	printf("%s: %s\n", where, problem);
+}
+
+/* cmd_lint - "lint" */
+static int
+cmd_lint(struct ctl *c, int argc, char **argv)
+{
+	size_t nrules = 0, nproblems = 0;
+	struct store *st;
+	char err[512];
+
+	(void)argv;
+	if (argc != 0) {
+		ctl_warn("usage: lint");
+		return CTL_INVALID;
+	}
+	if ((st = ctl_store(c)) == NULL)
+		return CTL_STORE;
+	if (lint_run(st, c->conf.prefix, print_finding, NULL, &nrules,
+	             &nproblems, err, sizeof err) != STORE_OK) {
+		ctl_warn("%s", err);
+		return CTL_STORE;
+	}
+	printf("%zu rules, %zu problems\n", nrules, nproblems);
+	return nproblems == 0 ? CTL_OK : CTL_INVALID;
+}
+
+/* cmd_codes - "codes": the catalogue */
+static int
+cmd_codes(struct ctl *c, int argc, char **argv)
+{
+	size_t i;
+
+	(void)c;
+	(void)argv;
+	if (argc != 0) {
+		ctl_warn("usage: codes");
+		return CTL_INVALID;
+	}
+	for (i = 0; i < catalogue_size(); i++) {
+		const struct catalogue_row *r = catalogue_row(i);
+
+		if (r->rcpt_enh == NULL && r->rcpt_text == NULL) {
+			printf("%d %s %s\n", r->code, r->enh, r->text);
+			continue;
+		}
+		printf("%d %s %s (recipient, pair)\n", r->code,
+		       r->rcpt_enh ? r->rcpt_enh : r->enh,
+		       r->rcpt_text ? r->rcpt_text : r->text);
+		printf("%d %s %s (other tables)\n", r->code, r->enh, r->text);
+	}
+	return CTL_OK;
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(struct ctl *, int, char **);
+} commands[] = {
+    {"add", cmd_add},       {"del", cmd_del},     {"get", cmd_get},
+    {"list", ctl_list},     {"check", ctl_check}, {"import", ctl_import},
+    {"export", ctl_export}, {"lint", cmd_lint},   {"codes", cmd_codes},
+};
+
+/* usage - the synopsis, on stderr */
+static int
+usage(void)
+{
+	fputs("usage: redmilterctl [-c FILE] [-r REDIS] [-p PREFIX] [-v] "
+	      "COMMAND ...\n"
+	      "commands: add TABLE KEY ACTION... [-t SECONDS] | del TABLE KEY "
+	      "| get TABLE KEY\n"
+	      "          list [TABLE] | export [TABLE] | import [--replace] "
+	      "FILE|-\n"
+	      "          check -f SENDER -r RCPT... [-C IP] [-N HOSTNAME] "
+	      "[-H HELO] [-A LOGIN]\n"
+	      "          lint | codes\n",
+	      stderr);
+	return CTL_INVALID;
+}
+
+/* configure - the config file, then -r and -p, then derived settings */
+static int
+configure(struct ctl *c, const char *file, const char *redis,
+          const char *prefix)
+{
+	char err[1024];
+
+	conf_init(&c->conf);
+	if (file == NULL && access(DEFAULT_CONF, F_OK) == 0)
+		file = DEFAULT_CONF;
+	if ((file != NULL && conf_read(&c->conf, file, err, sizeof err) != 0) ||
+	    (redis != NULL &&
+	     conf_set(&c->conf, "redis", redis, err, sizeof err) != 0) ||
+	    (prefix != NULL &&
+	     conf_set(&c->conf, "prefix", prefix, err, sizeof err) != 0) ||
+	    conf_finish(&c->conf, err, sizeof err) != 0) {
+		ctl_warn("%s", err);
+		return -1;
+	}
+	c->lock_name = NULL;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *file = NULL, *redis = NULL, *prefix = NULL;
+	struct ctl c;
+	char *lock;
+	size_t i;
+	int ch, rc = -1;
+
+	memset(&c, 0, sizeof c);
+	while ((ch = getopt(argc, argv, "+c:r:p:vh")) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'r':
+			redis = optarg;
+			break;
+		case 'p':
+			prefix = optarg;
+			break;
+		case 'v':
+			c.verbose = 1;
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (optind >= argc)
+		return usage();
+	if (configure(&c, file, redis, prefix) != 0) {
+		conf_free(&c.conf);
+		return CTL_INVALID;
+	}
+	lock = ctl_store_key(c.conf.prefix, NULL, NULL);
+	lock = xrealloc(lock, strlen(lock) + sizeof "_import.lock");
+	memcpy(lock + strlen(lock), "_import.lock", sizeof "_import.lock");
+	c.lock_name = lock;
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			rc = commands[i].fn(&c, argc - optind - 1,
+			                    argv + optind + 1);
+	if (rc < 0) {
+		ctl_warn("unknown command '%s'", argv[optind]);
+		rc = usage();
+	}
+	if (c.store != NULL)
+		c.store->close(c.store);
+	free(lock);
+	conf_free(&c.conf);
+	return rc;
+}
