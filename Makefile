@@ -1,0 +1,396 @@
+# redmilter - one plain GNU Makefile (no autotools, no recursion into
+# subdirectories; STYLE.md sections 10 and 11).
+#
+# Sources are found by wildcard, so a new file is built without editing this
+# file:
+#   policy/*.c            the pure rule engine, as build/VARIANT/libpolicy.a
+#                         (all but redmilterctl.c and store_redis.c)
+#   policy/store_redis.c  the Redis store, the only user of hiredis
+#   policy/redmilterctl.c the CLI's main          -> policy/redmilterctl
+#   milter/*.c            libmilter glue, daemon  -> milter/redmilter
+#   tests/unit/test_*.c   one Check program each
+#   tests/unit/*.c        (other files) helpers linked into every unit test
+#   tests/fuzz/fuzz_*.c   one libFuzzer target each, always built with clang
+#   tests/integration/*.sh run by tests/run after the unit tests
+#
+# Objects go to build/CC-std or build/CC-san-LIST, so gcc, clang and the
+# sanitizer builds never mix.  A flags stamp in each of those directories
+# recompiles everything when CC or the flags change (WERROR=1, CFLAGS=...).
+# `make clean` removes build/ and the two programs.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(PREFIX)/etc
+
+CFLAGS ?= -O2 -g
+WARN = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wvla \
+       -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings -Wpointer-arith
+HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+
+WERROR ?= 0
+ifeq ($(WERROR),1)
+WERROR_FLAGS = -Werror
+endif
+
+# SANITIZE=1 means address,undefined; any other non-empty value but 0 is a
+# list for -fsanitize= (SANITIZE=address,undefined, SANITIZE=thread).
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+SAN := address,undefined
+else ifeq ($(SANITIZE),0)
+SAN :=
+else
+SAN := $(SANITIZE)
+endif
+ifneq ($(SAN),)
+SAN_FLAGS = -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+ALL_CFLAGS = $(WARN) $(WERROR_FLAGS) $(HARDEN) $(SAN_FLAGS) $(CPPFLAGS) \
+             $(CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+
+PKG_CONFIG ?= pkg-config
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+HIREDIS_CFLAGS := $(shell $(PKG_CONFIG) --cflags hiredis 2>/dev/null)
+HIREDIS_LIBS := $(shell $(PKG_CONFIG) --libs hiredis 2>/dev/null)
+MILTER_LIBS = -lmilter -pthread
+
+comma := ,
+CCNAME := $(notdir $(firstword $(CC)))
+ifneq ($(SAN),)
+VARIANT := $(CCNAME)-san-$(subst $(comma),-,$(SAN))
+else
+VARIANT := $(CCNAME)-std
+endif
+B := build/$(VARIANT)
+
+# --- sources --------------------------------------------------------------
+
+# A .c file that another one #includes (policy/store_redis.c may pull in a
+# part of itself this way) belongs to that file and is never compiled alone.
+INCLUDE_C_RE := s,^[[:space:]]*\#[[:space:]]*include[[:space:]]*"([^"/]+[.]c)".*,\1,p
+INCLUDED_C := $(foreach d,policy milter,$(addprefix $(d)/,$(shell sed -nE \
+                '$(INCLUDE_C_RE)' $(wildcard $(d)/*.c) /dev/null 2>/dev/null)))
+ENGINE_SRCS := $(filter-out policy/redmilterctl.c policy/store_redis.c \
+                 $(INCLUDED_C),$(wildcard policy/*.c))
+REDIS_SRCS := $(wildcard policy/store_redis.c)
+CTL_SRCS := $(wildcard policy/redmilterctl.c)
+MILTER_SRCS := $(filter-out $(INCLUDED_C),$(wildcard milter/*.c))
+# The daemon's main file: milter/redmilter.c or milter/main.c if present,
+# else whichever file defines main() in KNF (return type on its own line).
+MAIN_RE := ^(int[[:space:]]+)?main[[:space:]]*[(]
+MILTER_MAIN := $(firstword $(wildcard milter/redmilter.c milter/main.c) \
+  $(if $(MILTER_SRCS),$(shell grep -lE '$(MAIN_RE)' $(MILTER_SRCS) 2>/dev/null)))
+MILTER_LIB_SRCS := $(filter-out $(MILTER_MAIN),$(MILTER_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_HELPER_SRCS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+
+ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(B)/%.o)
+REDIS_OBJS := $(REDIS_SRCS:%.c=$(B)/%.o)
+CTL_OBJS := $(CTL_SRCS:%.c=$(B)/%.o)
+MILTER_MAIN_OBJS := $(MILTER_MAIN:%.c=$(B)/%.o)
+MILTER_LIB_OBJS := $(MILTER_LIB_SRCS:%.c=$(B)/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
+UNIT_HELPER_OBJS := $(UNIT_HELPER_SRCS:%.c=$(B)/%.o)
+UNIT_BINS := $(UNIT_SRCS:%.c=$(B)/%)
+
+ENGINE_LIB := $(B)/libpolicy.a
+REDIS_LIB := $(if $(REDIS_SRCS),$(B)/libpolicy_redis.a)
+MILTER_LIB := $(if $(MILTER_LIB_SRCS),$(B)/libmilterglue.a)
+UNIT_HELPER_LIB := $(if $(UNIT_HELPER_SRCS),$(B)/libtesthelp.a)
+
+PROGRAMS :=
+ifneq ($(CTL_SRCS),)
+PROGRAMS += policy/redmilterctl
+endif
+ifneq ($(MILTER_MAIN),)
+PROGRAMS += milter/redmilter
+endif
+
+# Unit tests link everything; an archive member is pulled in only when a test
+# uses it.  hiredis and libmilter are linked when their code is in the tree
+# (and hiredis is installed), which is harmless for the tests that need
+# neither.
+ifneq ($(HIREDIS_LIBS),)
+UNIT_REDIS_LIB := $(REDIS_LIB)
+UNIT_REDIS_LIBS := $(HIREDIS_LIBS)
+endif
+UNIT_LIBS = $(UNIT_HELPER_LIB) $(MILTER_LIB) $(UNIT_REDIS_LIB) $(ENGINE_LIB)
+UNIT_LDLIBS = $(if $(MILTER_LIB),$(MILTER_LIBS)) $(UNIT_REDIS_LIBS) \
+              $(CHECK_LIBS) $(LDLIBS)
+
+# --- fuzzing (clang + libFuzzer, its own build directory) ----------------
+
+FUZZ_CC ?= clang
+FUZZ_CFLAGS ?= -g -O1
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_ALL_CFLAGS = $(WARN) $(WERROR_FLAGS) $(FUZZ_SAN) -fno-omit-frame-pointer \
+                  $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP
+FB := build/fuzz
+FUZZ_ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(FB)/%.o)
+FUZZ_OBJS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FB)/%.o)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FB)/%)
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 5
+
+# --- test runner ------------------------------------------------------------
+
+TEST_PREFIX ?=
+# libFuzzer targets carry their own sanitizers and cannot run under
+# valgrind, so they get TEST_PREFIX only when it is not valgrind.
+FUZZ_PREFIX ?= $(if $(findstring valgrind,$(TEST_PREFIX)),,$(TEST_PREFIX))
+RUN_ENV = BUILDDIR='$(B)' FUZZDIR='$(FB)' TEST_PREFIX='$(TEST_PREFIX)' \
+          FUZZ_PREFIX='$(FUZZ_PREFIX)' FUZZ_CHECK_SECONDS='$(FUZZ_CHECK_SECONDS)' \
+          $(if $(CK_FORK),CK_FORK='$(CK_FORK)') \
+          $(if $(SAN),CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-4})
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full
+
+# --- lint -------------------------------------------------------------------
+
+LINT_SRCS := $(wildcard policy/*.c milter/*.c)
+FORMAT_SRCS := $(sort $(wildcard policy/*.[ch] milter/*.[ch] tests/*.[ch] \
+                                 tests/*/*.[ch]))
+BANNED = strcpy|strcat|sprintf|vsprintf|gets|strncpy|strtok|atoi|atol
+# variableScope is suppressed: KNF declares a function's variables at its top
+# (style(9)), and cppcheck's advice to move each into its innermost block
+# fights that on nearly every function.
+CPPCHECK = cppcheck --enable=warning,style,performance,portability \
+           --error-exitcode=1 --inline-suppr --quiet --std=c11 \
+           --suppress=variableScope -D_DEFAULT_SOURCE -Ipolicy -Imilter
+# STYLE.md's clang-tidy checks, less the analyzer's Annex K advice (memcpy_s
+# and friends, which glibc does not have): it flags every memcpy and memset.
+TIDY_CHECKS = -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,cert-*,portability-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
+
+MAN_PAGES := $(wildcard man/*.[1-8] policy/*.[1-8] milter/*.[1-8] \
+                        contrib/*.[1-8] doc/*.[1-8])
+CONF_EXAMPLE := $(wildcard contrib/redmilter.conf)
+
+.PHONY: all build-tests build-fuzz check check-unit deps fuzz valgrind \
+        install uninstall clean lint format format-check check-layering \
+        compdb FORCE
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+all: $(ENGINE_LIB) $(PROGRAMS)
+
+build-tests: $(UNIT_BINS)
+
+build-fuzz: $(FUZZ_BINS)
+
+# --- flags stamps -------------------------------------------------------
+# Rewritten only when their text changes (git's GIT-CFLAGS), so objects are
+# rebuilt after a change of CC or flags, and the in-tree programs are relinked
+# when the last build used another variant directory.
+
+$(B)/.flags: FORCE
+	@mkdir -p $(@D); \
+	f='$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LDLIBS)'; \
+	if [ "$$f" != "$$(cat $@ 2>/dev/null)" ]; then printf '%s\n' "$$f" >$@; fi
+
+$(FB)/.flags: FORCE
+	@mkdir -p $(@D); \
+	f='$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) $(LDFLAGS) $(LDLIBS)'; \
+	if [ "$$f" != "$$(cat $@ 2>/dev/null)" ]; then printf '%s\n' "$$f" >$@; fi
+
+build/.variant: FORCE
+	@mkdir -p $(@D); \
+	if [ '$(B)' != "$$(cat $@ 2>/dev/null)" ]; then echo '$(B)' >$@; fi
+
+# --- compiling ----------------------------------------------------------------
+
+$(B)/policy/%.o: policy/%.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/policy/store_redis.o: policy/store_redis.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(if $(HIREDIS_LIBS),,$(error hiredis not found by pkg-config: run tests/deps.sh))
+	$(CC) $(ALL_CFLAGS) $(HIREDIS_CFLAGS) -c -o $@ $<
+
+$(B)/milter/%.o: milter/%.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -pthread -Ipolicy -c -o $@ $<
+
+$(B)/tests/unit/%.o: tests/unit/%.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(if $(CHECK_LIBS),,$(error Check not found by pkg-config: run tests/deps.sh))
+	$(CC) $(ALL_CFLAGS) -Ipolicy -Imilter $(CHECK_CFLAGS) -c -o $@ $<
+
+$(B)/%.a:
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(ENGINE_LIB): $(ENGINE_OBJS)
+$(B)/libpolicy_redis.a: $(REDIS_OBJS)
+$(B)/libmilterglue.a: $(MILTER_LIB_OBJS)
+$(B)/libtesthelp.a: $(UNIT_HELPER_OBJS)
+
+# --- linking ------------------------------------------------------------------
+
+policy/redmilterctl: $(CTL_OBJS) $(REDIS_LIB) $(ENGINE_LIB) build/.variant
+	$(if $(HIREDIS_LIBS),,$(error hiredis not found by pkg-config: run tests/deps.sh))
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJS) $(REDIS_LIB) $(ENGINE_LIB) \
+	    $(HIREDIS_LIBS) $(LDLIBS)
+
+milter/redmilter: $(MILTER_MAIN_OBJS) $(MILTER_LIB) $(REDIS_LIB) $(ENGINE_LIB) \
+                  build/.variant
+	$(if $(HIREDIS_LIBS),,$(error hiredis not found by pkg-config: run tests/deps.sh))
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $(MILTER_MAIN_OBJS) $(MILTER_LIB) \
+	    $(REDIS_LIB) $(ENGINE_LIB) $(MILTER_LIBS) $(HIREDIS_LIBS) $(LDLIBS)
+
+$(UNIT_BINS): $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_LIBS) $(UNIT_LDLIBS)
+
+# --- fuzz targets ---------------------------------------------------------
+# Engine sources are compiled again with clang, coverage instrumentation
+# (fuzzer-no-link) and ASan+UBSan.  LLVMFuzzerTestOneInput has no header to
+# declare it, hence -Wno-missing-prototypes for the target files only.
+
+$(FB)/policy/%.o: policy/%.c $(FB)/.flags
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_OBJS): $(FB)/%.o: tests/fuzz/%.c $(FB)/.flags
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -Wno-missing-prototypes -Ipolicy \
+	    -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FB)/libpolicy.a: $(FUZZ_ENGINE_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BINS): $(FB)/%: $(FB)/%.o $(FB)/libpolicy.a
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	    $(FB)/libpolicy.a $(LDLIBS)
+
+# --- tests ----------------------------------------------------------------
+
+# Installs missing Debian packages when run as root; fails naming them if not.
+deps:
+	bash tests/deps.sh
+
+# Packages first, then a fresh make to build: the pkg-config results above
+# are read when make starts, before tests/deps.sh could install anything.
+check:
+	bash tests/deps.sh
+	$(MAKE) --no-print-directory all build-tests build-fuzz
+	$(RUN_ENV) bash tests/run
+
+# The fast inner loop: unit tests only, no services, no package check.
+check-unit: build-tests
+	$(RUN_ENV) bash tests/run unit
+
+valgrind:
+	$(MAKE) --no-print-directory check TEST_PREFIX='$(VALGRIND)' CK_FORK=no
+
+# Grows tests/fuzz/corpus/NAME with the inputs that add coverage; commit them.
+fuzz: build-fuzz
+	FUZZDIR='$(FB)' FUZZ_SECONDS='$(FUZZ_SECONDS)' bash tests/fuzz/grow \
+	    $(FUZZ_BINS)
+
+# --- static checks ------------------------------------------------------------
+
+# cppcheck, the banned functions (STYLE.md section 7) and, when there is a
+# compile_commands.json, clang-tidy; all three run before lint fails.
+lint:
+	@fail=0; \
+	if [ -n '$(LINT_SRCS)' ]; then \
+		echo '$(CPPCHECK) $(LINT_SRCS)'; \
+		$(CPPCHECK) $(LINT_SRCS) || fail=1; \
+	fi; \
+	echo 'lint: banned functions: $(BANNED)'; \
+	if grep -nE '(^|[^[:alnum:]_])($(BANNED))[[:space:]]*\(' \
+	    $(FORMAT_SRCS) /dev/null; then \
+		echo 'lint: banned function used (see above)' >&2; \
+		fail=1; \
+	fi; \
+	if [ -f compile_commands.json ] && command -v clang-tidy >/dev/null; \
+	then \
+		echo 'clang-tidy -p . $(LINT_SRCS)'; \
+		clang-tidy -p . --quiet --checks='$(TIDY_CHECKS)' \
+		    --warnings-as-errors='*' $(LINT_SRCS) || fail=1; \
+	else \
+		echo 'lint: clang-tidy skipped: no compile_commands.json (make compdb)'; \
+	fi; \
+	exit $$fail
+
+# compile_commands.json for clang-tidy and editors (needs bear).
+compdb:
+	rm -rf '$(B)'
+	bear -- $(MAKE) --no-print-directory all build-tests
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_SRCS)
+
+check-layering:
+	@fail=0; \
+	for f in $(filter-out policy/store_redis.c,$(wildcard policy/*.[ch])); do \
+		if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]*/)?(mfapi|hiredis)\.h[>"]' "$$f"; then \
+			echo "check-layering: $$f: only policy/store_redis.c may include hiredis.h, and milter/ alone mfapi.h" >&2; \
+			fail=1; \
+		fi; \
+	done; \
+	for f in $(wildcard milter/*.[ch]); do \
+		if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]*/)?hiredis\.h[>"]' "$$f"; then \
+			echo "check-layering: $$f: milter/ must reach Redis through the store interface" >&2; \
+			fail=1; \
+		fi; \
+	done; \
+	if [ $$fail -ne 0 ]; then exit 1; fi; \
+	echo 'check-layering: ok'
+
+# --- install ------------------------------------------------------------------
+
+install: all
+	@set -e; \
+	for p in $(PROGRAMS); do \
+		install -d -m 0755 '$(DESTDIR)$(SBINDIR)'; \
+		echo "install $$p $(DESTDIR)$(SBINDIR)/"; \
+		install -m 0755 "$$p" '$(DESTDIR)$(SBINDIR)/'; \
+	done; \
+	for m in $(MAN_PAGES); do \
+		d='$(DESTDIR)$(MANDIR)'/man"$${m##*.}"; \
+		install -d -m 0755 "$$d"; \
+		echo "install $$m $$d/"; \
+		install -m 0644 "$$m" "$$d/"; \
+	done; \
+	for c in $(CONF_EXAMPLE); do \
+		t='$(DESTDIR)$(SYSCONFDIR)/redmilter.conf'; \
+		if [ -e "$$t" ]; then \
+			echo "keeping existing $$t"; \
+		else \
+			install -d -m 0755 '$(DESTDIR)$(SYSCONFDIR)'; \
+			echo "install $$c $$t"; \
+			install -m 0644 "$$c" "$$t"; \
+		fi; \
+	done
+
+# Leaves $(SYSCONFDIR)/redmilter.conf alone: it is the administrator's.
+uninstall:
+	@set -e; \
+	for p in $(notdir $(PROGRAMS)); do \
+		echo "rm -f $(DESTDIR)$(SBINDIR)/$$p"; \
+		rm -f '$(DESTDIR)$(SBINDIR)'/"$$p"; \
+	done; \
+	for m in $(MAN_PAGES); do \
+		f='$(DESTDIR)$(MANDIR)'/man"$${m##*.}"/"$${m##*/}"; \
+		echo "rm -f $$f"; \
+		rm -f "$$f"; \
+	done
+
+clean:
+	rm -rf build policy/redmilterctl milter/redmilter
+
+FORCE:
+
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(FB)/*.d $(FB)/*/*.d)

@@ -1,0 +1,94 @@
+#!/bin/bash
+# tests/deps.sh - make sure the Debian packages that building and testing
+# redmilter need are installed.
+#
+# Run as root, it installs the missing ones with apt-get (updating the package
+# lists first when they are empty, or when the install fails); run as anyone
+# else, it fails naming them.  It never skips: `make check` must not run with
+# part of its tools missing.  Debian 12 (bookworm) is the reference system.
+
+set -euo pipefail
+
+# Everything `make check` and the other targets use, one package a word.
+# Add a package here when a test starts to need it.
+DEPS="
+	build-essential gcc make pkg-config
+	clang libclang-rt-14-dev
+	check libhiredis-dev libmilter-dev
+	redis-server
+	valgrind cppcheck clang-format
+"
+# shellcheck disable=SC2206 # DEPS is a list of words
+deps=($DEPS)
+
+# missing - print the packages of DEPS that are not installed
+missing() {
+	local p st
+	for p in "${deps[@]}"; do
+		st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) ||
+		    st=
+		case $st in
+		ii*) ;;
+		*) echo "$p" ;;
+		esac
+	done
+}
+
+# lists_present - whether apt has any package lists at all
+lists_present() {
+	local f
+	for f in /var/lib/apt/lists/*_Packages*; do
+		[ -e "$f" ] && return 0
+	done
+	return 1
+}
+
+apt_install() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    -o DPkg::Lock::Timeout=300 "$@"
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "tests/deps.sh: dpkg-query not found: this is not a Debian system." >&2
+	echo "Install the equivalents of these Debian packages: ${deps[*]}" >&2
+	exit 1
+fi
+
+# shellcheck disable=SC2207
+need=($(missing))
+if [ ${#need[@]} -eq 0 ]; then
+	echo "deps: all ${#deps[@]} packages installed"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tests/deps.sh: missing Debian packages: ${need[*]}" >&2
+	echo "As root: apt-get install ${need[*]} (or run make check as root)" >&2
+	exit 1
+fi
+
+echo "deps: installing ${need[*]}"
+case " ${need[*]} " in
+*" postfix "*)
+	# No debconf questions, and no configuration of the host's own mail
+	# system: the tests run private Postfix instances.
+	echo "postfix postfix/main_mailer_type select No configuration" |
+	    debconf-set-selections
+	;;
+esac
+if ! lists_present; then
+	apt-get update
+fi
+if ! apt_install "${need[@]}"; then
+	echo "deps: install failed; updating the package lists and trying again"
+	apt-get update
+	apt_install "${need[@]}"
+fi
+
+# shellcheck disable=SC2207
+need=($(missing))
+if [ ${#need[@]} -ne 0 ]; then
+	echo "tests/deps.sh: still missing after apt-get install: ${need[*]}" >&2
+	exit 1
+fi
+echo "deps: all ${#deps[@]} packages installed"
