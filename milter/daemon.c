@@ -1,0 +1,152 @@
+/*
+ * daemon - starting a daemon, the parts that are not libmilter's.
+ * See daemon.h.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+/* daemon_socket_path - the file of a unix socket spec, or NULL */
+const char *
+daemon_socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return NULL;
+}
+
+/* daemon_lookup_ids - uid and gid of user and group (either may be NULL) */
+int
+daemon_lookup_ids(const char *user, const char *group, struct daemon_ids *ids,
+                  char *err, size_t errlen)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	ids->uid = getuid();
+	ids->gid = getgid();
+	ids->set = user != NULL || group != NULL;
+	ids->user = user;
+	if (user != NULL) {
+		if ((pw = getpwnam(user)) == NULL) {
+			snprintf(err, errlen, "user '%s' does not exist", user);
+			return -1;
+		}
+		ids->uid = pw->pw_uid;
+		ids->gid = pw->pw_gid;
+	}
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL) {
+			snprintf(err, errlen, "group '%s' does not exist",
+			         group);
+			return -1;
+		}
+		ids->gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+/* daemon_socket_perms - the unix socket's mode, and owner when root */
+int
+daemon_socket_perms(const char *path, int mode, const struct daemon_ids *ids,
+                    char *err, size_t errlen)
+{
+	if (chmod(path, (mode_t)mode) != 0) {
+		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (ids->set && geteuid() == 0 &&
+	    chown(path, ids->uid, ids->gid) != 0) {
+		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* daemon_drop - become user and group for good */
+int
+daemon_drop(const struct daemon_ids *ids, char *err, size_t errlen)
+{
+	if (!ids->set)
+		return 0;
+	if (geteuid() != 0) {
+		if (getuid() == ids->uid && getgid() == ids->gid)
+			return 0;
+		snprintf(err, errlen, "not root: cannot change user or group");
+		return -1;
+	}
+	if ((ids->user != NULL ? initgroups(ids->user, ids->gid)
+	                       : setgroups(1, &ids->gid)) != 0 ||
+	    setgid(ids->gid) != 0 || setuid(ids->uid) != 0) {
+		snprintf(err, errlen, "dropping privileges: %s",
+		         strerror(errno));
+		return -1;
+	}
+	if (ids->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		snprintf(err, errlen, "dropping privileges: root came back");
+		return -1;
+	}
+	return 0;
+}
+
+/* daemon_pidfile - write our pid */
+int
+daemon_pidfile(const char *path, char *err, size_t errlen)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "pidfile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n || close(fd) != 0) {
+		snprintf(err, errlen, "pidfile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* daemon_detach - into the background, without a terminal */
+int
+daemon_detach(char *err, size_t errlen)
+{
+	if (daemon(0, 0) != 0) {
+		snprintf(err, errlen, "daemon: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* daemon_check_file - warn about a file others can write (or read) */
+void
+daemon_check_file(const char *path, int secret, void (*warn)(const char *))
+{
+	struct stat st;
+	char msg[600];
+
+	if (path == NULL || stat(path, &st) != 0)
+		return;
+	if (st.st_mode & S_IWOTH) {
+		snprintf(msg, sizeof msg, "%s is writable by others", path);
+		warn(msg);
+	}
+	if (secret && (st.st_mode & S_IROTH)) {
+		snprintf(msg, sizeof msg,
+		         "%s holds a password and is readable by others", path);
+		warn(msg);
+	}
+}

@@ -1,0 +1,566 @@
+/*
+ * mlfi - the libmilter callbacks.  See mlfi.h.
+ *
+ * Glue only (STYLE.md 1): each callback copies its arguments into the
+ * connection's context, builds a struct request, calls policy_eval(), and
+ * hands the verdict to answer(), which maps it to an SMFIS_* result and a
+ * reply.  Three rules from MILTER-NOTES.md shape answer():
+ * - a REJECT or TEMPFAIL always comes with smfi_setreply() of its own class,
+ *   and CONTINUE never does, or libmilter sends a stale text later;
+ * - an accepted recipient is SMFIS_CONTINUE, never SMFIS_ACCEPT, which
+ *   would accept the whole message and skip the later recipients' checks;
+ * - '%' is doubled in every reply line (reply_milter_line()).
+ * DISCARD and HOLD are remembered and carried out at end of message, where
+ * libmilter allows smfi_delrcpt() and smfi_quarantine().
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmilter/mfapi.h>
+
+#include "engine.h"
+#include "log.h"
+#include "mlfi.h"
+#include "reply.h"
+#include "util.h"
+
+#define TEMPFAIL_STORE_TEXT "Temporary policy lookup failure"
+#define TEMPFAIL_CONFIG_TEXT "Server configuration error"
+#define LOG_TEXT_MAX 300 /* bytes of an untrusted value in a log line */
+
+static const struct conf *cf;
+static struct store *store;
+static struct policy_conf pc;
+
+/* One SMTP connection; the second half is one transaction. */
+struct conn {
+	char *client_name;
+	char *client_addr;
+	char *helo;
+	int conn_discard; /* a client or HELO DISCARD: every message */
+	char *conn_hold;  /* a client or HELO HOLD: every message */
+	char *sender;     /* MAIL FROM argument as given */
+	char *auth;
+	int msg_discard; /* DISCARD of the whole message */
+	char *msg_hold;  /* HOLD reason; "" when given none */
+	char **drop;     /* recipients to delete at end of message */
+	size_t ndrop;
+	size_t naccepted; /* recipients answered with CONTINUE */
+};
+
+static const char *const stage_names[] = {"CONNECT", "HELO", "MAIL", "RCPT"};
+
+/* mlfi_setup - the configuration and store the callbacks use */
+void
+mlfi_setup(const struct conf *conf, struct store *st)
+{
+	cf = conf;
+	store = st;
+	pc.prefix = conf->prefix;
+	pc.delims = conf->recipient_delimiter;
+	pc.delay_checks = conf->delay_checks;
+	pc.skip_broken = conf->on_error == CONF_ON_ERROR_ACCEPT;
+}
+
+/* set - replace a string field with a copy (NULL allowed) */
+static void
+set(char **field, const char *value)
+{
+	free(*field);
+	*field = value != NULL ? xstrdup(value) : NULL;
+}
+
+/* reset_transaction - forget the current message */
+static void
+reset_transaction(struct conn *c)
+{
+	size_t i;
+
+	set(&c->sender, NULL);
+	set(&c->auth, NULL);
+	set(&c->msg_hold, NULL);
+	for (i = 0; i < c->ndrop; i++)
+		free(c->drop[i]);
+	free(c->drop);
+	c->drop = NULL;
+	c->ndrop = 0;
+	c->naccepted = 0;
+	c->msg_discard = 0;
+}
+
+/* conn_free - everything of a connection */
+static void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	reset_transaction(c);
+	free(c->client_name);
+	free(c->client_addr);
+	free(c->helo);
+	free(c->conn_hold);
+	free(c);
+}
+
+/* queue_id - the MTA's queue id, or NOQUEUE as Postfix logs it */
+static const char *
+queue_id(SMFICTX *ctx)
+{
+	const char *id = smfi_getsymval(ctx, (char *)"i");
+
+	return id != NULL && *id != '\0' ? id : "NOQUEUE";
+}
+
+/* open_br, close_br - angle brackets for an address given without them */
+static const char *
+open_br(const char *a)
+{
+	return *a == '<' ? "" : "<";
+}
+
+static const char *
+close_br(const char *a)
+{
+	return *a == '<' ? "" : ">";
+}
+
+/*
+ * log_decision - one line per decision, with everything SPEC.md names:
+ * queue id, stage, sender, recipient, client, rule and reply
+ */
+static void
+log_decision(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
+             const char *rcpt, const char *what, const char *rule,
+             const char *reply)
+{
+	char *s = log_clean(c->sender, LOG_TEXT_MAX);
+	char *r = log_clean(rcpt, LOG_TEXT_MAX);
+	char *n = log_clean(c->client_name, LOG_TEXT_MAX);
+	char *qid = log_clean(queue_id(ctx), 64);
+	char *ru = log_clean(rule, 2 * LOG_TEXT_MAX);
+
+	log_msg(LOG_INFO,
+	        "%s: %s: %s%s from=%s%s%s to=%s%s%s client=%s[%s] rule=%s: %s",
+	        qid, stage_names[stage],
+	        cf->mode == CONF_MODE_TEST ? "test " : "", what, open_br(s), s,
+	        close_br(s), open_br(r), r, close_br(r), n,
+	        c->client_addr ? c->client_addr : "", ru, reply);
+	free(s);
+	free(r);
+	free(n);
+	free(qid);
+	free(ru);
+}
+
+/* log_trail - the WARN rules met, and the broken ones (once each) */
+static void
+log_trail(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
+          const char *rcpt, const struct verdict *v)
+{
+	char rule[1200], once[1600];
+	size_t i;
+
+	for (i = 0; i < v->ntrail; i++) {
+		const struct trail_entry *e = &v->trail[i];
+
+		snprintf(rule, sizeof rule, "%s:%s", table_name(e->table),
+		         e->key);
+		if (e->what == TRAIL_WARN)
+			log_decision(ctx, c, stage, rcpt, "warn", rule,
+			             e->note != NULL ? e->note : "");
+		else if (e->what == TRAIL_BROKEN) {
+			snprintf(once, sizeof once, "%s=%s", rule, e->value);
+			log_once(LOG_ERR, once, "broken rule %s%s (\"%s\"): %s",
+			         cf->prefix, rule, e->value, e->note);
+		} else if (e->what == TRAIL_MALFORMED)
+			log_msg(LOG_INFO,
+			        "%s: %s: malformed %s address <%s>: %s",
+			        queue_id(ctx), stage_names[stage],
+			        table_name(e->table), e->key, e->note);
+	}
+}
+
+/*
+ * set_reply - hand a reply to libmilter, '%' doubled, one line or many
+ *
+ * Returns 0, or -1 when libmilter refused it.
+ */
+static int
+set_reply(SMFICTX *ctx, const struct reply *r)
+{
+	char *l[ACTION_LINES_MAX + 1] = {NULL};
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->nlines && i < ACTION_LINES_MAX; i++)
+		l[i] = reply_milter_line(r, i);
+	if (r->nlines == 1)
+		rc = smfi_setreply(ctx, (char *)r->code, (char *)r->enh, l[0]);
+	else
+		rc = smfi_setmlreply(ctx, r->code, r->enh, l[0], l[1], l[2],
+		                     l[3], l[4], l[5], l[6], l[7], l[8], l[9],
+		                     l[10], l[11], l[12], l[13], l[14], l[15],
+		                     l[16], l[17], l[18], l[19], l[20], l[21],
+		                     l[22], l[23], l[24], l[25], l[26], l[27],
+		                     l[28], l[29], l[30], l[31], (char *)NULL);
+	for (i = 0; i < ACTION_LINES_MAX; i++)
+		free(l[i]);
+	return rc == MI_SUCCESS ? 0 : -1;
+}
+
+/* tempfail - our own 451, for a store failure or a broken rule */
+static sfsistat
+tempfail(SMFICTX *ctx, const char *enh, const char *text)
+{
+	if (smfi_setreply(ctx, (char *)"451", (char *)enh, (char *)text) !=
+	    MI_SUCCESS)
+		log_msg(LOG_ERR, "smfi_setreply refused our own 451 reply");
+	return SMFIS_TEMPFAIL;
+}
+
+/* on_error - the configured answer to a failure of ours */
+static sfsistat
+on_error(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
+         const char *rcpt, const struct verdict *v, int config)
+{
+	char rule[1200];
+	const char *enh = config ? "4.3.5" : "4.3.0";
+	const char *text = config ? TEMPFAIL_CONFIG_TEXT : TEMPFAIL_STORE_TEXT;
+	int accept = cf->on_error == CONF_ON_ERROR_ACCEPT;
+
+	snprintf(rule, sizeof rule, "%s:%s",
+	         config ? table_name(v->table) : "-",
+	         config && v->key != NULL ? v->key : "-");
+	if (config)
+		log_decision(ctx, c, stage, rcpt,
+		             accept ? "accept (on_error)" : "tempfail", rule,
+		             v->err);
+	else
+		log_limited(LOG_ERR, "%s: %s: %s (%s): %s", queue_id(ctx),
+		            stage_names[stage],
+		            accept ? "accept (on_error)" : "tempfail",
+		            "Redis lookup failed", v->err);
+	if (accept || cf->mode == CONF_MODE_TEST)
+		return SMFIS_CONTINUE;
+	return tempfail(ctx, enh, text);
+}
+
+/* answer_reply - a 4xx or 5xx rule */
+static sfsistat
+answer_reply(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
+             const char *rcpt, struct verdict *v, const char *rule)
+{
+	struct reply r;
+	char err[256], *smtp;
+	sfsistat rc;
+
+	if (reply_build(&v->action, v->table, &r, err, sizeof err) != 0) {
+		str_copy(v->err, err, sizeof v->err);
+		return on_error(ctx, c, stage, rcpt, v, 1);
+	}
+	smtp = reply_smtp(&r);
+	log_decision(ctx, c, stage, rcpt,
+	             reply_is_temporary(&r) ? "tempfail" : "reject", rule,
+	             smtp);
+	free(smtp);
+	if (cf->mode == CONF_MODE_TEST) {
+		reply_free(&r);
+		return SMFIS_CONTINUE;
+	}
+	rc = reply_is_temporary(&r) ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+	if (set_reply(ctx, &r) != 0) {
+		str_copy(v->err, "libmilter refused the reply", sizeof v->err);
+		rc = on_error(ctx, c, stage, rcpt, v, 1);
+	}
+	reply_free(&r);
+	return rc;
+}
+
+/* remember - a DISCARD or HOLD, carried out at end of message */
+static void
+remember(struct conn *c, enum policy_stage stage, const char *rcpt,
+         const struct verdict *v)
+{
+	const char *why = v->action.text != NULL ? v->action.text : "";
+	int conn_wide = stage == STAGE_CONNECT || stage == STAGE_HELO;
+
+	if (v->type == VERDICT_HOLD) {
+		set(conn_wide ? &c->conn_hold : &c->msg_hold, why);
+	} else if (TABLE_IS_RECIPIENT(v->table) && rcpt != NULL) {
+		c->drop = xrealloc(c->drop, (c->ndrop + 1) * sizeof *c->drop);
+		c->drop[c->ndrop++] = xstrdup(rcpt);
+	} else if (conn_wide) {
+		c->conn_discard = 1;
+	} else {
+		c->msg_discard = 1;
+	}
+}
+
+/* answer - map a verdict to a callback result, and log it */
+static sfsistat
+answer(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt,
+       struct verdict *v)
+{
+	char rule[1200];
+
+	log_trail(ctx, c, stage, rcpt, v);
+	snprintf(rule, sizeof rule, "%s:%s", table_name(v->table),
+	         v->key != NULL ? v->key : "");
+	switch (v->type) {
+	case VERDICT_NONE:
+		return SMFIS_CONTINUE;
+	case VERDICT_ACCEPT:
+		log_decision(ctx, c, stage, rcpt, "accept", rule, "OK");
+		return SMFIS_CONTINUE;
+	case VERDICT_REPLY:
+		return answer_reply(ctx, c, stage, rcpt, v, rule);
+	case VERDICT_DISCARD:
+	case VERDICT_HOLD:
+		log_decision(ctx, c, stage, rcpt,
+		             v->type == VERDICT_HOLD ? "hold" : "discard", rule,
+		             v->action.text != NULL ? v->action.text : "");
+		if (cf->mode != CONF_MODE_TEST)
+			remember(c, stage, rcpt, v);
+		return SMFIS_CONTINUE;
+	case VERDICT_ERR_STORE:
+		return on_error(ctx, c, stage, rcpt, v, 0);
+	case VERDICT_ERR_CONFIG:
+		return on_error(ctx, c, stage, rcpt, v, 1);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* decide - evaluate one stage and answer it */
+static sfsistat
+decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
+{
+	struct request req = {stage,   c->client_name, c->client_addr,
+	                      c->helo, c->auth,        c->sender,
+	                      rcpt};
+	struct verdict v;
+	char err[256];
+	sfsistat rc;
+
+	if (policy_eval(&pc, &req, store, &v, err, sizeof err) != 0) {
+		str_copy(v.err, err, sizeof v.err);
+		rc = on_error(ctx, c, stage, rcpt, &v, 0);
+	} else {
+		rc = answer(ctx, c, stage, rcpt, &v);
+	}
+	verdict_free(&v);
+	return rc;
+}
+
+/* conn_of - the connection context; NULL means a libmilter oddity */
+static struct conn *
+conn_of(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* client_ip - the textual address of a connect() argument, or NULL */
+static char *
+client_ip(const struct sockaddr *sa)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const void *a;
+
+	if (sa == NULL)
+		return NULL;
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	else
+		return NULL;
+	if (inet_ntop(sa->sa_family, a, buf, sizeof buf) == NULL)
+		return NULL;
+	return xstrdup(buf);
+}
+
+/* mlfi_connect - a new SMTP connection */
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct conn *c = xcalloc(1, sizeof *c);
+
+	conn_free(conn_of(ctx));
+	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		conn_free(c);
+		log_msg(LOG_ERR, "smfi_setpriv failed");
+		return cf->on_error == CONF_ON_ERROR_ACCEPT
+		           ? SMFIS_ACCEPT
+		           : tempfail(ctx, "4.3.0", TEMPFAIL_STORE_TEXT);
+	}
+	set(&c->client_name, hostname);
+	c->client_addr = client_ip(hostaddr);
+	if (cf->delay_checks)
+		return SMFIS_CONTINUE;
+	return decide(ctx, c, STAGE_CONNECT, NULL);
+}
+
+/* mlfi_helo - HELO or EHLO, possibly again later in the session */
+static sfsistat
+mlfi_helo(SMFICTX *ctx, char *helo)
+{
+	struct conn *c = conn_of(ctx);
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	set(&c->helo, helo);
+	if (cf->delay_checks)
+		return SMFIS_CONTINUE;
+	return decide(ctx, c, STAGE_HELO, NULL);
+}
+
+/* mlfi_envfrom - MAIL FROM: a new transaction */
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_of(ctx);
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	reset_transaction(c);
+	set(&c->sender, argv != NULL ? argv[0] : NULL);
+	set(&c->auth, smfi_getsymval(ctx, (char *)"{auth_authen}"));
+	if (cf->delay_checks)
+		return SMFIS_CONTINUE;
+	return decide(ctx, c, STAGE_MAIL, NULL);
+}
+
+/* mlfi_envrcpt - RCPT TO: the decision for one recipient */
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_of(ctx);
+	sfsistat rc;
+
+	if (c == NULL || argv == NULL || argv[0] == NULL)
+		return SMFIS_CONTINUE;
+	rc = decide(ctx, c, STAGE_RCPT, argv[0]);
+	if (rc == SMFIS_CONTINUE)
+		c->naccepted++;
+	return rc;
+}
+
+/* strip_brackets - the address inside <>, as smfi_delrcpt() wants it */
+static void
+strip_brackets(char *a)
+{
+	size_t len = strlen(a);
+
+	if (len >= 2 && a[0] == '<' && a[len - 1] == '>') {
+		memmove(a, a + 1, len - 2);
+		a[len - 2] = '\0';
+	}
+}
+
+/* mlfi_eom - end of message: carry out DISCARD and HOLD */
+static sfsistat
+mlfi_eom(SMFICTX *ctx)
+{
+	struct conn *c = conn_of(ctx);
+	const char *hold;
+	sfsistat rc = SMFIS_CONTINUE;
+	size_t i;
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	hold = c->msg_hold != NULL ? c->msg_hold : c->conn_hold;
+	if (c->msg_discard || c->conn_discard ||
+	    (c->ndrop > 0 && c->ndrop >= c->naccepted)) {
+		rc = SMFIS_DISCARD;
+	} else {
+		for (i = 0; i < c->ndrop; i++) {
+			strip_brackets(c->drop[i]);
+			if (smfi_delrcpt(ctx, c->drop[i]) != MI_SUCCESS)
+				log_msg(LOG_ERR, "%s: smfi_delrcpt failed",
+				        queue_id(ctx));
+		}
+		if (hold != NULL &&
+		    smfi_quarantine(
+		        ctx,
+		        (char *)(*hold != '\0' ? hold : "redmilter HOLD")) !=
+		        MI_SUCCESS)
+			log_msg(LOG_ERR, "%s: smfi_quarantine failed",
+			        queue_id(ctx));
+	}
+	reset_transaction(c);
+	return rc;
+}
+
+/* mlfi_abort - the transaction ended early (RSET, QUIT, error) */
+static sfsistat
+mlfi_abort(SMFICTX *ctx)
+{
+	struct conn *c = conn_of(ctx);
+
+	if (c != NULL)
+		reset_transaction(c);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_close - the connection is gone; priv may be NULL */
+static sfsistat
+mlfi_close(SMFICTX *ctx)
+{
+	conn_free(conn_of(ctx));
+	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+/*
+ * mlfi_negotiate - the actions we use, the stages we skip, and the macros
+ * we want at each stage
+ */
+static sfsistat
+mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+               unsigned long f2, unsigned long f3, unsigned long *pf0,
+               unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long skip = SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOEOH |
+	                     SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & (SMFIF_DELRCPT | SMFIF_QUARANTINE);
+	*pf1 = f1 & skip;
+	*pf2 = 0;
+	*pf3 = 0;
+	smfi_setsymlist(ctx, SMFIM_CONNECT, (char *)"j {client_name}");
+	smfi_setsymlist(ctx, SMFIM_ENVFROM, (char *)"i {auth_authen}");
+	smfi_setsymlist(ctx, SMFIM_ENVRCPT, (char *)"i");
+	smfi_setsymlist(ctx, SMFIM_EOM, (char *)"i");
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+    (char *)"redmilter",
+    SMFI_VERSION,
+    SMFIF_DELRCPT | SMFIF_QUARANTINE,
+    mlfi_connect,
+    mlfi_helo,
+    mlfi_envfrom,
+    mlfi_envrcpt,
+    NULL, /* header */
+    NULL, /* eoh */
+    NULL, /* body */
+    mlfi_eom,
+    mlfi_abort,
+    mlfi_close,
+    NULL, /* unknown */
+    NULL, /* data */
+    mlfi_negotiate,
+};
+
+/* mlfi_desc - the filter description for smfi_register() */
+struct smfiDesc *
+mlfi_desc(void)
+{
+	return &desc;
+}
