@@ -46,7 +46,7 @@ log_close(void)
 }
 
 /* emit - one formatted line to syslog and perhaps stderr */
-static void
+__attribute__((format(printf, 2, 0))) static void
 emit(int pri, const char *fmt, va_list ap)
 {
 	char line[LINE_MAX_LEN];

@@ -33,9 +33,9 @@ enum action_type {
 
 struct action {
 	enum action_type type;
-	int code;		  /* ACTION_REPLY: 400..559 */
+	int code;                 /* ACTION_REPLY: 400..559 */
 	char enh[ACTION_ENH_MAX]; /* "" when the rule gave none */
-	char *text;		  /* NULL when the rule gave none */
+	char *text;               /* NULL when the rule gave none */
 };
 
 int action_parse(const char *, size_t, struct action *, char *, size_t);

@@ -17,14 +17,14 @@
 
 struct catalogue_row {
 	int code;
-	const char *enh;	/* other tables */
-	const char *text;	/* other tables */
-	const char *rcpt_enh;	/* recipient, pair; NULL: same as enh */
-	const char *rcpt_text;	/* recipient, pair; NULL: same as text */
+	const char *enh;       /* other tables */
+	const char *text;      /* other tables */
+	const char *rcpt_enh;  /* recipient, pair; NULL: same as enh */
+	const char *rcpt_text; /* recipient, pair; NULL: same as text */
 };
 
 void catalogue_lookup(int code, enum table, char *enh, size_t enhlen,
-		      const char **text);
+                      const char **text);
 size_t catalogue_size(void);
 const struct catalogue_row *catalogue_row(size_t);
 

@@ -21,14 +21,14 @@
 #include "table.h"
 
 struct reply {
-	char code[4];		  /* "550" */
+	char code[4];             /* "550" */
 	char enh[ACTION_ENH_MAX]; /* "5.1.1" */
-	size_t nlines;		  /* 1 .. ACTION_LINES_MAX */
-	char **lines;		  /* the text of each line, as written */
+	size_t nlines;            /* 1 .. ACTION_LINES_MAX */
+	char **lines;             /* the text of each line, as written */
 };
 
 int reply_build(const struct action *, enum table, struct reply *, char *,
-		size_t);
+                size_t);
 void reply_free(struct reply *);
 char *reply_milter_line(const struct reply *, size_t);
 char *reply_smtp(const struct reply *);

@@ -132,6 +132,7 @@ str_sanitize(const char *s, size_t len, size_t max)
 
 		out[i] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
 	}
+	/* cppcheck-suppress knownConditionTrueFalse */
 	if (n < len) {
 		memcpy(out + n, "...", 3);
 		n += 3;
