@@ -1,0 +1,904 @@
+/*
+ * conf - redmilter.conf: defaults, parsing and checking.
+ *
+ * Public: conf_init(), conf_read(), conf_set(), conf_finish(), conf_free(),
+ * conf_print().  See conf.h for the contract.
+ *
+ * Every key is one row of keys[] below (Postfix CONFIG_*_TABLE): its name,
+ * its type, its default written as in the file, its limits and the offset
+ * of its field in struct conf.  conf_init() runs each default through the
+ * same parser as the file, so the defaults live only in that table.
+ *
+ * The file is "key = value" lines.  Blank lines are ignored and '#' starts
+ * a comment only as the first non-blank character of a line: a value may
+ * hold '#' (a recipient_delimiter, a Redis password in a URL).  There is no
+ * quoting; whitespace around the key, the '=' and the value is dropped.
+ * The first problem stops the reading, with "FILE:LINE: problem" in err.
+ *
+ * Nothing here logs or exits; messages go into the caller's err buffer,
+ * always bounded and NUL-terminated.  A struct conf is not thread-safe
+ * while being written; read-only use afterwards is.
+ */
+#include <sys/un.h>
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "conf.h"
+#include "util.h"
+
+#define CONF_LINE_MAX 4096    /* longest line, without its newline */
+#define CONF_PASSWORD_MAX 512 /* longest password in redis_password_file */
+#define CONF_SHOW_MAX 64      /* longest value quoted in a message */
+#define CONF_MASK "*****"     /* what conf_print() shows for a password */
+
+enum key_type {
+	KEY_STRING, /* printable text, see the flags and check below */
+	KEY_PATH,   /* an absolute path name */
+	KEY_INT,    /* a decimal number in min..max */
+	KEY_MODE,   /* octal permission bits in min..max */
+	KEY_BOOL,   /* yes/no and friends */
+	KEY_ENUM    /* one of names[] */
+};
+
+#define KEY_NONE 0x1    /* an empty value means none: the field is NULL */
+#define KEY_NOSPACE 0x2 /* no whitespace inside the value */
+#define KEY_SECRET 0x4  /* the value may embed a password: hide it */
+
+struct name_value {
+	const char *name;
+	int value;
+};
+
+/* NOLINTNEXTLINE(clang-analyzer-optin.performance.Padding): 16 rows */
+struct conf_key {
+	const char *name;
+	enum key_type type;
+	const char *def; /* the default, written as in the file */
+	long min;        /* numbers: smallest value; strings: shortest */
+	long max;        /* numbers: largest value; strings: longest */
+	size_t offset;   /* of the field in struct conf */
+	const struct name_value *names; /* KEY_ENUM: the allowed names */
+	int (*check)(const char *, char *, size_t); /* more string checks */
+	int flags;
+};
+
+static int check_socket(const char *, char *, size_t);
+static int check_redis(const char *, char *, size_t);
+static int check_delimiter(const char *, char *, size_t);
+static void errf(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The first name of a value is the one conf_print() shows. */
+static const struct name_value bool_names[] = {
+    {"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1},
+    {"off", 0}, {"1", 1},  {"0", 0},    {NULL, 0},
+};
+
+static const struct name_value on_error_names[] = {
+    {"tempfail", CONF_ON_ERROR_TEMPFAIL},
+    {"accept", CONF_ON_ERROR_ACCEPT},
+    {NULL, 0},
+};
+
+static const struct name_value mode_names[] = {
+    {"enforce", CONF_MODE_ENFORCE},
+    {"test", CONF_MODE_TEST},
+    {NULL, 0},
+};
+
+static const struct name_value level_names[] = {
+    {"error", LOG_ERR}, {"warning", LOG_WARNING},
+    {"info", LOG_INFO}, {"debug", LOG_DEBUG},
+    {NULL, 0},
+};
+
+static const struct name_value facility_names[] = {
+    {"mail", LOG_MAIL},         {"daemon", LOG_DAEMON}, {"user", LOG_USER},
+    {"local0", LOG_LOCAL0},     {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3},     {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+    {"local6", LOG_LOCAL6},     {"local7", LOG_LOCAL7}, {"auth", LOG_AUTH},
+    {"authpriv", LOG_AUTHPRIV}, {"news", LOG_NEWS},     {"uucp", LOG_UUCP},
+    {"cron", LOG_CRON},         {"lpr", LOG_LPR},       {NULL, 0},
+};
+
+#define F(field) offsetof(struct conf, field)
+
+/* Every key, in the order of SPEC.md, conf_print() and the man page. */
+static const struct conf_key keys[] = {
+    {"socket", KEY_STRING, "unix:/run/redmilter/redmilter.sock", 1, 1024,
+     F(socket), NULL, check_socket, KEY_NOSPACE},
+    {"socket_mode", KEY_MODE, "0660", 0, 0777, F(socket_mode), NULL, NULL, 0},
+    {"user", KEY_STRING, "", 1, 64, F(user), NULL, NULL,
+     KEY_NONE | KEY_NOSPACE},
+    {"group", KEY_STRING, "", 1, 64, F(group), NULL, NULL,
+     KEY_NONE | KEY_NOSPACE},
+    {"pidfile", KEY_PATH, "", 1, 4095, F(pidfile), NULL, NULL, KEY_NONE},
+    {"redis", KEY_STRING, "redis://127.0.0.1:6379/0", 1, 1024, F(redis), NULL,
+     check_redis, KEY_NOSPACE | KEY_SECRET},
+    {"redis_password_file", KEY_PATH, "", 1, 4095, F(redis_password_file), NULL,
+     NULL, KEY_NONE},
+    {"redis_timeout", KEY_INT, "500", 1, 60000, F(redis_timeout), NULL, NULL,
+     0},
+    {"redis_connections", KEY_INT, "4", 1, 256, F(redis_connections), NULL,
+     NULL, 0},
+    {"prefix", KEY_STRING, "redmilter:", 1, 64, F(prefix), NULL, NULL,
+     KEY_NOSPACE},
+    {"delay_checks", KEY_BOOL, "yes", 0, 1, F(delay_checks), bool_names, NULL,
+     0},
+    {"recipient_delimiter", KEY_STRING, "+", 0, 8, F(recipient_delimiter), NULL,
+     check_delimiter, KEY_NOSPACE},
+    {"on_error", KEY_ENUM, "tempfail", 0, 0, F(on_error), on_error_names, NULL,
+     0},
+    {"mode", KEY_ENUM, "enforce", 0, 0, F(mode), mode_names, NULL, 0},
+    {"log_level", KEY_ENUM, "info", 0, 0, F(log_level), level_names, NULL, 0},
+    {"syslog_facility", KEY_ENUM, "mail", 0, 0, F(syslog_facility),
+     facility_names, NULL, 0},
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+/* The enum fields are written through an int *. */
+_Static_assert(sizeof(enum conf_on_error) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_mode) == sizeof(int), "enum size");
+
+/* errf - write a bounded message into err, if there is room at all */
+static void
+errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	/* A message cut short is still a message. */
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* errno_text - strerror() into a caller's buffer, either strerror_r() */
+static void
+errno_text(int e, char *buf, size_t size)
+{
+#if defined(_GNU_SOURCE)
+	const char *s = strerror_r(e, buf, size);
+
+	if (s != buf)
+		str_copy(buf, s, size);
+#else
+	if (strerror_r(e, buf, size) != 0)
+		(void)snprintf(buf, size, "error %d", e);
+#endif
+}
+
+/* quote - a printable, shortened copy of a value, for a message */
+static void
+quote(char *buf, size_t size, const char *v)
+{
+	char *s = str_sanitize(v, strlen(v), CONF_SHOW_MAX);
+
+	str_copy(buf, s, size);
+	free(s);
+}
+
+/* str_field - the char * field of key k in c */
+static char **
+str_field(struct conf *c, const struct conf_key *k)
+{
+	return (char **)(void *)((char *)c + k->offset);
+}
+
+/* int_field - the int (or enum) field of key k in c */
+static int *
+int_field(struct conf *c, const struct conf_key *k)
+{
+	return (int *)(void *)((char *)c + k->offset);
+}
+
+/* is_string - non-zero for the keys whose field is a char * */
+static int
+is_string(const struct conf_key *k)
+{
+	return k->type == KEY_STRING || k->type == KEY_PATH;
+}
+
+/*
+ * parse_long - a number, all of s, with strtol() in the given base
+ *
+ * Returns 0, -1 when s is not a number (signs and blanks are refused), or
+ * -2 when it does not fit in a long.
+ */
+static int
+parse_long(const char *s, int base, long *out)
+{
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	n = strtol(s, &end, base);
+	if (*end != '\0')
+		return -1;
+	if (errno == ERANGE)
+		return -2;
+	*out = n;
+	return 0;
+}
+
+/* set_number - parse a KEY_INT (decimal) or KEY_MODE (octal) value */
+static int
+set_number(struct conf *c, const struct conf_key *k, const char *v, char *err,
+           size_t errlen)
+{
+	int octal = k->type == KEY_MODE;
+	char q[CONF_SHOW_MAX + 4];
+	long n = 0;
+	int r;
+
+	quote(q, sizeof q, v);
+	r = parse_long(v, octal ? 8 : 10, &n);
+	if (r == -1) {
+		errf(err, errlen, "'%s' is not %s", q,
+		     octal ? "an octal number" : "a number");
+		return -1;
+	}
+	if (r == -2 || n < k->min || n > k->max) {
+		if (octal)
+			errf(err, errlen, "'%s' is out of range %04lo..%04lo",
+			     q, (unsigned long)k->min, (unsigned long)k->max);
+		else
+			errf(err, errlen, "'%s' is out of range %ld..%ld", q,
+			     k->min, k->max);
+		return -1;
+	}
+	*int_field(c, k) = (int)n;
+	return 0;
+}
+
+/* find_name - the entry of names[] called v, case-insensitively, or NULL */
+static const struct name_value *
+find_name(const struct name_value *nv, const char *v)
+{
+	for (; nv->name != NULL; nv++)
+		if (strcasecmp(nv->name, v) == 0)
+			return nv;
+	return NULL;
+}
+
+/* list_names - "a, b, c" from names[], truncated to fit buf */
+static void
+list_names(const struct name_value *nv, char *buf, size_t size)
+{
+	size_t len = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (; nv->name != NULL; nv++) {
+		n = snprintf(buf + len, size - len, "%s%s", len > 0 ? ", " : "",
+		             nv->name);
+		if (n < 0 || (size_t)n >= size - len)
+			break;
+		len += (size_t)n;
+	}
+}
+
+/* set_name - parse a KEY_BOOL or KEY_ENUM value */
+static int
+set_name(struct conf *c, const struct conf_key *k, const char *v, char *err,
+         size_t errlen)
+{
+	const struct name_value *nv = find_name(k->names, v);
+	char q[CONF_SHOW_MAX + 4], list[256];
+
+	if (nv != NULL) {
+		*int_field(c, k) = nv->value;
+		return 0;
+	}
+	quote(q, sizeof q, v);
+	if (k->type == KEY_BOOL) {
+		errf(err, errlen, "'%s' is not yes or no", q);
+	} else {
+		list_names(k->names, list, sizeof list);
+		errf(err, errlen, "'%s' is not one of %s", q, list);
+	}
+	return -1;
+}
+
+/* set_string - check a KEY_STRING or KEY_PATH value and store a copy */
+static int
+set_string(struct conf *c, const struct conf_key *k, const char *v, char *err,
+           size_t errlen)
+{
+	char **field = str_field(c, k), q[CONF_SHOW_MAX + 4];
+	size_t len = strlen(v);
+
+	if (len == 0 && (k->flags & KEY_NONE)) {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	if (len < (size_t)k->min) {
+		errf(err, errlen, "empty value");
+		return -1;
+	}
+	if (len > (size_t)k->max) {
+		errf(err, errlen, "longer than %ld characters", k->max);
+		return -1;
+	}
+	/* These messages do not quote the value: redis may hold a password. */
+	if (!str_printable(v, len)) {
+		errf(err, errlen, "control or non-ASCII character in value");
+		return -1;
+	}
+	if ((k->flags & KEY_NOSPACE) && strchr(v, ' ') != NULL) {
+		errf(err, errlen, "whitespace in value");
+		return -1;
+	}
+	if (k->type == KEY_PATH && *v != '/') {
+		quote(q, sizeof q, v);
+		errf(err, errlen, "'%s' is not an absolute path", q);
+		return -1;
+	}
+	if (k->check != NULL && k->check(v, err, errlen) != 0)
+		return -1;
+	free(*field);
+	*field = xstrdup(v);
+	return 0;
+}
+
+/* One parser per type, indexed by enum key_type. */
+static int (*const setters[])(struct conf *, const struct conf_key *,
+                              const char *, char *, size_t) = {
+    [KEY_STRING] = set_string, [KEY_PATH] = set_string, [KEY_INT] = set_number,
+    [KEY_MODE] = set_number,   [KEY_BOOL] = set_name,   [KEY_ENUM] = set_name,
+};
+
+/* check_unix_path - the PATH of unix:PATH or local:PATH */
+static int
+check_unix_path(const char *path, char *err, size_t errlen)
+{
+	size_t max = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1;
+	char q[CONF_SHOW_MAX + 4];
+
+	quote(q, sizeof q, path);
+	if (*path != '/') {
+		errf(err, errlen, "'%s' is not an absolute path", q);
+		return -1;
+	}
+	if (strlen(path) > max) {
+		errf(err, errlen, "unix socket path longer than %zu bytes",
+		     max);
+		return -1;
+	}
+	return 0;
+}
+
+/* check_inet - the PORT[@HOST] of inet:PORT[@HOST] or inet6:PORT[@HOST] */
+static int
+check_inet(const char *spec, char *err, size_t errlen)
+{
+	const char *at = strchr(spec, '@');
+	size_t plen = at != NULL ? (size_t)(at - spec) : strlen(spec);
+	char port[8], q[CONF_SHOW_MAX + 4];
+	long n;
+
+	memset(port, 0, sizeof port);
+	if (plen < sizeof port)
+		memcpy(port, spec, plen);
+	if (plen == 0 || plen >= sizeof port || parse_long(port, 10, &n) != 0 ||
+	    n < 1 || n > 65535) {
+		quote(q, sizeof q, plen < sizeof port ? port : spec);
+		errf(err, errlen, "port '%s' is not a number 1..65535", q);
+		return -1;
+	}
+	if (at != NULL && at[1] == '\0') {
+		errf(err, errlen, "no host after '@'");
+		return -1;
+	}
+	return 0;
+}
+
+/* The socket types libmilter knows; local: is its other name for unix:. */
+static const struct socket_type {
+	const char *prefix;
+	int (*check)(const char *, char *, size_t);
+} socket_types[] = {
+    {"unix:", check_unix_path},
+    {"local:", check_unix_path},
+    {"inet:", check_inet},
+    {"inet6:", check_inet},
+};
+
+/*
+ * check_socket - a libmilter socket spec with an explicit type
+ *
+ * libmilter takes a bare path for unix:PATH; we want it written out.
+ */
+static int
+check_socket(const char *v, char *err, size_t errlen)
+{
+	char q[CONF_SHOW_MAX + 4];
+	size_t i, n;
+
+	for (i = 0; i < sizeof socket_types / sizeof socket_types[0]; i++) {
+		n = strlen(socket_types[i].prefix);
+		if (strncmp(v, socket_types[i].prefix, n) == 0)
+			return socket_types[i].check(v + n, err, errlen);
+	}
+	quote(q, sizeof q, v);
+	if (*v == '/')
+		errf(err, errlen, "'%s' has no type: write unix:%s", q, q);
+	else
+		errf(err, errlen,
+		     "'%s' is not unix:PATH, local:PATH, inet:PORT[@HOST] "
+		     "or inet6:PORT[@HOST]",
+		     q);
+	return -1;
+}
+
+/*
+ * check_redis - the scheme of a Redis address
+ *
+ * Only a syntactic look: the store parses the address fully.  The value
+ * is not quoted back, as it may hold a password.
+ */
+static int
+check_redis(const char *v, char *err, size_t errlen)
+{
+	static const char *const schemes[] = {"redis://",
+	                                      "unix:", "sentinel://"};
+	size_t i, n;
+
+	for (i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+		n = strlen(schemes[i]);
+		if (strncmp(v, schemes[i], n) != 0)
+			continue;
+		if (v[n] != '\0')
+			return 0;
+		errf(err, errlen, "nothing after '%s'", schemes[i]);
+		return -1;
+	}
+	errf(err, errlen, "must start with redis://, unix: or sentinel://");
+	return -1;
+}
+
+/* check_delimiter - recipient_delimiter cannot hold '@' */
+static int
+check_delimiter(const char *v, char *err, size_t errlen)
+{
+	if (strchr(v, '@') != NULL) {
+		errf(err, errlen, "'@' cannot be a delimiter");
+		return -1;
+	}
+	return 0;
+}
+
+/* set_key - parse v for key k into c; err gets "key: problem" */
+static int
+set_key(struct conf *c, const struct conf_key *k, const char *v, char *err,
+        size_t errlen)
+{
+	char why[384];
+
+	why[0] = '\0';
+	if (setters[k->type](c, k, v, why, sizeof why) == 0)
+		return 0;
+	errf(err, errlen, "%s: %s", k->name, why);
+	return -1;
+}
+
+/* find_key - the index of the key called name, or -1 */
+static int
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * conf_init - every key at its default
+ *
+ * The struct must not hold anything yet (it is overwritten, not freed).
+ */
+void
+conf_init(struct conf *c)
+{
+	size_t i;
+	int r;
+
+	memset(c, 0, sizeof *c);
+	for (i = 0; i < NKEYS; i++) {
+		r = set_key(c, &keys[i], keys[i].def, NULL, 0);
+		/* A default its own parser refuses is a bug in keys[]. */
+		assert(r == 0);
+		(void)r;
+	}
+}
+
+/*
+ * conf_set - set one key from text, as if read from the file
+ *
+ * Returns 0, or -1 with "unknown key 'x'" or "key: problem" in err; on
+ * error the key keeps its previous value.  No duplicate check here: a
+ * command-line override replaces what the file said.
+ */
+int
+conf_set(struct conf *c, const char *key, const char *value, char *err,
+         size_t errlen)
+{
+	char q[CONF_SHOW_MAX + 4];
+	int i = find_key(key);
+
+	if (i < 0) {
+		quote(q, sizeof q, key);
+		errf(err, errlen, "unknown key '%s'", q);
+		return -1;
+	}
+	return set_key(c, &keys[i], value, err, errlen);
+}
+
+/* trim - drop leading and trailing whitespace of s in place */
+static char *
+trim(char *s)
+{
+	size_t len;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	len = strlen(s);
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		s[--len] = '\0';
+	return s;
+}
+
+/*
+ * conf_line - apply one line of the file
+ *
+ * first[] holds the line each key was set on (0: not yet).  Returns 0, or
+ * -1 with the problem (no file and line) in err.
+ */
+static int
+conf_line(struct conf *c, char *line, unsigned long lineno,
+          unsigned long first[], char *err, size_t errlen)
+{
+	char *key = trim(line), *eq, *value, q[CONF_SHOW_MAX + 4];
+	int i;
+
+	if (*key == '\0' || *key == '#')
+		return 0;
+	if ((eq = strchr(key, '=')) == NULL) {
+		errf(err, errlen, "missing '=' after key");
+		return -1;
+	}
+	*eq = '\0';
+	value = trim(eq + 1);
+	key = trim(key);
+	quote(q, sizeof q, key);
+	if (*key == '\0') {
+		errf(err, errlen, "missing key before '='");
+		return -1;
+	}
+	if ((i = find_key(key)) < 0) {
+		errf(err, errlen, "unknown key '%s'", q);
+		return -1;
+	}
+	if (first[i] != 0) {
+		errf(err, errlen, "duplicate key '%s' (first set on line %lu)",
+		     q, first[i]);
+		return -1;
+	}
+	first[i] = lineno;
+	return set_key(c, &keys[i], value, err, errlen);
+}
+
+enum line_status {
+	LINE_OK,   /* a line is in buf */
+	LINE_EOF,  /* no more lines */
+	LINE_LONG, /* the line does not fit in buf */
+	LINE_NUL,  /* the line holds a NUL byte */
+	LINE_ERR   /* read error; see errno */
+};
+
+/*
+ * read_line - read one line into buf, without its LF or a CR before it
+ *
+ * The line must fit in size - 1 bytes.  Reading stops at a problem: the
+ * callers give up on the file then.
+ */
+static enum line_status
+read_line(FILE *fp, char *buf, size_t size)
+{
+	size_t len = 0;
+	int ch, cr = 0;
+
+	for (;;) {
+		if ((ch = getc(fp)) == EOF) {
+			if (ferror(fp))
+				return LINE_ERR;
+			if (len == 0 && !cr)
+				return LINE_EOF;
+			break;
+		}
+		if (ch == '\n')
+			break;
+		if (cr) {
+			if (len + 1 >= size)
+				return LINE_LONG;
+			buf[len++] = '\r';
+			cr = 0;
+		}
+		if (ch == '\r') {
+			cr = 1;
+			continue;
+		}
+		if (ch == '\0')
+			return LINE_NUL;
+		if (len + 1 >= size)
+			return LINE_LONG;
+		buf[len++] = (char)ch;
+	}
+	buf[len] = '\0';
+	return LINE_OK;
+}
+
+/* line_problem - the message for a line that read_line() refused */
+static void
+line_problem(enum line_status st, int e, char *err, size_t errlen)
+{
+	char why[128];
+
+	if (st == LINE_LONG) {
+		errf(err, errlen, "line longer than %d bytes", CONF_LINE_MAX);
+	} else if (st == LINE_NUL) {
+		errf(err, errlen, "NUL byte in line");
+	} else {
+		errno_text(e, why, sizeof why);
+		errf(err, errlen, "read error: %s", why);
+	}
+}
+
+/*
+ * conf_read - read a configuration file into c
+ *
+ * Returns 0, or -1 with "FILE:LINE: problem" (or "FILE: cannot open: ...")
+ * in err.  Keys before the bad line are set; c stays valid either way.
+ */
+int
+conf_read(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	unsigned long first[NKEYS], lineno = 0;
+	char line[CONF_LINE_MAX + 1], msg[512], why[128];
+	enum line_status st;
+	FILE *fp;
+	int ret = 0;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		errno_text(errno, why, sizeof why);
+		errf(err, errlen, "%s: cannot open: %s", path, why);
+		return -1;
+	}
+	memset(first, 0, sizeof first);
+	while (ret == 0 &&
+	       (st = read_line(fp, line, sizeof line)) != LINE_EOF) {
+		lineno++;
+		if (st == LINE_OK) {
+			ret =
+			    conf_line(c, line, lineno, first, msg, sizeof msg);
+		} else {
+			line_problem(st, errno, msg, sizeof msg);
+			ret = -1;
+		}
+		if (ret != 0)
+			errf(err, errlen, "%s:%lu: %s", path, lineno, msg);
+	}
+	(void)fclose(fp); /* read only: nothing to lose */
+	return ret;
+}
+
+/* url_userinfo - the user[:password] part of a scheme://...@ URL, or NULL */
+static const char *
+url_userinfo(const char *url, size_t *len)
+{
+	const char *start = strstr(url, "://"), *at;
+
+	if (start == NULL || (at = strrchr(start + 3, '@')) == NULL)
+		return NULL;
+	start += 3;
+	*len = (size_t)(at - start);
+	return start;
+}
+
+/* wipe - overwrite and free a secret string, leave NULL */
+static void
+wipe(char **p)
+{
+	if (*p != NULL) {
+		explicit_bzero(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	}
+}
+
+/* read_password - the first line of path, into *out */
+static int
+read_password(const char *path, char **out, char *err, size_t errlen)
+{
+	char buf[CONF_PASSWORD_MAX + 1], why[128];
+	enum line_status st;
+	FILE *fp;
+	int e;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		errno_text(errno, why, sizeof why);
+		errf(err, errlen, "%s: cannot open: %s", path, why);
+		return -1;
+	}
+	/* Unbuffered, so that no stdio buffer keeps a copy. */
+	(void)setvbuf(fp, NULL, _IONBF, 0);
+	st = read_line(fp, buf, sizeof buf);
+	e = errno;
+	(void)fclose(fp);
+	if (st == LINE_OK && buf[0] != '\0') {
+		*out = xstrdup(buf);
+	} else if (st == LINE_OK || st == LINE_EOF) {
+		errf(err, errlen, "%s: no password on the first line", path);
+	} else if (st == LINE_LONG) {
+		errf(err, errlen, "%s: password longer than %d bytes", path,
+		     CONF_PASSWORD_MAX);
+	} else if (st == LINE_NUL) {
+		errf(err, errlen, "%s: NUL byte in the password", path);
+	} else {
+		errno_text(e, why, sizeof why);
+		errf(err, errlen, "%s: read error: %s", path, why);
+	}
+	explicit_bzero(buf, sizeof buf);
+	return *out != NULL ? 0 : -1;
+}
+
+/*
+ * conf_finish - check the whole configuration once it is read
+ *
+ * Reads redis_password_file into redis_password.  Refuses a password file
+ * together with a password in the redis URL: one of them would be ignored.
+ * Returns 0, or -1 with "FILE: problem" or "key: problem" in err.
+ */
+int
+conf_finish(struct conf *c, char *err, size_t errlen)
+{
+	const char *ui;
+	size_t len;
+
+	wipe(&c->redis_password);
+	if (c->redis_password_file == NULL)
+		return 0;
+	if (c->redis != NULL && (ui = url_userinfo(c->redis, &len)) != NULL &&
+	    memchr(ui, ':', len) != NULL) {
+		errf(err, errlen,
+		     "redis_password_file: redis holds a password too: "
+		     "use only one of them");
+		return -1;
+	}
+	return read_password(c->redis_password_file, &c->redis_password, err,
+	                     errlen);
+}
+
+/*
+ * conf_free - release every string of c and leave the pointers NULL
+ *
+ * The password is overwritten first.  Safe to call twice.
+ */
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (is_string(&keys[i])) {
+			char **field = str_field(c, &keys[i]);
+
+			free(*field);
+			*field = NULL;
+		}
+	}
+	wipe(&c->redis_password);
+}
+
+/*
+ * mask_url - a copy of url with the password of its user part hidden
+ *
+ * "redis://:secret@host" and "redis://user:secret@host" show "*****" for
+ * "secret"; a user part without ':' is hidden whole, in case a client
+ * takes it for a password.  Returns a string the caller frees.
+ */
+static char *
+mask_url(const char *url)
+{
+	const char *ui, *colon, *keep;
+	size_t len, n;
+	char *out;
+
+	if ((ui = url_userinfo(url, &len)) == NULL)
+		return xstrdup(url);
+	colon = memchr(ui, ':', len);
+	keep = colon != NULL ? colon + 1 : ui;
+	n = (size_t)(keep - url) + sizeof CONF_MASK + strlen(ui + len);
+	out = xmalloc(n); /* exactly: no truncation below */
+	(void)snprintf(out, n, "%.*s%s%s", (int)(keep - url), url, CONF_MASK,
+	               ui + len);
+	return out;
+}
+
+/* value_name - the first name of value in names[] */
+static const char *
+value_name(const struct name_value *nv, int value)
+{
+	for (; nv->name != NULL; nv++)
+		if (nv->value == value)
+			return nv->name;
+	return "?";
+}
+
+/*
+ * show_value - the text of key k's value in c, as conf_print() writes it
+ *
+ * Returns a string the caller frees.
+ */
+static char *
+show_value(const struct conf *c, const struct conf_key *k)
+{
+	const char *field = (const char *)c + k->offset;
+	char num[32];
+	int n;
+
+	if (is_string(k)) {
+		const char *s = *(char *const *)(const void *)field;
+
+		if (s == NULL)
+			return xstrdup("");
+		return (k->flags & KEY_SECRET) ? mask_url(s) : xstrdup(s);
+	}
+	n = *(const int *)(const void *)field;
+	if (k->type == KEY_INT)
+		(void)snprintf(num, sizeof num, "%d", n);
+	else if (k->type == KEY_MODE)
+		(void)snprintf(num, sizeof num, "%04o", (unsigned int)n);
+	else
+		return xstrdup(value_name(k->names, n));
+	return xstrdup(num);
+}
+
+/*
+ * conf_print - call out() with "key = value" for every key, in table order
+ *
+ * A key set to none or empty gives "key =".  The Redis password is never
+ * shown: redis_password not at all, a password in the redis URL masked.
+ */
+void
+conf_print(const struct conf *c, void (*out)(const char *line, void *),
+           void *arg)
+{
+	size_t i, n;
+	char *v, *line;
+
+	for (i = 0; i < NKEYS; i++) {
+		v = show_value(c, &keys[i]);
+		n = strlen(keys[i].name) + strlen(v) + 4;
+		line = xmalloc(n); /* " = " and the NUL */
+		(void)snprintf(line, n, "%s =%s%s", keys[i].name,
+		               *v != '\0' ? " " : "", v);
+		out(line, arg);
+		free(line);
+		free(v);
+	}
+}
