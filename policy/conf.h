@@ -20,46 +20,40 @@
 
 #include <stddef.h>
 
-enum conf_on_error {
-	CONF_ON_ERROR_TEMPFAIL,
-	CONF_ON_ERROR_ACCEPT
-};
+enum conf_on_error { CONF_ON_ERROR_TEMPFAIL, CONF_ON_ERROR_ACCEPT };
 
-enum conf_mode {
-	CONF_MODE_ENFORCE,
-	CONF_MODE_TEST
-};
+enum conf_mode { CONF_MODE_ENFORCE, CONF_MODE_TEST };
 
 /* log levels are syslog priorities: LOG_ERR, LOG_WARNING, LOG_INFO, ... */
 
 struct conf {
-	char *socket;		   /* "unix:/run/redmilter/redmilter.sock" */
-	int socket_mode;	   /* 0660 */
-	char *user;		   /* NULL: none */
-	char *group;		   /* NULL: none */
-	char *pidfile;		   /* NULL: none */
-	char *redis;		   /* "redis://127.0.0.1:6379/0" */
+	char *socket;              /* "unix:/run/redmilter/redmilter.sock" */
+	int socket_mode;           /* 0660 */
+	char *user;                /* NULL: none */
+	char *group;               /* NULL: none */
+	char *pidfile;             /* NULL: none */
+	char *redis;               /* "redis://127.0.0.1:6379/0" */
 	char *redis_password_file; /* NULL: none */
-	char *redis_password;	   /* from the file, by conf_finish() */
-	int redis_timeout;	   /* milliseconds, 500 */
-	int redis_connections;	   /* pool size, 4 */
-	char *prefix;		   /* "redmilter:" */
-	int delay_checks;	   /* 1 */
+	char *redis_password;      /* from the file, by conf_finish() */
+	int redis_timeout;         /* milliseconds, 500 */
+	int redis_connections;     /* pool size, 4 */
+	char *prefix;              /* "redmilter:" */
+	int delay_checks;          /* 1 */
 	char *recipient_delimiter; /* "+"; "" disables */
 	enum conf_on_error on_error;
 	enum conf_mode mode;
-	int log_level;		   /* LOG_INFO */
-	int syslog_facility;	   /* LOG_MAIL */
+	int log_level;       /* LOG_INFO */
+	int syslog_facility; /* LOG_MAIL */
 };
 
 void conf_init(struct conf *);
 int conf_read(struct conf *, const char *path, char *err, size_t errlen);
 int conf_set(struct conf *, const char *key, const char *value, char *err,
-	     size_t errlen);
+             size_t errlen);
 int conf_finish(struct conf *, char *err, size_t errlen);
 void conf_free(struct conf *);
 /* conf_print - write every key and its value, password hidden */
 void conf_print(const struct conf *, void (*out)(const char *line, void *),
-		void *arg);
+                void *arg);
 
 #endif

@@ -173,21 +173,25 @@ bad:
 	return -1;
 }
 
-/* parse_tcp - [[user]:password@]host[:port][/db] after "redis://" */
+/*
+ * parse_tcp - [[user]:password@]host[:port][/db] after "redis://"
+ *
+ * The last '@' ends the credentials, so a password may hold '/' or '@'.
+ */
 static int
 parse_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 {
-	const char *slash = strchr(s, '/'), *at;
-	size_t len = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	const char *at = last_at(s, strlen(s)), *slash;
+	size_t len;
 	long db = 0;
 
-	at = last_at(s, len);
 	if (at != NULL) {
 		if (parse_auth(s, (size_t)(at - s), u, err, errlen) != 0)
 			return -1;
-		len -= (size_t)(at + 1 - s);
 		s = at + 1;
 	}
+	slash = strchr(s, '/');
+	len = slash != NULL ? (size_t)(slash - s) : strlen(s);
 	if (parse_hostport(s, len, u, err, errlen) != 0)
 		return -1;
 	if (slash != NULL && slash[1] != '\0' &&
@@ -222,24 +226,20 @@ redis_url_parse(const char *url, struct redis_url *u, char *err, size_t errlen)
 	return -1;
 }
 
-/* redis_url_show - the URL with its password, if any, hidden */
+/* redis_url_show - the URL with its credentials, if any, hidden */
 void
 redis_url_show(const char *url, char *out, size_t outlen)
 {
-	const char *rest, *slash, *at, *colon;
+	const char *rest, *at;
 
 	if (strncmp(url, "redis://", 8) != 0) {
 		str_copy(out, url, outlen);
 		return;
 	}
 	rest = url + 8;
-	slash = strchr(rest, '/');
-	at = last_at(rest,
-	             slash != NULL ? (size_t)(slash - rest) : strlen(rest));
-	colon = at != NULL ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
-	if (colon == NULL) {
+	if ((at = last_at(rest, strlen(rest))) == NULL) {
 		str_copy(out, url, outlen);
 		return;
 	}
-	snprintf(out, outlen, "%.*s*****%s", (int)(colon + 1 - url), url, at);
+	snprintf(out, outlen, "redis://*****%s", at);
 }
