@@ -98,6 +98,10 @@ MILTER_LIB_OBJS := $(MILTER_LIB_SRCS:%.c=$(B)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 UNIT_HELPER_OBJS := $(UNIT_HELPER_SRCS:%.c=$(B)/%.o)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(B)/%)
+# tests/integration/NAME.c: a Check program that needs a live service, run by
+# tests/integration/NAME.sh (which starts the service) as $(B)/tests/integration/NAME
+IT_SRCS := $(wildcard tests/integration/*.c)
+IT_BINS := $(IT_SRCS:%.c=$(B)/%)
 
 ENGINE_LIB := $(B)/libpolicy.a
 REDIS_LIB := $(if $(REDIS_SRCS),$(B)/libpolicy_redis.a)
@@ -178,7 +182,7 @@ CONF_EXAMPLE := $(wildcard contrib/redmilter.conf)
 
 all: $(ENGINE_LIB) $(PROGRAMS)
 
-build-tests: $(UNIT_BINS)
+build-tests: $(UNIT_BINS) $(IT_BINS)
 
 build-fuzz: $(FUZZ_BINS)
 
@@ -246,6 +250,16 @@ milter/redmilter: $(MILTER_MAIN_OBJS) $(MILTER_LIB) $(REDIS_LIB) $(ENGINE_LIB) \
 
 $(UNIT_BINS): $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_LIBS) $(UNIT_LDLIBS)
+
+$(B)/tests/integration/%.o: tests/integration/%.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -pthread -Ipolicy $(CHECK_CFLAGS) $(HIREDIS_CFLAGS) \
+	    -c -o $@ $<
+
+$(IT_BINS): $(B)/tests/integration/%: $(B)/tests/integration/%.o \
+            $(REDIS_LIB) $(ENGINE_LIB)
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $< $(REDIS_LIB) $(ENGINE_LIB) \
+	    $(HIREDIS_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
 # --- fuzz targets ---------------------------------------------------------
 # Engine sources are compiled again with clang, coverage instrumentation
