@@ -27,6 +27,7 @@
 #include "log.h"
 #include "mlfi.h"
 #include "redis_url.h"
+#include "store_cache.h"
 #include "store_redis.h"
 
 #ifndef SYSCONFDIR
@@ -165,6 +166,8 @@ run(struct conf *c, int foreground)
 	if (daemon_lookup_ids(c->user, c->group, &ids, err, sizeof err) != 0)
 		die(EX_NOUSER, "configuration", err);
 	st = open_store(c);
+	if (c->cache_ttl > 0)
+		st = store_cache_new(st, c->cache_ttl, (size_t)c->cache_size);
 	mlfi_setup(c, st);
 	open_socket(c, &ids);
 	if (c->pidfile != NULL && !foreground && daemon_detach(err, sizeof err))

@@ -37,6 +37,8 @@ struct conf {
 	char *redis_password;      /* from the file, by conf_finish() */
 	int redis_timeout;         /* milliseconds, 500 */
 	int redis_connections;     /* pool size, 4 */
+	int cache_ttl;             /* ms a lookup may be reused, 0: off */
+	int cache_size;            /* lookups cached at most, 65536 */
 	char *prefix;              /* "redmilter:" */
 	int delay_checks;          /* 1 */
 	char *recipient_delimiter; /* "+"; "" disables */

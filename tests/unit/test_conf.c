@@ -96,6 +96,8 @@ static const char *const default_lines[] = {
     "redis_password_file =",
     "redis_timeout = 500",
     "redis_connections = 4",
+    "cache_ttl = 0",
+    "cache_size = 65536",
     "prefix = redmilter:",
     "delay_checks = yes",
     "recipient_delimiter = +",
@@ -121,6 +123,8 @@ assert_defaults(const struct conf *c)
 	ck_assert_ptr_null(c->redis_password);
 	ck_assert_int_eq(c->redis_timeout, 500);
 	ck_assert_int_eq(c->redis_connections, 4);
+	ck_assert_int_eq(c->cache_ttl, 0);
+	ck_assert_int_eq(c->cache_size, 65536);
 	ck_assert_str_eq(c->prefix, "redmilter:");
 	ck_assert_int_eq(c->delay_checks, 1);
 	ck_assert_str_eq(c->recipient_delimiter, "+");
@@ -275,6 +279,9 @@ static const struct bad bads[] = {
      ":1: redis_connections: '0' is out of range 1..256"},
     {"redis_connections = 257\n",
      ":1: redis_connections: '257' is out of range 1..256"},
+    {"cache_ttl = 3600001\n",
+     ":1: cache_ttl: '3600001' is out of range 0..3600000"},
+    {"cache_size = 15\n", ":1: cache_size: '15' is out of range 16..10000000"},
     {"socket_mode = 0999\n", ":1: socket_mode: '0999' is not an octal number"},
     {"socket_mode = rw\n", ":1: socket_mode: 'rw' is not an octal number"},
     {"socket_mode = 01000\n",

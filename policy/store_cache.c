@@ -1,0 +1,364 @@
+/*
+ * store_cache - lookups remembered for a while.  See store_cache.h.
+ *
+ * SHARDS hash tables with chaining, each behind its own mutex, so that
+ * libmilter's worker threads rarely wait for one another.  Expiry is lazy:
+ * an old entry is replaced when its key is fetched again, and a shard that
+ * reaches its share of max_entries first drops its expired entries, then,
+ * if that was not enough, everything (a cache may forget; it must never
+ * serve a result older than ttl_ms).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_cache.h"
+#include "util.h"
+
+#define SHARDS 64
+#define BUCKETS 1024 /* per shard */
+
+struct centry {
+	char *key;
+	char *val; /* NULL: not found */
+	size_t len;
+	long long expires; /* monotonic ms */
+	struct centry *next;
+};
+
+struct shard {
+	pthread_mutex_t mu;
+	struct centry *bucket[BUCKETS];
+	size_t n;
+};
+
+struct store_cache {
+	struct store store; /* first: the struct store * is this */
+	struct store *backend;
+	long ttl_ms;
+	size_t shard_max;
+	struct shard shard[SHARDS];
+	atomic_ulong hits;
+	atomic_ulong misses;
+};
+
+/* now_ms - monotonic milliseconds */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* hash - FNV-1a */
+static unsigned long
+hash(const char *key)
+{
+	unsigned long h = 2166136261UL;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 16777619UL;
+	return h;
+}
+
+/* centry_free - one entry */
+static void
+centry_free(struct centry *e)
+{
+	free(e->key);
+	free(e->val);
+	free(e);
+}
+
+/* shard_prune - make room: expired entries first, then everything */
+static void
+shard_prune(struct shard *sh, long long now, size_t max)
+{
+	struct centry **pp, *e;
+	size_t b;
+	int all;
+
+	for (all = 0; all < 2 && sh->n >= max; all++) {
+		for (b = 0; b < BUCKETS; b++) {
+			pp = &sh->bucket[b];
+			while ((e = *pp) != NULL) {
+				if (all || e->expires <= now) {
+					*pp = e->next;
+					centry_free(e);
+					sh->n--;
+				} else {
+					pp = &e->next;
+				}
+			}
+		}
+	}
+}
+
+/* lookup - a fresh entry's value into out; 1 when there was one */
+static int
+lookup(struct store_cache *c, const char *key, long long now,
+       struct store_value *out)
+{
+	unsigned long h = hash(key);
+	struct shard *sh = &c->shard[h % SHARDS];
+	struct centry *e;
+	int found = 0;
+
+	pthread_mutex_lock(&sh->mu);
+	for (e = sh->bucket[(h / SHARDS) % BUCKETS]; e != NULL; e = e->next) {
+		if (strcmp(e->key, key) != 0)
+			continue;
+		if (e->expires > now) {
+			out->status =
+			    e->val != NULL ? STORE_OK : STORE_NOTFOUND;
+			out->val =
+			    e->val != NULL ? xmemdup(e->val, e->len) : NULL;
+			out->len = e->len;
+			found = 1;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return found;
+}
+
+/* forget_locked - drop a key's entry; the shard is locked */
+static void
+forget_locked(struct shard *sh, unsigned long h, const char *key)
+{
+	struct centry **pp, *e;
+
+	for (pp = &sh->bucket[(h / SHARDS) % BUCKETS]; (e = *pp) != NULL;
+	     pp = &e->next) {
+		if (strcmp(e->key, key) == 0) {
+			*pp = e->next;
+			centry_free(e);
+			sh->n--;
+			return;
+		}
+	}
+}
+
+/* remember - store a fetched result */
+static void
+remember(struct store_cache *c, const char *key, const struct store_value *v,
+         long long now)
+{
+	unsigned long h = hash(key);
+	struct shard *sh = &c->shard[h % SHARDS];
+	struct centry *e = xcalloc(1, sizeof *e);
+	size_t b = (h / SHARDS) % BUCKETS;
+
+	e->key = xstrdup(key);
+	e->val = v->status == STORE_OK ? xmemdup(v->val, v->len) : NULL;
+	e->len = v->status == STORE_OK ? v->len : 0;
+	e->expires = now + c->ttl_ms;
+	pthread_mutex_lock(&sh->mu);
+	forget_locked(sh, h, key);
+	shard_prune(sh, now, c->shard_max);
+	e->next = sh->bucket[b];
+	sh->bucket[b] = e;
+	sh->n++;
+	pthread_mutex_unlock(&sh->mu);
+}
+
+/* forget - drop a key this process wrote */
+static void
+forget(struct store_cache *c, const char *key)
+{
+	unsigned long h = hash(key);
+	struct shard *sh = &c->shard[h % SHARDS];
+
+	pthread_mutex_lock(&sh->mu);
+	forget_locked(sh, h, key);
+	pthread_mutex_unlock(&sh->mu);
+}
+
+/* fetch - the missed keys in one backend mget, remembered; 0 or -1 */
+static enum store_status
+fetch(struct store_cache *c, const char *const *keys, size_t n,
+      const unsigned char *hit, struct store_value *out, long long now,
+      char *err, size_t errlen)
+{
+	const char **mk = xcalloc(n, sizeof *mk);
+	struct store_value *mv = xcalloc(n, sizeof *mv);
+	size_t nmiss = 0, i, j;
+	enum store_status rc;
+
+	for (i = 0; i < n; i++)
+		if (!hit[i])
+			mk[nmiss++] = keys[i];
+	rc = c->backend->mget(c->backend, mk, nmiss, mv, err, errlen);
+	for (i = 0, j = 0; rc == STORE_OK && i < n; i++) {
+		if (hit[i])
+			continue;
+		remember(c, mk[j], &mv[j], now);
+		out[i] = mv[j++];
+	}
+	free(mk);
+	free(mv);
+	return rc;
+}
+
+/* cache_mget - cached keys from the cache, the others in one backend mget */
+static enum store_status
+cache_mget(struct store *st, const char *const *keys, size_t n,
+           struct store_value *out, char *err, size_t errlen)
+{
+	struct store_cache *c = (struct store_cache *)st;
+	long long now = now_ms();
+	unsigned char *hit = xcalloc(n, 1);
+	size_t nhit = 0, i;
+	enum store_status rc = STORE_OK;
+
+	for (i = 0; i < n; i++)
+		if ((hit[i] = (unsigned char)lookup(c, keys[i], now, &out[i])))
+			nhit++;
+	atomic_fetch_add(&c->hits, nhit);
+	atomic_fetch_add(&c->misses, n - nhit);
+	if (nhit < n)
+		rc = fetch(c, keys, n, hit, out, now, err, errlen);
+	if (rc != STORE_OK) {
+		/* All or nothing, as the store interface promises. */
+		for (i = 0; i < n; i++) {
+			if (hit[i]) {
+				free(out[i].val);
+				out[i].val = NULL;
+			}
+		}
+	}
+	free(hit);
+	return rc;
+}
+
+/* cache_get - passed through */
+static enum store_status
+cache_get(struct store *st, const char *key, struct store_value *out,
+          long long *ttl, char *err, size_t errlen)
+{
+	struct store *b = ((struct store_cache *)st)->backend;
+
+	return b->get(b, key, out, ttl, err, errlen);
+}
+
+/* cache_put - written through, and forgotten here */
+static enum store_status
+cache_put(struct store *st, const char *key, const char *val, size_t len,
+          long long ttl, char *err, size_t errlen)
+{
+	struct store_cache *c = (struct store_cache *)st;
+
+	forget(c, key);
+	return c->backend->put(c->backend, key, val, len, ttl, err, errlen);
+}
+
+/* cache_del - deleted through, and forgotten here */
+static enum store_status
+cache_del(struct store *st, const char *key, char *err, size_t errlen)
+{
+	struct store_cache *c = (struct store_cache *)st;
+
+	forget(c, key);
+	return c->backend->del(c->backend, key, err, errlen);
+}
+
+/* cache_scan - passed through */
+static enum store_status
+cache_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
+           char *err, size_t errlen)
+{
+	struct store *b = ((struct store_cache *)st)->backend;
+
+	return b->scan(b, prefix, fn, arg, err, errlen);
+}
+
+/* cache_apply - written through, every key forgotten here */
+static enum store_status
+cache_apply(struct store *st, const struct store_op *ops, size_t n, char *err,
+            size_t errlen)
+{
+	struct store_cache *c = (struct store_cache *)st;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		forget(c, ops[i].key);
+	return c->backend->apply(c->backend, ops, n, err, errlen);
+}
+
+/* cache_lock - passed through */
+static enum store_status
+cache_lock(struct store *st, const char *name, long long ms, char *err,
+           size_t errlen)
+{
+	struct store *b = ((struct store_cache *)st)->backend;
+
+	return b->lock(b, name, ms, err, errlen);
+}
+
+/* cache_unlock - passed through */
+static enum store_status
+cache_unlock(struct store *st, const char *name, char *err, size_t errlen)
+{
+	struct store *b = ((struct store_cache *)st)->backend;
+
+	return b->unlock(b, name, err, errlen);
+}
+
+/* cache_close - free the cache and close the backend */
+static void
+cache_close(struct store *st)
+{
+	struct store_cache *c = (struct store_cache *)st;
+	size_t s;
+
+	if (c == NULL)
+		return;
+	for (s = 0; s < SHARDS; s++) {
+		shard_prune(&c->shard[s], 0, 0);
+		pthread_mutex_destroy(&c->shard[s].mu);
+	}
+	c->backend->close(c->backend);
+	free(c);
+}
+
+/*
+ * store_cache_new - a cache of ttl_ms in front of backend
+ *
+ * Takes ownership of backend.  Returns the new store; it cannot fail.
+ */
+struct store *
+store_cache_new(struct store *backend, long ttl_ms, size_t max_entries)
+{
+	struct store_cache *c = xcalloc(1, sizeof *c);
+	size_t s;
+
+	c->backend = backend;
+	c->ttl_ms = ttl_ms;
+	c->shard_max = max_entries / SHARDS > 0 ? max_entries / SHARDS : 1;
+	for (s = 0; s < SHARDS; s++)
+		pthread_mutex_init(&c->shard[s].mu, NULL);
+	c->store.mget = cache_mget;
+	c->store.get = cache_get;
+	c->store.put = cache_put;
+	c->store.del = cache_del;
+	c->store.scan = cache_scan;
+	c->store.apply = cache_apply;
+	c->store.lock = cache_lock;
+	c->store.unlock = cache_unlock;
+	c->store.close = cache_close;
+	return &c->store;
+}
+
+/* store_cache_stats - hits and misses since creation */
+void
+store_cache_stats(struct store *st, struct store_cache_stats *out)
+{
+	struct store_cache *c = (struct store_cache *)st;
+
+	out->hits = atomic_load(&c->hits);
+	out->misses = atomic_load(&c->misses);
+}
