@@ -10,13 +10,18 @@
 set -euo pipefail
 
 # Everything `make check` and the other targets use, one package a word.
-# Add a package here when a test starts to need it.
+# Add a package here when a test starts to need it.  m4 builds sendmail.cf
+# for tests/integration/sendmail.sh; Sendmail itself is not listed: its
+# packages conflict with postfix, so that test fetches sendmail-bin,
+# sendmail-cf and libwrap0 with apt-get download and unpacks them with dpkg -x
+# into a cache directory, never installing them.
 DEPS="
 	build-essential gcc make pkg-config
 	clang libclang-rt-14-dev
 	check libhiredis-dev libmilter-dev
 	redis-server
 	valgrind cppcheck clang-format
+	m4
 "
 # shellcheck disable=SC2206 # DEPS is a list of words
 deps=($DEPS)
