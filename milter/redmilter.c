@@ -29,6 +29,7 @@
 #include "redis_url.h"
 #include "store_cache.h"
 #include "store_redis.h"
+#include "store_split.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/usr/local/etc"
@@ -67,21 +68,41 @@ load(struct conf *c, int given)
 	}
 }
 
-/* open_store - the Redis store of the configuration, or exit */
+/* open_one - a Redis store on one URL, or exit */
 static struct store *
-open_store(const struct conf *c)
+open_one(const struct conf *c, const char *key, const char *url)
 {
-	struct store_redis_conf rc = {c->redis, c->redis_password,
-	                              c->redis_timeout, c->redis_connections};
+	struct store_redis_conf rc = {
+	    .url = url,
+	    .password = c->redis_password,
+	    .sentinel_password = c->redis_sentinel_password,
+	    .timeout_ms = c->redis_timeout,
+	    .connections = c->redis_connections,
+	};
 	struct store *st;
 	char err[512];
 
 	if ((st = store_redis_open(&rc, err, sizeof err)) == NULL) {
-		fprintf(stderr, "redmilter: %s: redis: %s\n",
-		        conf_file ? conf_file : "defaults", err);
+		fprintf(stderr, "redmilter: %s: %s: %s\n",
+		        conf_file ? conf_file : "defaults", key, err);
 		exit(EX_CONFIG);
 	}
 	return st;
+}
+
+/*
+ * open_store - the store of the configuration, or exit: `redis`, with
+ * lookups from `redis_read` first when it is set
+ */
+static struct store *
+open_store(const struct conf *c)
+{
+	struct store *primary = open_one(c, "redis", c->redis);
+
+	if (c->redis_read == NULL)
+		return primary;
+	return store_split_new(open_one(c, "redis_read", c->redis_read),
+	                       primary);
 }
 
 /* print_finding - one problem of -n */

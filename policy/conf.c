@@ -124,6 +124,10 @@ static const struct conf_key keys[] = {
      check_redis, KEY_NOSPACE | KEY_SECRET},
     {"redis_password_file", KEY_PATH, "", 1, 4095, F(redis_password_file), NULL,
      NULL, KEY_NONE},
+    {"redis_read", KEY_STRING, "", 1, 1024, F(redis_read), NULL, check_redis,
+     KEY_NONE | KEY_NOSPACE | KEY_SECRET},
+    {"redis_sentinel_password_file", KEY_PATH, "", 1, 4095,
+     F(redis_sentinel_password_file), NULL, NULL, KEY_NONE},
     {"redis_timeout", KEY_INT, "500", 1, 60000, F(redis_timeout), NULL, NULL,
      0},
     {"redis_connections", KEY_INT, "4", 1, 256, F(redis_connections), NULL,
@@ -783,6 +787,11 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 	size_t len;
 
 	wipe(&c->redis_password);
+	wipe(&c->redis_sentinel_password);
+	if (c->redis_sentinel_password_file != NULL &&
+	    read_password(c->redis_sentinel_password_file,
+	                  &c->redis_sentinel_password, err, errlen) != 0)
+		return -1;
 	if (c->redis_password_file == NULL)
 		return 0;
 	if (c->redis != NULL && (ui = url_userinfo(c->redis, &len)) != NULL &&
@@ -815,6 +824,7 @@ conf_free(struct conf *c)
 		}
 	}
 	wipe(&c->redis_password);
+	wipe(&c->redis_sentinel_password);
 }
 
 /*

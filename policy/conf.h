@@ -35,8 +35,11 @@ struct conf {
 	char *redis;               /* "redis://127.0.0.1:6379/0" */
 	char *redis_password_file; /* NULL: none */
 	char *redis_password;      /* from the file, by conf_finish() */
-	int redis_timeout;         /* milliseconds, 500 */
-	int redis_connections;     /* pool size, 4 */
+	char *redis_read;          /* NULL: read from `redis` too */
+	char *redis_sentinel_password_file; /* NULL: none */
+	char *redis_sentinel_password;      /* from it, by conf_finish() */
+	int redis_timeout;                  /* milliseconds, 500 */
+	int redis_connections;              /* pool size, 4 */
 	int cache_ttl;             /* ms a lookup may be reused, 0: off */
 	int cache_size;            /* lookups cached at most, 65536 */
 	char *prefix;              /* "redmilter:" */

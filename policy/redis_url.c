@@ -134,12 +134,12 @@ parse_auth(const char *s, size_t len, struct redis_url *u, char *err,
 
 /* parse_hostport - host, [v6host], with an optional :port */
 static int
-parse_hostport(const char *s, size_t len, struct redis_url *u, char *err,
-               size_t errlen)
+parse_hostport(const char *s, size_t len, struct redis_hostport *u, long dflt,
+               char *err, size_t errlen)
 {
 	const char *hend, *port = NULL;
 	const char *hs = s;
-	long p = 6379;
+	long p = dflt;
 
 	if (len > 0 && s[0] == '[') {
 		if ((hend = memchr(s, ']', len)) == NULL)
@@ -181,6 +181,7 @@ bad:
 static int
 parse_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 {
+	struct redis_hostport hp;
 	const char *at = last_at(s, strlen(s)), *slash;
 	size_t len;
 	long db = 0;
@@ -192,8 +193,10 @@ parse_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 	}
 	slash = strchr(s, '/');
 	len = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	if (parse_hostport(s, len, u, err, errlen) != 0)
+	if (parse_hostport(s, len, &hp, 6379, err, errlen) != 0)
 		return -1;
+	memcpy(u->host, hp.host, sizeof u->host);
+	u->port = hp.port;
 	if (slash != NULL && slash[1] != '\0' &&
 	    parse_int(slash + 1, strlen(slash + 1), 0, 65535, &db) != 0) {
 		snprintf(err, errlen, "redis://: bad database number");
@@ -201,6 +204,76 @@ parse_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 	}
 	u->db = (int)db;
 	return 0;
+}
+
+/* parse_master - "MASTER[/db]" after the Sentinels */
+static int
+parse_master(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	const char *slash = strchr(s, '/');
+	size_t len = slash != NULL ? (size_t)(slash - s) : strlen(s), i;
+	long db = 0;
+
+	if (len == 0 || len >= sizeof u->master) {
+		snprintf(err, errlen, "sentinel://: bad master name");
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (s[i] <= ' ' || s[i] > '~') {
+			snprintf(err, errlen, "sentinel://: bad master name");
+			return -1;
+		}
+	}
+	memcpy(u->master, s, len);
+	u->master[len] = '\0';
+	if (slash != NULL && slash[1] != '\0' &&
+	    parse_int(slash + 1, strlen(slash + 1), 0, 65535, &db) != 0) {
+		snprintf(err, errlen, "sentinel://: bad database number");
+		return -1;
+	}
+	u->db = (int)db;
+	return 0;
+}
+
+/* parse_sentinel - [[user]:password@]h[:p][,h[:p]...]/MASTER[/db] */
+static int
+parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	const char *at = last_at(s, strlen(s)), *slash, *comma;
+
+	u->is_sentinel = 1;
+	if (at != NULL) {
+		if (parse_auth(s, (size_t)(at - s), u, err, errlen) != 0)
+			return -1;
+		s = at + 1;
+	}
+	if ((slash = strchr(s, '/')) == NULL) {
+		snprintf(err, errlen,
+		         "sentinel://: expected /MASTER after "
+		         "the Sentinels");
+		return -1;
+	}
+	while (s < slash) {
+		comma = memchr(s, ',', (size_t)(slash - s));
+		if (comma == NULL)
+			comma = slash;
+		if (u->nsentinels == REDIS_URL_SENTINELS_MAX) {
+			snprintf(err, errlen,
+			         "sentinel://: at most %d Sentinels",
+			         REDIS_URL_SENTINELS_MAX);
+			return -1;
+		}
+		if (parse_hostport(s, (size_t)(comma - s),
+		                   &u->sentinel[u->nsentinels++], 26379, err,
+		                   errlen) != 0)
+			return -1;
+		s = comma + (comma < slash ? 1 : 0);
+	}
+	if (u->nsentinels == 0) {
+		snprintf(err, errlen, "sentinel://: no Sentinel given");
+		return -1;
+	}
+	return parse_master(slash + 1, u, err, errlen);
 }
 
 /*
@@ -217,12 +290,9 @@ redis_url_parse(const char *url, struct redis_url *u, char *err, size_t errlen)
 	if (strncmp(url, "redis://", 8) == 0)
 		return parse_tcp(url + 8, u, err, errlen);
 	if (strncmp(url, "sentinel://", 11) == 0)
-		snprintf(err, errlen,
-		         "sentinel:// URLs are not supported by "
-		         "this version");
-	else
-		snprintf(err, errlen,
-		         "Redis URL must start with redis:// or unix:");
+		return parse_sentinel(url + 11, u, err, errlen);
+	snprintf(err, errlen,
+	         "Redis URL must start with redis://, unix: or sentinel://");
 	return -1;
 }
 
@@ -232,14 +302,19 @@ redis_url_show(const char *url, char *out, size_t outlen)
 {
 	const char *rest, *at;
 
-	if (strncmp(url, "redis://", 8) != 0) {
+	if (strncmp(url, "redis://", 8) == 0)
+		rest = url + 8;
+	else if (strncmp(url, "sentinel://", 11) == 0)
+		rest = url + 11;
+	else
+		rest = NULL;
+	if (rest == NULL) {
 		str_copy(out, url, outlen);
 		return;
 	}
-	rest = url + 8;
 	if ((at = last_at(rest, strlen(rest))) == NULL) {
 		str_copy(out, url, outlen);
 		return;
 	}
-	snprintf(out, outlen, "redis://*****%s", at);
+	snprintf(out, outlen, "%.*s*****%s", (int)(rest - url), url, at);
 }

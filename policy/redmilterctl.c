@@ -77,8 +77,10 @@ ctl_store(struct ctl *c)
 
 	if (c->store != NULL)
 		return c->store;
+	memset(&rc, 0, sizeof rc);
 	rc.url = c->conf.redis;
 	rc.password = c->conf.redis_password;
+	rc.sentinel_password = c->conf.redis_sentinel_password;
 	rc.timeout_ms = c->conf.redis_timeout > BULK_TIMEOUT_MS
 	                    ? c->conf.redis_timeout
 	                    : BULK_TIMEOUT_MS;

@@ -49,6 +49,8 @@ struct store_redis {
 	atomic_ulong connects;
 	atomic_ulong commands;
 	char token[64]; /* value of the locks this store takes */
+	char sentinel_password[REDIS_URL_SECRET_MAX + 1];
+	atomic_int good_sentinel; /* the one that answered last */
 };
 
 /* say - bounded message into err, from a literal format */
@@ -62,16 +64,6 @@ say(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-/* where - "host:port" or the socket path, for messages */
-static void
-where(const struct store_redis *r, char *buf, size_t len)
-{
-	if (r->url.is_unix)
-		snprintf(buf, len, "%s", r->url.path);
-	else
-		snprintf(buf, len, "%s:%d", r->url.host, r->url.port);
 }
 
 /* redis_error - the text of an error reply, printable, for messages */
@@ -131,32 +123,143 @@ setup(struct store_redis *r, redisContext *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* connect_at - a TCP or unix connection with both timeouts, or NULL */
+static redisContext *
+connect_at(struct store_redis *r, const char *host, int port, const char *path,
+           char *err, size_t errlen)
+{
+	struct timeval tv = {r->timeout_ms / 1000,
+	                     (r->timeout_ms % 1000) * 1000};
+	redisContext *c;
+
+	if (path != NULL)
+		c = redisConnectUnixWithTimeout(path, tv);
+	else
+		c = redisConnectWithTimeout(host, port, tv);
+	atomic_fetch_add(&r->connects, 1);
+	if (c == NULL) {
+		say(err, errlen, "Redis at %s:%d: cannot allocate a connection",
+		    path != NULL ? path : host, port);
+		return NULL;
+	}
+	if (c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
+		if (path != NULL)
+			say(err, errlen, "Redis at %s: %s", path, c->errstr);
+		else
+			say(err, errlen, "Redis at %s:%d: %s", host, port,
+			    c->errstr);
+		redisFree(c);
+		return NULL;
+	}
+	return c;
+}
+
+/*
+ * ask_sentinel - the current primary of our master name, from one Sentinel
+ *
+ * Returns 0 with host and port, or -1 with err set.
+ */
+static int
+ask_sentinel(struct store_redis *r, int i, char *host, size_t hostlen,
+             int *port, char *err, size_t errlen)
+{
+	const struct redis_hostport *s = &r->url.sentinel[i];
+	const char *auth[2] = {"AUTH", r->sentinel_password};
+	const char *get[3] = {"SENTINEL", "get-master-addr-by-name",
+	                      r->url.master};
+	redisContext *c = connect_at(r, s->host, s->port, NULL, err, errlen);
+	redisReply *rep = NULL;
+	int rc = -1;
+
+	if (c == NULL)
+		return -1;
+	if (r->sentinel_password[0] != '\0' &&
+	    simple(r, c, 2, auth, err, errlen) != 0)
+		goto done;
+	rep = redisCommandArgv(c, 3, get, NULL);
+	atomic_fetch_add(&r->commands, 1);
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+	    rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
+	    rep->element[1]->type != REDIS_REPLY_STRING) {
+		say(err, errlen, "Sentinel %s:%d does not know master %s",
+		    s->host, s->port, r->url.master);
+		goto done;
+	}
+	str_copy(host, rep->element[0]->str, hostlen);
+	*port = (int)strtol(rep->element[1]->str, NULL, 10);
+	rc = 0;
+done:
+	freeReplyObject(rep);
+	redisFree(c);
+	return rc;
+}
+
+/* is_primary - ROLE says "master"; -1 with err set otherwise */
+static int
+is_primary(struct store_redis *r, redisContext *c, const char *host, int port,
+           char *err, size_t errlen)
+{
+	const char *role[1] = {"ROLE"};
+	redisReply *rep = redisCommandArgv(c, 1, role, NULL);
+	int ok;
+
+	atomic_fetch_add(&r->commands, 1);
+	ok = rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
+	     rep->elements > 0 &&
+	     (rep->element[0]->type == REDIS_REPLY_STRING ||
+	      rep->element[0]->type == REDIS_REPLY_STATUS) &&
+	     strcmp(rep->element[0]->str, "master") == 0;
+	freeReplyObject(rep);
+	if (!ok)
+		say(err, errlen, "Redis at %s:%d is not the primary of %s",
+		    host, port, r->url.master);
+	return ok ? 0 : -1;
+}
+
+/*
+ * connect_sentinel - the primary the Sentinels name, checked with ROLE
+ *
+ * Sentinels are asked in turn, starting with the one that answered last; a
+ * Sentinel that is down, or names a server that is down or not a primary
+ * (a failover in progress), is skipped.
+ */
+static redisContext *
+connect_sentinel(struct store_redis *r, char *err, size_t errlen)
+{
+	int n = r->url.nsentinels, first = atomic_load(&r->good_sentinel), k;
+	char host[256];
+	redisContext *c;
+	int port;
+
+	for (k = 0; k < n; k++) {
+		int i = (first + k) % n;
+
+		if (ask_sentinel(r, i, host, sizeof host, &port, err, errlen) !=
+		    0)
+			continue;
+		if ((c = connect_at(r, host, port, NULL, err, errlen)) == NULL)
+			continue;
+		if (setup(r, c, err, errlen) == 0 &&
+		    is_primary(r, c, host, port, err, errlen) == 0) {
+			atomic_store(&r->good_sentinel, i);
+			return c;
+		}
+		redisFree(c);
+	}
+	return NULL;
+}
+
 /* connect_one - a new connection with timeouts, AUTH and SELECT, or NULL */
 static redisContext *
 connect_one(struct store_redis *r, char *err, size_t errlen)
 {
-	struct timeval tv = {r->timeout_ms / 1000,
-	                     (r->timeout_ms % 1000) * 1000};
-	char at[300];
 	redisContext *c;
 
-	if (r->url.is_unix)
-		c = redisConnectUnixWithTimeout(r->url.path, tv);
-	else
-		c = redisConnectWithTimeout(r->url.host, r->url.port, tv);
-	atomic_fetch_add(&r->connects, 1);
-	where(r, at, sizeof at);
-	if (c == NULL) {
-		say(err, errlen, "Redis at %s: cannot allocate a connection",
-		    at);
-		return NULL;
-	}
-	if (c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
-		say(err, errlen, "Redis at %s: %s", at, c->errstr);
-		redisFree(c);
-		return NULL;
-	}
-	if (setup(r, c, err, errlen) != 0) {
+	if (r->url.is_sentinel)
+		return connect_sentinel(r, err, errlen);
+	c = connect_at(r, r->url.host, r->url.port,
+	               r->url.is_unix ? r->url.path : NULL, err, errlen);
+	if (c != NULL && setup(r, c, err, errlen) != 0) {
 		redisFree(c);
 		return NULL;
 	}
@@ -751,6 +854,14 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	struct timespec now;
 
 	if (redis_url_parse(conf->url, &r->url, err, errlen) != 0) {
+		free(r);
+		return NULL;
+	}
+	if (conf->sentinel_password != NULL &&
+	    str_copy(r->sentinel_password, conf->sentinel_password,
+	             sizeof r->sentinel_password) >=
+	        sizeof r->sentinel_password) {
+		say(err, errlen, "Sentinel password is too long");
 		free(r);
 		return NULL;
 	}

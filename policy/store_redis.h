@@ -1,6 +1,11 @@
 /*
  * store_redis - the store on Redis, through hiredis (0.14 and 1.x).
  *
+ * With a sentinel:// URL every new connection asks the Sentinels (in turn,
+ * skipping those that are down) for the current primary and checks its
+ * ROLE; a connection that fails or hears -READONLY is dropped, so the next
+ * one follows a failover.
+ *
  * store_redis_open() parses the URL and prepares a pool of at most
  * `connections` connections; it does not connect (the milter must start
  * while Redis is down), so it fails only for a bad URL, returning NULL with
@@ -23,8 +28,9 @@
 struct store_redis_conf {
 	const char *url;      /* redis://... or unix:... */
 	const char *password; /* overrides the URL's; NULL: the URL's */
-	int timeout_ms;       /* connect and each command */
-	int connections;      /* pool size, >= 1 */
+	const char *sentinel_password; /* sentinel://: the Sentinels' */
+	int timeout_ms;                /* connect and each command */
+	int connections;               /* pool size, >= 1 */
 };
 
 struct store_redis_stats {

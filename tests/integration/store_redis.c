@@ -29,7 +29,10 @@ static pid_t redis_pid;
 static struct store *
 open_store(const char *u, const char *password, int timeout, int conns)
 {
-	struct store_redis_conf rc = {u, password, timeout, conns};
+	struct store_redis_conf rc = {.url = u,
+	                              .password = password,
+	                              .timeout_ms = timeout,
+	                              .connections = conns};
 	char err[256];
 	struct store *st = store_redis_open(&rc, err, sizeof err);
 

@@ -48,10 +48,45 @@ static const struct url_case cases[] = {
     {"unix:/x.sock?db=x", -1, "", 0, "", 0, "", "",
      "unix: expected ?db=N after the path"},
     {"http://x", -1, "", 0, "", 0, "", "",
-     "Redis URL must start with redis:// or unix:"},
-    {"sentinel://h:26379/mymaster", -1, "", 0, "", 0, "", "",
-     "sentinel:// URLs are not supported by this version"},
+     "Redis URL must start with redis://, unix: or sentinel://"},
+    {"sentinel://h1", -1, "", 0, "", 0, "", "",
+     "sentinel://: expected /MASTER after the Sentinels"},
+    {"sentinel:///mymaster", -1, "", 0, "", 0, "", "",
+     "sentinel://: no Sentinel given"},
+    {"sentinel://h1/", -1, "", 0, "", 0, "", "",
+     "sentinel://: bad master name"},
+    {"sentinel://h1/m/x", -1, "", 0, "", 0, "", "",
+     "sentinel://: bad database number"},
 };
+
+START_TEST(redis_url_parses_sentinel_lists)
+{
+	struct redis_url u;
+	char err[256] = "", shown[256];
+
+	ck_assert_int_eq(redis_url_parse("sentinel://:pw@127.0.0.1:26380,"
+	                                 "[::1],host.example:7/mymaster/2",
+	                                 &u, err, sizeof err),
+	                 0);
+	ck_assert_int_eq(u.is_sentinel, 1);
+	ck_assert_int_eq(u.nsentinels, 3);
+	ck_assert_str_eq(u.sentinel[0].host, "127.0.0.1");
+	ck_assert_int_eq(u.sentinel[0].port, 26380);
+	ck_assert_str_eq(u.sentinel[1].host, "::1");
+	ck_assert_int_eq(u.sentinel[1].port, 26379);
+	ck_assert_str_eq(u.sentinel[2].host, "host.example");
+	ck_assert_int_eq(u.sentinel[2].port, 7);
+	ck_assert_str_eq(u.master, "mymaster");
+	ck_assert_int_eq(u.db, 2);
+	ck_assert_str_eq(u.password, "pw");
+	redis_url_show("sentinel://:pw@h1,h2/m", shown, sizeof shown);
+	ck_assert_str_eq(shown, "sentinel://*****@h1,h2/m");
+	ck_assert_int_eq(redis_url_parse("sentinel://a,b,c,d,e,f,g,h,i/m", &u,
+	                                 err, sizeof err),
+	                 -1);
+	ck_assert_str_eq(err, "sentinel://: at most 8 Sentinels");
+}
+END_TEST
 
 START_TEST(redis_url_parses_every_form)
 {
@@ -82,6 +117,7 @@ redis_url_suite(void)
 	Suite *s = suite_create("redis_url");
 	TCase *tc = tcase_create("parse");
 
+	tcase_add_test(tc, redis_url_parses_sentinel_lists);
 	tcase_add_loop_test(tc, redis_url_parses_every_form, 0,
 	                    (int)(sizeof cases / sizeof cases[0]));
 	suite_add_tcase(s, tc);
