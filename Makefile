@@ -174,7 +174,8 @@ MAN_PAGES := $(wildcard man/*.[1-8] policy/*.[1-8] milter/*.[1-8] \
                         contrib/*.[1-8] doc/*.[1-8])
 CONF_EXAMPLE := $(wildcard contrib/redmilter.conf)
 
-.PHONY: all build-tests build-fuzz check check-unit deps fuzz valgrind \
+.PHONY: all build-tests build-fuzz build-bench bench check check-unit deps \
+        fuzz valgrind \
         install uninstall clean lint format format-check check-layering \
         compdb FORCE
 .DEFAULT_GOAL := all
@@ -182,7 +183,7 @@ CONF_EXAMPLE := $(wildcard contrib/redmilter.conf)
 
 all: $(ENGINE_LIB) $(PROGRAMS)
 
-build-tests: $(UNIT_BINS) $(IT_BINS)
+build-tests: $(UNIT_BINS) $(IT_BINS) $(B)/tests/bench/loadgen
 
 build-fuzz: $(FUZZ_BINS)
 
@@ -261,6 +262,25 @@ $(IT_BINS): $(B)/tests/integration/%: $(B)/tests/integration/%.o \
 	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $< $(REDIS_LIB) $(ENGINE_LIB) \
 	    $(HIREDIS_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
+# --- benchmark programs (tests/bench; BENCHMARKS.md) ------------------------
+# loadgen speaks the milter protocol itself (it needs libmilter's mfdef.h
+# for the constants only); nullmilter is the do-nothing baseline milter.
+# loadgen is built with the tests: tests/integration/loadgen.sh uses it.
+
+BENCH_BINS := $(B)/tests/bench/loadgen $(B)/tests/bench/nullmilter
+
+$(B)/tests/bench/%.o: tests/bench/%.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -pthread -c -o $@ $<
+
+$(B)/tests/bench/loadgen: $(B)/tests/bench/loadgen.o
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $< $(LDLIBS)
+
+$(B)/tests/bench/nullmilter: $(B)/tests/bench/nullmilter.o
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $< $(MILTER_LIBS) $(LDLIBS)
+
+build-bench: $(BENCH_BINS)
+
 # --- fuzz targets ---------------------------------------------------------
 # Engine sources are compiled again with clang, coverage instrumentation
 # (fuzzer-no-link) and ASan+UBSan.  LLVMFuzzerTestOneInput has no header to
@@ -308,6 +328,15 @@ valgrind:
 fuzz: build-fuzz
 	FUZZDIR='$(FB)' FUZZ_SECONDS='$(FUZZ_SECONDS)' bash tests/fuzz/grow \
 	    $(FUZZ_BINS)
+
+# Several minutes: redmilter against the do-nothing milter, Postfix, access
+# maps and postfwd, on this machine, loopback only (BENCHMARKS.md).  Its
+# extra packages are in tests/bench/deps.sh, which `make check` never needs.
+bench:
+	bash tests/deps.sh
+	bash tests/bench/deps.sh
+	$(MAKE) --no-print-directory all build-bench
+	BUILDDIR='$(B)' bash tests/bench/run.sh
 
 # --- static checks ------------------------------------------------------------
 
