@@ -36,13 +36,17 @@
 #
 # Running programs (bounded by timeout(1); stdin is the caller's):
 #   run CMD...            a tool, no prefix; sets OUT, ERR (text, final
-#                         newline stripped like $(...)) and RC
+#                         newline stripped like $(...)) and RC, and OUT_FILE
+#                         and ERR_FILE (the same, kept until the next run)
 #   run_prog CMD...       the same with $TEST_PREFIX in front: for our own
 #                         programs.  Valgrind's "==PID==" lines are moved out
 #                         of ERR into $H_TMP/valgrind.log
 #   expect_exit CODE DESC -- CMD...
 #                         run_prog CMD, then one test: exit status is CODE
 #                         (OUT, ERR, RC stay set for further checks)
+#   time_prog CMD...      run_prog, measured: TIMING="1.23 s, 4567 KB"
+#   spawn_prog NAME CMD...  our program in the background, with the prefix
+#   reap_prog PID NAME    wait for it: RC, OUT, ERR
 
 if [ -n "${H_HARNESS_LOADED:-}" ]; then
 	return 0
@@ -277,36 +281,92 @@ done_testing() {
 # --- running programs -----------------------------------------------------
 
 H_RUN_SEQ=0
+H_WRAP=()
 
-# h_run PREFIXED CMD... - run CMD bounded in time; set OUT, ERR, RC
+# h_strip_valgrind FILE CMD - move valgrind's "==PID==" lines out of FILE
+# into $H_TMP/valgrind.log
+h_strip_valgrind() {
+	if grep -q '^==[0-9]*==' "$1"; then
+		{
+			echo "--- $2"
+			grep '^==[0-9]*==' "$1"
+		} >>"$H_TMP/valgrind.log"
+		grep -v '^==[0-9]*==' "$1" >"$1.tmp"
+		mv "$1.tmp" "$1"
+	fi
+}
+
+# h_run PREFIXED CMD... - run CMD bounded in time; set OUT, ERR, RC, and
+# OUT_FILE and ERR_FILE (kept until the next run, for big outputs).  H_WRAP,
+# when set, goes first (before timeout and TEST_PREFIX: /usr/bin/time).
 h_run() {
-	local prefixed=$1 o e
+	local prefixed=$1
 	shift
+	if [ -n "${OUT_FILE:-}" ]; then
+		rm -f "$OUT_FILE" "$ERR_FILE"
+	fi
 	H_RUN_SEQ=$((H_RUN_SEQ + 1))
-	o=$H_TMP/run.$H_RUN_SEQ.out
-	e=$H_TMP/run.$H_RUN_SEQ.err
+	OUT_FILE=$H_TMP/run.$H_RUN_SEQ.out
+	ERR_FILE=$H_TMP/run.$H_RUN_SEQ.err
 	if [ "$prefixed" = 1 ] && [ -n "$TEST_PREFIX" ]; then
 		# shellcheck disable=SC2086 # TEST_PREFIX is a command line
-		timeout -k 5 "$RUN_TIMEOUT" $TEST_PREFIX "$@" >"$o" 2>"$e"
+		"${H_WRAP[@]}" timeout -k 5 "$RUN_TIMEOUT" $TEST_PREFIX "$@" \
+		    >"$OUT_FILE" 2>"$ERR_FILE"
 	else
-		timeout -k 5 "$RUN_TIMEOUT" "$@" >"$o" 2>"$e"
+		"${H_WRAP[@]}" timeout -k 5 "$RUN_TIMEOUT" "$@" >"$OUT_FILE" \
+		    2>"$ERR_FILE"
 	fi
 	RC=$?
-	if [ "$prefixed" = 1 ] && grep -q '^==[0-9]*==' "$e"; then
-		{
-			echo "--- $*"
-			grep '^==[0-9]*==' "$e"
-		} >>"$H_TMP/valgrind.log"
-		grep -v '^==[0-9]*==' "$e" >"$e.tmp"
-		mv "$e.tmp" "$e"
+	if [ "$prefixed" = 1 ]; then
+		h_strip_valgrind "$ERR_FILE" "$*"
 	fi
-	OUT=$(cat "$o")
-	ERR=$(cat "$e")
-	rm -f "$o" "$e"
+	OUT=$(cat "$OUT_FILE")
+	ERR=$(cat "$ERR_FILE")
 	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
 		diag "timed out after $RUN_TIMEOUT s: $*"
 	fi
 	return 0
+}
+
+# time_prog CMD... - run_prog CMD, measured: sets TIMING to "1.23 s, 4567 KB"
+# (elapsed time and peak RSS from /usr/bin/time) or "1.23 s" (bash's time,
+# when /usr/bin/time is missing: no RSS, and a note says so)
+time_prog() {
+	local tf=$H_TMP/time.out t0 t1
+	if [ -x /usr/bin/time ]; then
+		H_WRAP=(/usr/bin/time -o "$tf" -f '%e s, %M KB')
+		run_prog "$@"
+		H_WRAP=()
+		TIMING=$(tail -n 1 "$tf")
+	else
+		note "/usr/bin/time is missing (Debian package time): no peak RSS"
+		t0=$(date +%s%N)
+		run_prog "$@"
+		t1=$(date +%s%N)
+		# shellcheck disable=SC2034 # for the caller
+		TIMING=$(printf '%d.%02d s' $(((t1 - t0) / 1000000000)) \
+		    $(((t1 - t0) / 10000000 % 100)))
+	fi
+}
+
+# spawn_prog NAME CMD... - start our program CMD in the background with
+# $TEST_PREFIX, stdout and stderr to $H_TMP/NAME.out and .err; SPAWN_PID
+spawn_prog() {
+	local name=$1
+	shift
+	# shellcheck disable=SC2086 # TEST_PREFIX is a command line
+	spawn timeout -k 5 "$RUN_TIMEOUT" $TEST_PREFIX "$@" \
+	    >"$H_TMP/$name.out" 2>"$H_TMP/$name.err"
+}
+
+# reap_prog PID NAME - wait for a spawn_prog; set RC, OUT and ERR
+reap_prog() {
+	wait "$1"
+	RC=$?
+	unregister_pid "$1"
+	h_strip_valgrind "$H_TMP/$2.err" "$2"
+	OUT=$(cat "$H_TMP/$2.out")
+	ERR=$(cat "$H_TMP/$2.err")
 }
 
 run() {
@@ -330,7 +390,8 @@ expect_exit() {
 		return 0
 	fi
 	fail "$desc" "command: $*" "exit status $RC, want $code" \
-	    "$(h_indent 'stdout: ' "$OUT")" "$(h_indent 'stderr: ' "$ERR")"
+	    "$(h_indent 'stdout: ' "$(head -n 20 "$OUT_FILE")")" \
+	    "$(h_indent 'stderr: ' "$(head -n 20 "$ERR_FILE")")"
 	if [ "$RC" -eq 99 ] && [ -f "$H_TMP/valgrind.log" ]; then
 		diag "$(tail -n 40 "$H_TMP/valgrind.log")"
 	fi

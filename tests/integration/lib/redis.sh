@@ -32,9 +32,10 @@ REDIS_PASSWORD=
 rcli() {
 	if [ -n "$REDIS_PASSWORD" ]; then
 		REDISCLI_AUTH=$REDIS_PASSWORD timeout -k 5 60 "$REDIS_CLI" \
-		    -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+		    -h 127.0.0.1 -p "$REDIS_PORT" "$@" </dev/null
 	else
-		timeout -k 5 60 "$REDIS_CLI" -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+		timeout -k 5 60 "$REDIS_CLI" -h 127.0.0.1 -p "$REDIS_PORT" "$@" \
+		    </dev/null
 	fi
 }
 
@@ -102,7 +103,7 @@ start_redis() {
 	command -v "$REDIS_CLI" >/dev/null 2>&1 ||
 	    bail_out "redis-cli is missing: install the redis-server package (tests/deps.sh)"
 	if [ -n "$REDIS_PID" ]; then
-		stop_redis
+		stop_redis TERM
 	fi
 	REDIS_EXTRA=("$@")
 	REDIS_PASSWORD=
@@ -154,7 +155,7 @@ stop_redis() {
 # restart_redis - the same configuration, port and socket again
 restart_redis() {
 	if [ -n "$REDIS_PID" ]; then
-		stop_redis
+		stop_redis TERM
 	fi
 	if ! redis_launch; then
 		diag "$(redis_log_tail)"
