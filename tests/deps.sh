@@ -14,12 +14,13 @@ set -euo pipefail
 # for tests/integration/sendmail.sh; Sendmail itself is not listed: its
 # packages conflict with postfix, so that test fetches sendmail-bin,
 # sendmail-cf and libwrap0 with apt-get download and unpacks them with dpkg -x
-# into a cache directory, never installing them.
+# into a cache directory, never installing them.  miltertest drives the
+# milter protocol for tests/integration/miltertest.sh.
 DEPS="
 	build-essential gcc make pkg-config
 	clang libclang-rt-14-dev
 	check libhiredis-dev libmilter-dev
-	redis-server
+	redis-server miltertest
 	valgrind cppcheck clang-format
 	m4
 "
