@@ -15,7 +15,12 @@ set -euo pipefail
 # packages conflict with postfix, so that test fetches sendmail-bin,
 # sendmail-cf and libwrap0 with apt-get download and unpacks them with dpkg -x
 # into a cache directory, never installing them.  miltertest drives the
-# milter protocol for tests/integration/miltertest.sh.
+# milter protocol for tests/integration/miltertest.sh.  postfix, python3
+# (tests/integration/lib/smtp.py, the SMTP client), sasl2-bin (saslpasswd2
+# makes the sasldb), libsasl2-modules (PLAIN) and libsasl2-modules-db (the
+# sasldb auxprop plugin) serve tests/integration/postfix.sh and `make demo`,
+# which run private Postfix instances; swaks is what `make demo` tells its
+# user to send test mail with.
 DEPS="
 	build-essential gcc make pkg-config
 	clang libclang-rt-14-dev
@@ -23,6 +28,7 @@ DEPS="
 	redis-server miltertest
 	valgrind cppcheck clang-format
 	m4
+	postfix python3 swaks sasl2-bin libsasl2-modules libsasl2-modules-db
 "
 # shellcheck disable=SC2206 # DEPS is a list of words
 deps=($DEPS)
