@@ -23,10 +23,6 @@ static const char *log_ident = "redmilter";
 static unsigned long once_seen[ONCE_MAX];
 static size_t once_n;
 
-/* log_limited() state. */
-static time_t limited_sec;
-static unsigned long limited_dropped;
-
 /* log_open - start logging */
 void
 log_open(const char *ident, int facility, int level, int to_stderr)
@@ -120,34 +116,6 @@ log_once(int pri, const char *key, const char *fmt, ...)
 
 	if (!first_time(key))
 		return;
-	va_start(ap, fmt);
-	emit(pri, fmt, ap);
-	va_end(ap);
-}
-
-/* log_limited - at most one message a second; count the rest */
-void
-log_limited(int pri, const char *fmt, ...)
-{
-	time_t now = time(NULL);
-	unsigned long dropped = 0;
-	int go = 0;
-	va_list ap;
-
-	pthread_mutex_lock(&log_mu);
-	if (now != limited_sec) {
-		limited_sec = now;
-		dropped = limited_dropped;
-		limited_dropped = 0;
-		go = 1;
-	} else {
-		limited_dropped++;
-	}
-	pthread_mutex_unlock(&log_mu);
-	if (!go)
-		return;
-	if (dropped > 0)
-		log_msg(pri, "%lu similar messages suppressed", dropped);
 	va_start(ap, fmt);
 	emit(pri, fmt, ap);
 	va_end(ap);

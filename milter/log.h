@@ -6,9 +6,8 @@
  * formats only: untrusted text goes through "%s" after log_clean()).
  * log_once() logs a message only the first time its key is seen (a broken
  * rule is logged once per key and value, not once per message); the set of
- * keys seen is bounded and forgotten when full.  log_limited() logs at most
- * one message a second for a class of failures and counts what it
- * suppressed.  All functions are thread-safe.
+ * keys seen is bounded and forgotten when full.  All functions are
+ * thread-safe.
  */
 #ifndef LOG_H
 #define LOG_H
@@ -22,8 +21,6 @@ void log_msg(int pri, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void log_once(int pri, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void log_limited(int pri, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 char *log_clean(const char *, size_t max);
 
 #endif

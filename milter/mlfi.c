@@ -115,17 +115,23 @@ queue_id(SMFICTX *ctx)
 	return id != NULL && *id != '\0' ? id : "NOQUEUE";
 }
 
-/* open_br, close_br - angle brackets for an address given without them */
-static const char *
-open_br(const char *a)
+/*
+ * address_field - " from=<addr>" or " to=<addr>", or "" when the MTA has
+ * given none yet (a NULL sender is not the null sender "<>")
+ */
+static void
+address_field(char *buf, size_t len, const char *name, const char *addr)
 {
-	return *a == '<' ? "" : "<";
-}
+	char *a;
 
-static const char *
-close_br(const char *a)
-{
-	return *a == '<' ? "" : ">";
+	if (addr == NULL) {
+		*buf = '\0';
+		return;
+	}
+	a = log_clean(addr, LOG_TEXT_MAX);
+	snprintf(buf, len, " %s=%s%s%s", name, *a == '<' ? "" : "<", a,
+	         *a == '<' ? "" : ">");
+	free(a);
 }
 
 /*
@@ -137,20 +143,17 @@ log_decision(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
              const char *rcpt, const char *what, const char *rule,
              const char *reply)
 {
-	char *s = log_clean(c->sender, LOG_TEXT_MAX);
-	char *r = log_clean(rcpt, LOG_TEXT_MAX);
+	char from[LOG_TEXT_MAX + 16], to[LOG_TEXT_MAX + 16];
 	char *n = log_clean(c->client_name, LOG_TEXT_MAX);
 	char *qid = log_clean(queue_id(ctx), 64);
 	char *ru = log_clean(rule, 2 * LOG_TEXT_MAX);
 
-	log_msg(LOG_INFO,
-	        "%s: %s: %s%s from=%s%s%s to=%s%s%s client=%s[%s] rule=%s: %s",
-	        qid, stage_names[stage],
-	        cf->mode == CONF_MODE_TEST ? "test " : "", what, open_br(s), s,
-	        close_br(s), open_br(r), r, close_br(r), n,
-	        c->client_addr ? c->client_addr : "", ru, reply);
-	free(s);
-	free(r);
+	address_field(from, sizeof from, "from", c->sender);
+	address_field(to, sizeof to, "to", rcpt);
+	log_msg(LOG_INFO, "%s: %s: %s%s%s%s client=%s[%s] rule=%s: %s", qid,
+	        stage_names[stage], cf->mode == CONF_MODE_TEST ? "test " : "",
+	        what, from, to, n, c->client_addr ? c->client_addr : "", ru,
+	        reply);
 	free(n);
 	free(qid);
 	free(ru);
@@ -222,28 +225,29 @@ tempfail(SMFICTX *ctx, const char *enh, const char *text)
 	return SMFIS_TEMPFAIL;
 }
 
-/* on_error - the configured answer to a failure of ours */
+/* on_error - the configured answer to a failure of ours, logged */
 static sfsistat
 on_error(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
          const char *rcpt, const struct verdict *v, int config)
 {
-	char rule[1200];
+	char rule[1200], reply[600];
 	const char *enh = config ? "4.3.5" : "4.3.0";
 	const char *text = config ? TEMPFAIL_CONFIG_TEXT : TEMPFAIL_STORE_TEXT;
 	int accept = cf->on_error == CONF_ON_ERROR_ACCEPT;
 
-	snprintf(rule, sizeof rule, "%s:%s",
-	         config ? table_name(v->table) : "-",
-	         config && v->key != NULL ? v->key : "-");
-	if (config)
-		log_decision(ctx, c, stage, rcpt,
-		             accept ? "accept (on_error)" : "tempfail", rule,
-		             v->err);
+	snprintf(rule, sizeof rule, "%s%s%s",
+	         config ? table_name(v->table) : "-", config ? ":" : "",
+	         config && v->key != NULL ? v->key : "");
+	if (accept)
+		snprintf(reply, sizeof reply, "accepted by on_error (%s: %s)",
+		         config ? "broken rule" : "Redis lookup failed",
+		         v->err);
 	else
-		log_limited(LOG_ERR, "%s: %s: %s (%s): %s", queue_id(ctx),
-		            stage_names[stage],
-		            accept ? "accept (on_error)" : "tempfail",
-		            "Redis lookup failed", v->err);
+		snprintf(reply, sizeof reply, "451 %s %s (%s: %s)", enh, text,
+		         config ? "broken rule" : "Redis lookup failed",
+		         v->err);
+	log_decision(ctx, c, stage, rcpt,
+	             accept ? "accept (on_error)" : "tempfail", rule, reply);
 	if (accept || cf->mode == CONF_MODE_TEST)
 		return SMFIS_CONTINUE;
 	return tempfail(ctx, enh, text);
