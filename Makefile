@@ -152,7 +152,8 @@ RUN_ENV = BUILDDIR='$(B)' FUZZDIR='$(FB)' TEST_PREFIX='$(TEST_PREFIX)' \
           FUZZ_PREFIX='$(FUZZ_PREFIX)' FUZZ_CHECK_SECONDS='$(FUZZ_CHECK_SECONDS)' \
           $(if $(CK_FORK),CK_FORK='$(CK_FORK)') \
           $(if $(SAN),CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-4})
-VALGRIND = valgrind --error-exitcode=99 --leak-check=full
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full \
+           --suppressions=$(CURDIR)/tests/valgrind.supp
 
 # --- lint -------------------------------------------------------------------
 
