@@ -49,6 +49,7 @@ if [ -n "$TEST_PREFIX" ]; then
 	slow=5
 fi
 M_WAIT=$((15 * slow))
+# shellcheck disable=SC2034 # read by lib/sendmail.sh
 SMTP_TIMEOUT=$((30 * slow))
 
 
@@ -64,7 +65,7 @@ register_dir "$M_DIR"
 M_SOCK=$M_DIR/redmilter.sock
 
 m_log_tail() {
-	tail -n "${1:-25}" "$M_LOG" 2>/dev/null | sed 's/^/milter log: /'
+	tail -n 25 "$M_LOG" 2>/dev/null | sed 's/^/milter log: /'
 }
 
 # m_start NAME [LINE...] - redmilter -f with the socket, our Redis and LINEs
@@ -198,6 +199,8 @@ is "$(sed "s#local:$M_SOCK#local:$SNIPPET_SOCKET#" "$H_TMP/redmilter.mc" |
 PORT=$(free_port) || bail_out "no free port"
 ok "m4 builds sendmail.cf from the snippet (no m4 message)" \
     sm_build main "$H_TMP/redmilter.mc" "$PORT"
+SM_CF_MAIN=$SM_CF
+nl=$'\n'
 is "$(grep '^Xredmilter' "$SM_CF")" \
     "Xredmilter, S=local:$M_SOCK, F=T, T=C:10s;S:10s;R:10s;E:1m" \
     "sendmail.cf: the filter line"
@@ -380,6 +383,13 @@ ok "HOLD: Sendmail quarantined it (hf file, no qf file)" \
     test -f "$(sm_queue main)/hf$qid" -a ! -e "$(sm_queue main)/qf$qid"
 is "$(grep '^q' "$(sm_queue main)/hf$qid")" "qSuspicious" \
     "HOLD: the quarantine reason is the rule's text"
+# The commands INSTALL gives: mailq -qQ lists, sendmail -qQ -Q releases.
+run env LD_LIBRARY_PATH="$SM_LIBDIR" "$SM_BIN" -C "$SM_CF_MAIN" -bp -qQ
+like "$OUT" "(^|$nl)$qid .*$nl +QUARANTINE: Suspicious$nl" \
+    "HOLD: mailq -qQ lists it with the reason"
+run env LD_LIBRARY_PATH="$SM_LIBDIR" "$SM_BIN" -C "$SM_CF_MAIN" -qQ -Q -qI"$qid"
+ok "HOLD: sendmail -qQ -Q -qI<id> releases it (qf file again)" \
+    test -f "$(sm_queue main)/qf$qid" -a ! -e "$(sm_queue main)/hf$qid"
 session_end
 unlike "$(log_new)" 'failed' "milter log: smfi_delrcpt and smfi_quarantine did not fail"
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/integration/lib/sendmail.sh - a real Sendmail for one test script,
 # never installed, and a small SMTP client.  Sourced, never run.
 #
@@ -131,8 +132,10 @@ sm_enter_netns() {
 	fi
 	command -v m4 >/dev/null 2>&1 ||
 	    sm_fatal "m4 is not installed (run tests/deps.sh): it builds sendmail.cf"
-	command -v dpkg-deb >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 ||
-	    sm_skip "no dpkg-deb/apt-get: Sendmail is fetched as Debian packages"
+	if ! command -v dpkg-deb >/dev/null 2>&1 ||
+	    ! command -v apt-get >/dev/null 2>&1; then
+		sm_skip "no dpkg-deb/apt-get: Sendmail is fetched as Debian packages"
+	fi
 	[ "$(id -u)" -eq 0 ] ||
 	    sm_skip "needs root (a network namespace with unshare -n, Sendmail's daemon mode)"
 	command -v unshare >/dev/null 2>&1 || sm_skip "unshare(1) is missing"
@@ -165,6 +168,7 @@ SM_ROOT=
 SM_BIN=
 SM_CFDIR=
 SM_LIBDIR=
+# shellcheck disable=SC2034 # for the scripts that source this file
 SM_VERSION=
 
 # sm_unpack - the packages into $H_TMP/sm-root
@@ -176,11 +180,14 @@ sm_unpack() {
 		dpkg -x "$deb" "$SM_ROOT" || bail_out "dpkg -x $deb failed"
 	done
 	deb=${SM_DEBS# }
+	# shellcheck disable=SC2034 # for the scripts that source this file
 	SM_VERSION=$(dpkg-deb -f "${deb%% *}" Version 2>/dev/null)
 	SM_BIN=$H_TMP/sendmail
 	# a copy without setgid, so that LD_LIBRARY_PATH applies
-	cp "$SM_ROOT/usr/libexec/sendmail/sendmail" "$SM_BIN" &&
-	    chmod 0755 "$SM_BIN" || bail_out "cannot copy the sendmail binary"
+	if ! cp "$SM_ROOT/usr/libexec/sendmail/sendmail" "$SM_BIN" ||
+	    ! chmod 0755 "$SM_BIN"; then
+		bail_out "cannot copy the sendmail binary"
+	fi
 	lib=$(find "$SM_ROOT" -name 'libwrap.so.0' | head -n 1)
 	SM_LIBDIR=${lib%/*}
 	SM_CFDIR=$SM_ROOT/usr/share/sendmail/cf
@@ -200,8 +207,9 @@ sm_queue() {
 sm_build() {
 	local name=$1 snippet=$2 port=$3 d
 	d=$(sm_dir "$name")
-	mkdir -p "$d" && mkdir -m 0700 -p "$d/mqueue" ||
-	    bail_out "cannot create $d"
+	if ! mkdir -p "$d" || ! mkdir -m 0700 "$d/mqueue"; then
+		bail_out "cannot create $d"
+	fi
 	: >"$d/aliases"
 	: >"$d/statistics"
 	printf 'hosts files\naliases files\n' >"$d/service.switch"
