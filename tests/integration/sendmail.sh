@@ -16,8 +16,9 @@
 # with F=R, F=4 and no F= (said so where they run).
 #
 # Scenarios, each asserting the reply lines Sendmail sends:
-#   per-recipient 552 / 550 / 450 / accept in one transaction, the message
-#   queued for the accepted one only; a sender rule; precedence (recipient
+#   per-recipient 552 / 550 / 450 / 553 / accept in one transaction, the message
+#   queued for the accepted ones only; a sender rule; addresses as Sendmail
+#   passes them (case, +extension, ESMTP parameters, <>); precedence (recipient
 #   OK over a sender REJECT, pair over recipient, recipient reply over a
 #   sender OK, HELO and client rules at RCPT); reply texts (multi-line,
 #   '%', 553, 421); DISCARD of one recipient and of all, HOLD (Sendmail's
@@ -263,6 +264,23 @@ expect "RCPT TO:<carol@example.com>" "550 5.7.1 <carol@example.com>... Go away" 
     "sender REJECT answered at RCPT, with Sendmail's address inserted"
 expect "DATA" "503 5.0.0 Need RCPT (recipient)" "DATA with no recipient left: 503"
 session_end
+
+# --- addresses as Sendmail hands them over --------------------------------------
+
+rule recipient frank@example.com '552 5.2.2 Mailbox full'
+rule sender '<>' 'REJECT No bounces here'
+session_start
+smtp_cmd "MAIL FROM:<alice@example.net> SIZE=100 BODY=8BITMIME"
+expect "RCPT TO:<Frank+Tag@Example.COM>" "552 5.2.2 Mailbox full" \
+    "upper case and an extension: the rule for frank@example.com"
+expect "RCPT TO:<frank@example.com> NOTIFY=NEVER" "552 5.2.2 Mailbox full" \
+    "RCPT with an ESMTP parameter"
+expect "RSET" "250 2.0.0 Reset state" "RSET before the null sender"
+expect "MAIL FROM:<>" "250 2.1.0 <>... Sender ok" "MAIL FROM:<>"
+expect "RCPT TO:<carol@example.com>" "550 5.7.1 <carol@example.com>... No bounces here" \
+    "the null sender matches the key <>"
+session_end
+unrule sender '<>'
 
 # --- precedence ---------------------------------------------------------------
 

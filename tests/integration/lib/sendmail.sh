@@ -260,8 +260,8 @@ sm_listening() {
 	    /proc/net/tcp
 }
 
-# sm_start NAME - sendmail -bD on the instance's .cf; bails out unless it
-# listens within 30 s
+# sm_start NAME - sendmail -bD on the instance's .cf; returns 1 (with a
+# diagnostic) unless it listens within 30 s
 sm_start() {
 	local name=$1 d i pid
 	local -a dbg=()
