@@ -14,8 +14,9 @@ set -euo pipefail
 # for tests/integration/sendmail.sh; Sendmail itself is not listed: its
 # packages conflict with postfix, so that test fetches sendmail-bin,
 # sendmail-cf and libwrap0 with apt-get download and unpacks them with dpkg -x
-# into a cache directory, never installing them.  miltertest drives the
-# milter protocol for tests/integration/miltertest.sh.  postfix, python3
+# into a cache directory, never installing them; iproute2 (ip) brings up the
+# loopback of the network namespace it runs Sendmail in.  miltertest drives
+# the milter protocol for tests/integration/miltertest.sh.  postfix, python3
 # (tests/integration/lib/smtp.py, the SMTP client), sasl2-bin (saslpasswd2
 # makes the sasldb), libsasl2-modules (PLAIN) and libsasl2-modules-db (the
 # sasldb auxprop plugin) serve tests/integration/postfix.sh and `make demo`,
@@ -27,7 +28,7 @@ DEPS="
 	check libhiredis-dev libmilter-dev
 	redis-server miltertest
 	valgrind cppcheck clang-format
-	m4
+	m4 iproute2
 	postfix python3 swaks sasl2-bin libsasl2-modules libsasl2-modules-db
 "
 # shellcheck disable=SC2206 # DEPS is a list of words

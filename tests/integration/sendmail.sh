@@ -16,11 +16,12 @@
 # with F=R, F=4 and no F= (said so where they run).
 #
 # Scenarios, each asserting the reply lines Sendmail sends:
-#   per-recipient 552 / 550 / 450 / 553 / accept in one transaction, the message
-#   queued for the accepted ones only; a sender rule; addresses as Sendmail
-#   passes them (case, +extension, ESMTP parameters, <>); precedence (recipient
-#   OK over a sender REJECT, pair over recipient, recipient reply over a
-#   sender OK, HELO and client rules at RCPT); reply texts (multi-line,
+#   per-recipient 552 / 550 / 450 / 553 / accept in one transaction, the
+#   message queued for the accepted ones only; a sender rule; addresses as
+#   Sendmail passes them (case, +extension, ESMTP parameters, <>);
+#   precedence (recipient OK over a sender REJECT, pair over recipient,
+#   recipient reply over a sender OK, HELO and client rules at RCPT);
+#   reply texts (multi-line,
 #   '%', 553, 421); DISCARD of one recipient and of all, HOLD (Sendmail's
 #   quarantine); Redis down (on_error = tempfail) and back; the milter down
 #   with F=T, F=R, F=4 and no flag; delay_checks = no (where each stage's
