@@ -431,9 +431,7 @@ write_postfwd(const char *dir)
 		if (fclose(lists[j]) != 0)
 			die("%s: %s", dir, strerror(errno));
 		fprintf(cf, "id=R%zu; %s==file:%s/list%zu; action=%s\n", j,
-		        snd ? "sender" : "recipient", dir, j,
-		        strcmp(act->postfix, "OK") == 0 ? "DUNNO"
-		                                        : act->postfix);
+		        snd ? "sender" : "recipient", dir, j, act->postfix);
 	}
 	if (fclose(cf) != 0)
 		die("%s: %s", dir, strerror(errno));
