@@ -178,7 +178,7 @@ CONF_EXAMPLE := $(wildcard contrib/redmilter.conf)
 .PHONY: all build-tests build-fuzz build-bench bench check check-unit deps \
         fuzz valgrind \
         install uninstall clean lint format format-check check-layering \
-        compdb FORCE
+        compdb demo FORCE
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 
@@ -338,6 +338,14 @@ bench:
 	bash tests/bench/deps.sh
 	$(MAKE) --no-print-directory all build-bench
 	BUILDDIR='$(B)' bash tests/bench/run.sh
+
+# Try redmilter by hand: a private Redis loaded with contrib/rules.example,
+# the milter and a private Postfix, on loopback ports; prints swaks commands
+# and the replies to expect, then waits; Ctrl-C stops it all.  Run as root
+# (Postfix); contrib/demo.sh installs the packages (tests/deps.sh) and runs
+# make all first.
+demo:
+	bash contrib/demo.sh
 
 # --- static checks ------------------------------------------------------------
 

@@ -270,11 +270,21 @@ RCPT TO:<pct@example.com> => 554 5.7.1 100% spam
 RCPT TO:<pct2@example.com> => 550 5.7.1 50%% off %s %d" \
     "'%' in reply texts arrives exactly ('100% spam', '50%% off %s %d')"
 
+milter_mark
 send -f someone@sender.example -t multi@example.com
 is "$T" "MAIL FROM:<someone@sender.example> => 250 2.1.0 Ok
 RCPT TO:<multi@example.com> => 550-5.7.1 line one
 RCPT TO:<multi@example.com> => 550 5.7.1 line two" \
     "a '\\n' in a rule makes a multi-line reply: 550-5.7.1 line one / 550 5.7.1 line two"
+# SPEC "When things go wrong": every decision is logged on one line.
+wait_milter_log 'rule=recipient:multi@example\.com' $((5 * slow))
+line=$(milter_log_new | grep -E 'RCPT: reject from=<someone@sender\.example> to=<multi@example\.com> .*rule=recipient:multi@example\.com: ')
+if [[ $line == *"line one"*"line two"* ]] && [ "$(wc -l <<<"$line")" -eq 1 ]; then
+	pass "the multi-line reply's decision is logged on one line, with both lines of the reply"
+else
+	fail "the multi-line reply's decision is logged on one line, with both lines of the reply" \
+	    "$(milter_log_new | sed 's/^/milter log: /')"
+fi
 
 # --- live edits and TTLs -----------------------------------------------------
 

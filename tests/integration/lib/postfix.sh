@@ -20,6 +20,7 @@
 #       smtpd_milters is $PF_MILTER (default: $MILTER_POSTFIX from
 #       lib/milter.sh), milter_default_action tempfail, milter_protocol 6.
 #       Registers the master's pid so that an early exit still stops it.
+#       PF_FIXED_PORT, when set, is the port to use (else a free one).
 #       Exports PF_DIR, PF_CONF (config_directory), PF_QUEUE, PF_DATA,
 #       PF_LOG (the maillog), PF_PORT, PF_NAME (multi_instance_name) and
 #       PF_MASTER_PID.
@@ -269,7 +270,13 @@ start_postfix() {
 	[ -n "$PF_MILTER" ] ||
 	    bail_out "start_postfix: no milter (start_milter first, or set PF_MILTER)"
 	for ((attempt = 1; attempt <= 5; attempt++)); do
-		PF_PORT=$(free_port) || bail_out "no free loopback port"
+		if [ -n "${PF_FIXED_PORT:-}" ]; then
+			[ $attempt = 1 ] ||
+			    bail_out "port 127.0.0.1:$PF_FIXED_PORT is taken"
+			PF_PORT=$PF_FIXED_PORT
+		else
+			PF_PORT=$(free_port) || bail_out "no free loopback port"
+		fi
 		export PF_PORT
 		pf_write_main_cf "$@"
 		pf_write_master_cf
