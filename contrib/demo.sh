@@ -54,6 +54,7 @@ export TOP REDMILTER REDMILTERCTL
 # shellcheck source=../tests/integration/lib/postfix.sh
 . "$top/tests/integration/lib/postfix.sh"
 # No test here: leaving is a success unless something failed.
+# shellcheck disable=SC2034 # read by harness.sh's exit trap
 H_DONE=1
 
 TAIL_PID=
@@ -98,6 +99,7 @@ nrules=$("$REDMILTERCTL" -r "$REDIS_URL" list | wc -l)
 start_milter "log_level = info"
 pf_sasl_user alice secret
 pf_sasl_user mallory secret
+# shellcheck disable=SC2034 # read by start_postfix
 PF_FIXED_PORT=${DEMO_PORT:-}
 start_postfix
 
