@@ -1,0 +1,275 @@
+#!/bin/bash
+# faults.sh - Redis faults under load (RELIABILITY.md, item 1).
+#
+# The bench load generator (tests/bench/loadgen: milter protocol v6, its own
+# rule set, every reply checked) keeps 32 sessions busy against the real
+# milter/redmilter while Redis, private to this script, is hurt in one way
+# after the other:
+#
+#   killed      SIGKILL, down for a while, then started again
+#   frozen      SIGSTOP, then SIGCONT
+#   restarted   SIGTERM and an immediate start (the milter's pooled
+#               connections are all dead when it is back)
+#   errors      CONFIG SET requirepass behind the milter's back (and its
+#               connections killed, so that it has to log in again: every
+#               command answers -NOAUTH), then the password removed
+#   denied      ACL SETUSER default -mget: live connections get -NOPERM
+#               for every lookup, then +mget again
+#   slow        DEBUG SLEEP, longer than redis_timeout
+#   killed, with on_error = accept
+#
+# For each, the test fails unless:
+#   - the load generator saw only the rule's reply or the on_error reply
+#     (451 4.3.0 Temporary policy lookup failure; with on_error = accept,
+#     "continue") for every recipient: not one wrong reply, so not one 5xx
+#     that no rule chose, and not one broken or dropped connection;
+#   - the fault was seen at all (some on_error replies), so that the test
+#     is not vacuous;
+#   - the slowest RCPT reply (the only command that asks Redis with
+#     delay_checks = yes) took at most redis_timeout + 500 ms.
+#     redis_timeout is 1000 ms here, not the default 500: the bound must
+#     hold for any setting, and with 1000 a reply bounded by redis_timeout
+#     + 500 ms is told apart from one bounded by twice redis_timeout (a
+#     wait for a pooled connection, then a command, each allowed the whole
+#     redis_timeout) without depending on the machine's speed;
+#   - once Redis is back, a probe (a new session every 20 ms, a recipient
+#     with a rule) gets the rule's reply within 1 s, measured from the
+#     moment Redis answers again, with nothing done to the milter;
+#   - then one more second of load at concurrency 8, with no reply but the
+#     rules' allowed, passes;
+#   - the milter is the same process throughout and stops cleanly.
+# The figures (replies by class, the slowest reply, the recovery time) are
+# printed as TAP comments and summed up in RELIABILITY.md.
+#
+# Under TEST_PREFIX (valgrind) the time bounds are multiplied by 5: they are
+# about our code, not about the emulator's speed.
+#
+# By hand:  make all build-tests && TOP=$PWD REDMILTER=$PWD/milter/redmilter \
+#               REDMILTERCTL=$PWD/policy/redmilterctl \
+#               bash tests/integration/faults.sh
+
+# shellcheck source-path=SCRIPTDIR source=lib/redis.sh
+. "$(dirname "$0")/lib/redis.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/milter.sh
+. "$(dirname "$0")/lib/milter.sh"
+
+REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}
+LOADGEN=${LOADGEN:-$TOP/${BUILDDIR:-build/cc-std}/tests/bench/loadgen}
+MC=$TOP/tests/integration/lib/milter_client.py
+need_program "$REDMILTER" "$REDMILTERCTL" "$LOADGEN" python3
+# The interpreter itself, not a wrapper such as a pyenv shim, whose start-up
+# would count against the recovery time.
+PY=$(python3 -c 'import sys; print(sys.executable)') ||
+    bail_out "python3 cannot tell where it is"
+
+slow=1
+if [ -n "$TEST_PREFIX" ]; then
+	slow=5
+fi
+TIMEOUT_MS=1000 # redis_timeout (see below)
+LATENCY_MAX_MS=$(((TIMEOUT_MS + 500) * slow)) # redis_timeout + 500 ms
+RECOVERY_MAX_MS=$((1000 * slow))
+ONERR="451 4.3.0 Temporary policy lookup failure"
+PROBE_RCPT='<probe@faults.example>'
+PROBE_REPLY='552 5.2.2 Probe rule'
+FAULT_SECS=2.5 # how long each fault lasts: more than 2 x redis_timeout
+SUMMARY=()
+
+# kv KEY TEXT - the value of KEY in loadgen's "loadgen: k=v ..." line
+kv() {
+	sed -n 's/^loadgen: .* \?'"$1"'=\([^ ]*\).*/\1/p' <<<"$2" | tail -n 1
+}
+
+# classes FILE - loadgen's RCPT replies by class: "continue N, rule 4xx N,
+# rule 5xx N, on_error N" (loadgen already judged each one against its rule)
+classes() {
+	awk -v onerr="$ONERR" '
+	# "rcpt COUNT REPLY" lines, not the latency table'"'"'s "rcpt COUNT P50 ..."
+	$1 == "rcpt" && $2 ~ /^[0-9]+$/ && $3 !~ /^[0-9]+\.[0-9]+$/ {
+		text = $0
+		sub(/^rcpt +[0-9]+  /, "", text)
+		if (text == "continue") c += $2
+		else if (index(text, onerr) == 1) e += $2
+		else if (text ~ /^4/) t += $2
+		else if (text ~ /^5/) p += $2
+		else o += $2
+	}
+	END { printf "continue %d, rule 4xx %d, rule 5xx %d, on_error 451 %d, other %d\n", c, t, p, e, o }
+	' "$1"
+}
+
+# us_to_ms MICROSECONDS - whole milliseconds, rounded up
+us_to_ms() {
+	awk -v u="$1" 'BEGIN { printf "%d\n", (u + 999) / 1000 }'
+}
+
+# redis_answers - PING answered (by whatever password is current)
+redis_answers() {
+	[ "$(rcli ping 2>/dev/null)" = PONG ]
+}
+
+# --- set-up -------------------------------------------------------------------
+
+start_redis "enable-debug-command local"
+rules=$H_TMP/rules.txt
+run "$LOADGEN" --write-rules "$rules" --rules 2000
+[ "$RC" -eq 0 ] || bail_out "loadgen --write-rules failed: $ERR"
+echo "recipient probe@faults.example $PROBE_REPLY" >>"$rules"
+run_prog "$REDMILTERCTL" -r "$REDIS_URL" import "$rules"
+[ "$RC" -eq 0 ] || bail_out "redmilterctl import failed: $ERR"
+# The rules survive a restart (the dump is read at start; save "" only
+# stops automatic saves).
+[ "$(rcli SAVE)" = OK ] || bail_out "redis SAVE failed"
+
+LOAD=(-s "unix:PLACEHOLDER" --rules 2000 --recipients 500 --senders 50 -k 2
+    -t $((10 * slow)) -n 1000000000)
+
+# scenario NAME ON_ERROR_REPLY INJECT HEAL - one fault under load
+#   INJECT and HEAL are function names; HEAL returns when Redis answers
+#   again (its time is the start of the recovery clock)
+scenario() {
+	local name=$1 allow=$2 inject=$3 heal=$4 lg=$H_TMP/lg-$5 out n p
+	local t_heal rec max_ms cls
+	LOAD[1]=unix:$MILTER_SOCK_PATH
+	spawn "$LOADGEN" "${LOAD[@]}" -c 32 -d $((7 * slow)) \
+	    --allow-reply "$allow" >"$lg.out" 2>"$lg.err"
+	p=$SPAWN_PID
+	sleep 1 # load running for a second before the fault
+	"$inject"
+	sleep "$FAULT_SECS"
+	"$heal"
+	t_heal=$(date +%s%N)
+	run "$PY" "$MC" -s "$MILTER_SOCKET" -T 5 poll --want "$PROBE_REPLY" \
+	    --rcpt "$PROBE_RCPT" --max $((5 * slow)) --since "$t_heal"
+	rec=$(sed -n 's/^poll: .* ms=\([0-9]*\) .*/\1/p' <<<"$OUT")
+	if [ "$RC" -eq 0 ] && [ -n "$rec" ] && [ "$rec" -le "$RECOVERY_MAX_MS" ]; then
+		pass "$name: the rules are obeyed again ${rec} ms after Redis answers (<= $RECOVERY_MAX_MS ms), by the same milter"
+	else
+		fail "$name: the rules are obeyed again within $RECOVERY_MAX_MS ms after Redis answers" \
+		    "recovery ${rec} ms: $OUT" "$(milter_log_tail 10)"
+	fi
+	# Once recovered, more load with no allowance at all.
+	run "$LOADGEN" "${LOAD[@]}" -c 8 -d "$slow" -q
+	if [ "$RC" -eq 0 ] && [ "$(kv wrong "$OUT")" = 0 ]; then
+		pass "$name: after recovery, $(kv decisions "$OUT") decisions at concurrency 8 all by the rules"
+	else
+		fail "$name: after recovery, every decision by the rules" \
+		    "exit status $RC: $OUT" "$ERR"
+	fi
+	wait "$p"
+	n=$?
+	unregister_pid "$p"
+	out=$(cat "$lg.out")
+	cls=$(classes "$lg.out")
+	max_ms=$(us_to_ms "$(kv rcpt_max_us "$out")")
+	note "$name: $(kv decisions "$out") RCPT decisions in $(kv secs "$out") s at concurrency 32: $cls; slowest RCPT reply ${max_ms} ms (MAIL $(us_to_ms "$(kv mail_max_us "$out")") ms, end of message $(us_to_ms "$(kv eom_max_us "$out")") ms); recovery ${rec} ms"
+	if [ "$n" -eq 0 ] && [ "$(kv wrong "$out")" = 0 ] &&
+	    [ "$(kv io_errors "$out")" = 0 ]; then
+		pass "$name: under load, every reply the rule's or the on_error reply (no wrong reply, no broken session)"
+	else
+		fail "$name: under load, every reply the rule's or the on_error reply (no wrong reply, no broken session)" \
+		    "loadgen exit status $n" "$(cat "$lg.err")" "$out"
+	fi
+	like "$(kv allowed "$out")" '^[1-9][0-9]*$' \
+	    "$name: the fault was seen (on_error replies: $(kv allowed "$out"))"
+	if [ -n "$max_ms" ] && [ "$max_ms" -le "$LATENCY_MAX_MS" ]; then
+		pass "$name: slowest RCPT reply ${max_ms} ms <= redis_timeout + 500 ms ($LATENCY_MAX_MS ms)"
+	else
+		fail "$name: slowest RCPT reply ${max_ms:-?} ms <= redis_timeout + 500 ms ($LATENCY_MAX_MS ms)" \
+		    "$(grep -E '^(rcpt|txn) ' "$lg.out")"
+	fi
+	if [ "$(kv io_errors "$out")" = 0 ] && milter_alive &&
+	    [ "$MILTER_PID" = "$milter_pid" ]; then
+		pass "$name: the milter neither crashed nor hung (pid $MILTER_PID)"
+	else
+		fail "$name: the milter neither crashed nor hung" \
+		    "pid now '$MILTER_PID', was $milter_pid; alive: $(milter_alive && echo yes || echo no)" \
+		    "$(milter_log_tail 10)"
+	fi
+	SUMMARY+=("$name|$(kv decisions "$out")|$cls|$max_ms|$rec")
+}
+
+# --- the faults ----------------------------------------------------------------
+
+kill_inject() { stop_redis KILL; }
+kill_heal() { restart_redis; }
+
+stop_inject() { kill -s STOP "$REDIS_PID"; }
+stop_heal() {
+	kill -s CONT "$REDIS_PID"
+	wait_for 10 redis_answers || bail_out "Redis did not answer after SIGCONT"
+}
+
+restart_inject() { :; }
+restart_heal() {
+	stop_redis TERM
+	restart_redis
+}
+
+pass_inject() {
+	[ "$(rcli CONFIG SET requirepass faults-secret)" = OK ] ||
+	    bail_out "CONFIG SET requirepass failed"
+	REDIS_PASSWORD=faults-secret
+	rcli CLIENT KILL TYPE normal >/dev/null
+}
+pass_heal() {
+	[ "$(rcli CONFIG SET requirepass '')" = OK ] ||
+	    bail_out "CONFIG SET requirepass '' failed"
+	REDIS_PASSWORD=
+	redis_answers || bail_out "Redis does not answer without a password"
+}
+
+acl_inject() {
+	[ "$(rcli ACL SETUSER default -mget)" = OK ] ||
+	    bail_out "ACL SETUSER default -mget failed"
+}
+acl_heal() {
+	[ "$(rcli ACL SETUSER default +mget)" = OK ] ||
+	    bail_out "ACL SETUSER default +mget failed"
+}
+
+# DEBUG SLEEP blocks Redis (and this redis-cli) for that long: in the
+# background, and the fault lasts as long as the sleep.
+sleep_inject() {
+	spawn timeout -k 5 30 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" \
+	    DEBUG SLEEP "$FAULT_SECS" >/dev/null 2>&1 </dev/null
+	sleeper=$SPAWN_PID
+}
+sleep_heal() {
+	wait "$sleeper"
+	unregister_pid "$sleeper"
+	redis_answers || bail_out "Redis does not answer after DEBUG SLEEP"
+}
+
+start_milter "redis_timeout = $TIMEOUT_MS" "log_level = warning"
+milter_pid=$MILTER_PID
+note "redis-server pid $REDIS_PID port $REDIS_PORT; redmilter pid $MILTER_PID (redis_timeout $TIMEOUT_MS ms, redis_connections 4, on_error tempfail)"
+
+scenario "Redis killed (SIGKILL, down ${FAULT_SECS} s, started again)" \
+    "$ONERR" kill_inject kill_heal kill
+scenario "Redis frozen (SIGSTOP ${FAULT_SECS} s, SIGCONT)" \
+    "$ONERR" stop_inject stop_heal stop
+scenario "Redis restarted (SIGTERM, started again at once)" \
+    "$ONERR" restart_inject restart_heal restart
+scenario "Redis answering errors (CONFIG SET requirepass ${FAULT_SECS} s, clients killed)" \
+    "$ONERR" pass_inject pass_heal pass
+scenario "Redis refusing MGET (ACL SETUSER default -mget ${FAULT_SECS} s)" \
+    "$ONERR" acl_inject acl_heal acl
+scenario "Redis slow (DEBUG SLEEP ${FAULT_SECS})" \
+    "$ONERR" sleep_inject sleep_heal sleep
+
+ok "the milter (on_error = tempfail) stops cleanly after all faults" stop_milter
+
+start_milter "redis_timeout = $TIMEOUT_MS" "log_level = warning" \
+    "on_error = accept"
+milter_pid=$MILTER_PID
+scenario "on_error = accept, Redis killed (SIGKILL, down ${FAULT_SECS} s)" \
+    "continue" kill_inject kill_heal kill-accept
+ok "the milter (on_error = accept) stops cleanly" stop_milter
+
+note "summary: fault | RCPT decisions | replies by class | slowest RCPT reply (ms) | recovery (ms)"
+for s in "${SUMMARY[@]}"; do
+	note "summary: $s"
+done
+
+done_testing
