@@ -21,12 +21,13 @@ set -euo pipefail
 # makes the sasldb), libsasl2-modules (PLAIN) and libsasl2-modules-db (the
 # sasldb auxprop plugin) serve tests/integration/postfix.sh and `make demo`,
 # which run private Postfix instances; swaks is what `make demo` tells its
-# user to send test mail with.
+# user to send test mail with.  redis-sentinel (Debian's Sentinel) watches
+# the primary and two replicas of tests/integration/sentinel.sh.
 DEPS="
 	build-essential gcc make pkg-config
 	clang libclang-rt-14-dev
 	check libhiredis-dev libmilter-dev
-	redis-server miltertest
+	redis-server redis-sentinel miltertest
 	valgrind cppcheck clang-format
 	m4 iproute2
 	postfix python3 swaks sasl2-bin libsasl2-modules libsasl2-modules-db

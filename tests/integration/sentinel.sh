@@ -1,0 +1,463 @@
+#!/bin/bash
+# sentinel.sh - several mail servers, one rule set: Redis replicas and
+# Sentinel failover (INSTALL, "Several mail servers"), all real processes on
+# loopback: one primary and two replicas (redis-server, `replicaof`), three
+# Sentinels (Debian's redis-sentinel, quorum 2, down-after 1000 ms), the
+# real milter/redmilter, tests/bench/loadgen as the load (8 concurrent
+# milter sessions, every reply checked against loadgen's own rule set) and
+# a small milter-protocol probe for exact RCPT replies.
+#
+#   1. Local reads: redis = the primary, redis_read = a replica's unix
+#      socket.  Lookups go to the replica (its MGET count grows, the
+#      primary's does not); the replica is stopped under load: every lookup
+#      falls back to the primary (zero 451, zero wrong replies); it comes
+#      back, and an edit made on the primary reaches the milter within the
+#      replication lag (cache_ttl 0 here).
+#   2. Failover: redis = sentinel://S0,S1,S2/m, on_error = tempfail,
+#      redis_timeout = 300, cache_ttl = 0.  loadgen runs for a fixed time,
+#      the primary is killed (SIGKILL) a few seconds in, the Sentinels
+#      promote a replica, the milter follows by itself.  Every reply during
+#      the run is the rule's or the on_error 451 4.3.0 (loadgen counts them;
+#      anything else fails it); the time from the kill to the last 451 (the
+#      milter following the new primary) is measured and bounded.  Then
+#      `redmilterctl -r sentinel://... add` lands on the new primary and the
+#      milter obeys it at once.
+#   3. The old primary comes back: the Sentinels make it a replica of the
+#      new one, and it gets the edit made meanwhile.
+#   4. A Sentinel down (the first of the URL): it is skipped by a freshly
+#      started milter and by redmilterctl.
+#
+# Timing: the test appends "--- at MS" marks (milliseconds since the epoch)
+# to the milter's log every 100 ms during the failover; the log has one
+# line per decision, so the mark before the last 451 line says when the
+# milter last failed.  Figures are printed as TAP diagnostics ("# ...").
+#
+# By hand:  make && TOP=$PWD REDMILTER=$PWD/milter/redmilter \
+#               REDMILTERCTL=$PWD/policy/redmilterctl \
+#               bash tests/integration/sentinel.sh
+
+# shellcheck source-path=SCRIPTDIR source=lib/sentinel.sh
+. "$(dirname "$0")/lib/sentinel.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/milter.sh
+. "$(dirname "$0")/lib/milter.sh"
+
+REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}
+loadgen=$TOP/${BUILDDIR:-build/cc-std}/tests/bench/loadgen
+need_program "$loadgen" "$REDMILTER" "$REDMILTERCTL" python3
+
+slow=1
+if [ -n "$TEST_PREFIX" ]; then
+	slow=5
+fi
+# The bounds this test holds the milter to (INSTALL, "Several mail
+# servers").  FOLLOW_MAX: from the kill of the primary to the milter's last
+# on_error reply: down-after-milliseconds (1 s) + the Sentinels' vote and
+# promotion (1-3 s; a failed vote is retried after 2 x failover-timeout,
+# 6 s) + one redis_timeout.  EDIT_MAX: from redmilterctl's exit to the
+# milter's first reply obeying the edit: cache_ttl (0) + replication lag
+# (milliseconds on loopback) + scheduling on a busy test machine.
+FOLLOW_MAX=$((15 * slow))
+EDIT_MAX_MS=$((2000 * slow))
+LOAD_SECS=$((25 * slow))
+RULES=2000
+
+# now_ms - milliseconds since the epoch
+now_ms() {
+	date +%s%3N
+}
+
+# kv KEY TEXT - the value of KEY in loadgen's "loadgen: k=v ..." line
+kv() {
+	sed -n 's/^loadgen: .* \?'"$1"'=\([^ ]*\).*/\1/p' <<<"$2" | tail -n 1
+}
+
+# rcpt_replies TEXT - loadgen's table of RCPT replies, one "COUNT REPLY" a
+# line
+rcpt_replies() {
+	awk '/^command +count +reply/ { on = 1; next }
+	    on && $1 == "rcpt" { n = $2; sub(/^rcpt +[0-9]+  /, ""); print n, $0 }' \
+	    <<<"$1"
+}
+
+# cmdstat I CMD - how many times server I ran CMD since its last
+# CONFIG RESETSTAT (0 when never)
+cmdstat() {
+	local n
+	n=$(rs_cli "$1" info commandstats 2>/dev/null | tr -d '\r' |
+	    sed -n "s/^cmdstat_$2:calls=\([0-9]*\).*/\1/p")
+	echo "${n:-0}"
+}
+
+# The probe: one milter session per try (OPTNEG, CONNECT, HELO, MAIL,
+# RCPT, QUIT), as an MTA sends them, printing the RCPT reply as loadgen
+# names it ("continue", "550 5.7.1 text"...).
+cat >"$H_TMP/probe.py" <<'EOF'
+import os, socket, struct, sys, time
+
+def pkt(cmd, data=b""):
+    return struct.pack(">I", len(data) + 1) + cmd + data
+
+def strs(*a):
+    return b"".join(x + b"\0" for x in a)
+
+def readn(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError("closed")
+        b += c
+    return b
+
+def reply(s):
+    while True:
+        n = struct.unpack(">I", readn(s, 4))[0]
+        d = readn(s, n)
+        c, d = d[:1], d[1:]
+        names = {b"c": "continue", b"a": "accept", b"r": "reject",
+                 b"t": "tempfail", b"d": "discard"}
+        if c == b"y":
+            return d.rstrip(b"\0\r\n").decode("ascii", "replace")
+        if c in names:
+            return names[c]
+
+def once(path, rcpt):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    try:
+        s.connect(path)
+        s.sendall(pkt(b"O", struct.pack(">III", 6, 0x1FF, 0x1FFFFF)))
+        n = struct.unpack(">I", readn(s, 4))[0]
+        flags = struct.unpack(">III", readn(s, n)[1:13])[2]
+        steps = [(b"C", strs(b"probe.example") + b"4" + struct.pack(">H", 40000)
+                  + strs(b"192.0.2.7"), 0x1, 0x1000),
+                 (b"H", strs(b"probe.example"), 0x2, 0x2000),
+                 (b"M", strs(b"<probe@sender.example>"), 0x4, 0x4000),
+                 (b"R", strs(b"<" + rcpt.encode() + b">"), 0x8, 0x8000)]
+        got = "continue"
+        for cmd, data, no, nr in steps:
+            if flags & no:
+                continue
+            s.sendall(pkt(cmd, data))
+            if not flags & nr:
+                got = reply(s)
+        s.sendall(pkt(b"Q"))
+        return got
+    except (OSError, EOFError) as e:
+        return "(%s)" % e
+    finally:
+        s.close()
+
+# probe.py SOCKET RCPT                        one try: the RCPT reply
+# probe.py SOCKET RCPT WANT MAX READY OUTFILE  try every 20 ms (the first
+#     try creates the file READY) until the reply is WANT, then write
+#     "ok MS TRIES" (MS: milliseconds since the epoch) to OUTFILE; after MAX
+#     seconds "gave up MS TRIES last=REPLY" and exit 1
+path, rcpt = sys.argv[1], sys.argv[2]
+if len(sys.argv) == 3:
+    print(once(path, rcpt))
+    sys.exit(0)
+want, limit, ready, outfile = sys.argv[3], float(sys.argv[4]), sys.argv[5], sys.argv[6]
+t0 = time.monotonic()
+tries = 0
+while True:
+    got = once(path, rcpt)
+    tries += 1
+    if tries == 1:
+        open(ready, "w").close()
+    ms = int(time.time() * 1000)
+    if got == want or time.monotonic() - t0 > limit:
+        with open(outfile + ".tmp", "w") as f:
+            if got == want:
+                f.write("ok %d %d\n" % (ms, tries))
+            else:
+                f.write("gave up %d %d last=%s\n" % (ms, tries, got))
+        os.rename(outfile + ".tmp", outfile)
+        sys.exit(0 if got == want else 1)
+    time.sleep(0.02)
+EOF
+
+# edit_probe RCPT WANT CMD... - watch the milter's reply to RCPT (a probe
+# polling in the background, started first), run CMD (an edit: sets RC,
+# OUT, ERR), and wait until the milter answers WANT.  Sets EDIT_MS, the
+# milliseconds from CMD's exit to the first probe that got WANT (0 when it
+# came before CMD had exited), or EDIT_MS= and PROBE (what the probe said)
+# when it never came.
+edit_probe() {
+	local rcpt=$1 want=$2 pid t0 ready=$H_TMP/probe.ready \
+	    res=$H_TMP/probe.result
+	shift 2
+	rm -f "$ready" "$res"
+	spawn python3 "$H_TMP/probe.py" "$MILTER_SOCK_PATH" "$rcpt" "$want" \
+	    $((15 * slow)) "$ready" "$res" >"$H_TMP/probe.out" 2>&1 </dev/null
+	pid=$SPAWN_PID
+	wait_for $((30 * slow)) test -e "$ready" ||
+	    diag "the probe made no try within $((30 * slow)) s"
+	run_prog "$@"
+	t0=$(now_ms)
+	wait "$pid"
+	unregister_pid "$pid"
+	PROBE=$(cat "$res" 2>/dev/null || cat "$H_TMP/probe.out")
+	EDIT_MS=
+	if [[ $PROBE =~ ^ok\ ([0-9]+) ]]; then
+		EDIT_MS=$((BASH_REMATCH[1] - t0))
+		[ "$EDIT_MS" -lt 0 ] && EDIT_MS=0
+	fi
+	return 0
+}
+
+# load NAME SECONDS [ARGS...] - loadgen in the background at concurrency 8
+# on loadgen's own rule set, 451 4.3.0 (on_error) admitted and counted
+load() {
+	local name=$1 secs=$2
+	shift 2
+	spawn_prog "$name" "$loadgen" -s "$MILTER_SOCKET" -c 8 -k 2 \
+	    --rules "$RULES" --recipients 1000 --senders 50 -n 100000000 \
+	    -d "$secs" -t 10 --allow-reply "451 4.3.0" "$@"
+	LOAD_PID=$SPAWN_PID
+}
+
+# load_check NAME DESC - reap loadgen NAME: it exited 0 with no wrong reply
+# and no I/O error; sets LG (its output), ALLOWED (the 451s), DECISIONS
+load_check() {
+	reap_prog "$LOAD_PID" "$1"
+	LG=$OUT
+	ALLOWED=$(kv allowed "$LG")
+	DECISIONS=$(kv decisions "$LG")
+	if [ "$RC" -eq 0 ] && [ "$(kv wrong "$LG")" = 0 ] &&
+	    [ "$(kv io_errors "$LG")" = 0 ] && [ "${DECISIONS:-0}" -gt 0 ]; then
+		pass "$2"
+		return 0
+	fi
+	fail "$2" "loadgen exit status $RC" "$(h_indent 'loadgen: ' "$LG")" \
+	    "$(h_indent 'loadgen stderr: ' "$ERR")" "$(milter_log_tail 20)"
+	return 1
+}
+
+# replies_note LG - loadgen's RCPT replies as TAP diagnostics
+replies_note() {
+	note "$(rcpt_replies "$1" | sed 's/^/  rcpt reply: /')"
+}
+
+plan 29
+
+# --- the servers and the rules --------------------------------------------
+
+start_sentinel_set
+pass "a primary (port ${RS_PORT[0]}), two replicas (${RS_PORT[1]}, ${RS_PORT[2]}) and three Sentinels (${SN_PORT[*]}) are up and agree"
+
+run "$loadgen" --write-rules "$H_TMP/rules.txt" --rules "$RULES"
+[ "$RC" -eq 0 ] || bail_out "loadgen --write-rules failed: $ERR"
+expect_exit 0 "redmilterctl -r sentinel://... imports loadgen's $RULES rules" -- \
+    "$REDMILTERCTL" -r "$SENTINEL_URL" import "$H_TMP/rules.txt"
+n0=$(rs_cli 0 dbsize)
+if rs_wait_synced $((20 * slow)) && [ "$(rs_cli 1 dbsize)" = "$n0" ] &&
+    [ "$(rs_cli 2 dbsize)" = "$n0" ]; then
+	pass "the import landed on the primary and both replicas have it ($n0 keys)"
+else
+	fail "the import landed on the primary and both replicas have it" \
+	    "dbsize: primary $n0, replicas $(rs_cli 1 dbsize) $(rs_cli 2 dbsize)" \
+	    "$(sentinel_logs)"
+fi
+
+# mget_above I N - server I ran more than N MGETs since its RESETSTAT
+mget_above() {
+	[ "$(cmdstat "$1" mget)" -gt "$2" ]
+}
+
+# --- 1. local reads from a replica ---------------------------------------
+
+start_milter "redis = redis://127.0.0.1:${RS_PORT[0]}/0" \
+    "redis_read = unix:${RS_SOCK[1]}" "redis_timeout = 300" \
+    "on_error = tempfail" "log_level = info"
+rs_cli 0 config resetstat >/dev/null
+rs_cli 1 config resetstat >/dev/null
+load local 3
+load_check local "redis_read: 3 s of load at concurrency 8, no wrong reply"
+is "$ALLOWED" 0 "redis_read: no 451 ($DECISIONS RCPT decisions)"
+m0=$(cmdstat 0 mget)
+m1=$(cmdstat 1 mget)
+if [ "$m1" -gt 0 ] && [ "$m0" -eq 0 ]; then
+	pass "lookups went to the replica (MGET: replica $m1, primary $m0)"
+else
+	fail "lookups went to the replica" "MGET: replica $m1, primary $m0"
+fi
+
+rs_cli 0 config resetstat >/dev/null
+rs_cli 1 config resetstat >/dev/null
+load fallback $((8 * slow))
+wait_for $((10 * slow)) mget_above 1 200 ||
+    diag "the replica saw few lookups before it was stopped: $(cmdstat 1 mget)"
+m1=$(cmdstat 1 mget)
+rs_stop 1 TERM
+load_check fallback "replica stopped under load: no wrong reply, no I/O error"
+replies_note "$LG"
+is "$ALLOWED" 0 "replica stopped under load: no 451 ($DECISIONS RCPT decisions)"
+m0=$(cmdstat 0 mget)
+if [ "$m0" -gt 0 ]; then
+	pass "the primary answered once the replica was gone (MGET: replica $m1 before the stop, primary $m0 after)"
+else
+	fail "the primary answered once the replica was gone" "primary MGET $m0"
+fi
+
+rs_restart 1
+if rs_wait_synced $((20 * slow)); then
+	pass "the replica came back and resynced"
+else
+	fail "the replica came back and resynced" "$(sentinel_logs)"
+fi
+edit_probe edit1@replica.test "550 5.7.1 edited on the primary" \
+    "$REDMILTERCTL" -r "redis://127.0.0.1:${RS_PORT[0]}/0" add \
+    recipient edit1@replica.test REJECT edited on the primary
+[ "$RC" -eq 0 ] || diag "redmilterctl add: exit status $RC: $ERR"
+note "replication as the primary's INFO replication shows it: $(s_info_field 0 slave0)"
+if [ -n "$EDIT_MS" ] && [ "$EDIT_MS" -le "$EDIT_MAX_MS" ]; then
+	pass "an edit on the primary reached the milter through the replica $EDIT_MS ms after redmilterctl returned (bound $EDIT_MAX_MS ms)"
+else
+	fail "an edit on the primary reached the milter through the replica within $EDIT_MAX_MS ms" \
+	    "probe: $PROBE" "$(milter_log_tail 10)"
+fi
+ok "the milter (redis_read) stops cleanly" stop_milter
+
+# --- 2. failover under load ---------------------------------------------------
+
+start_milter "redis = $SENTINEL_URL" "redis_timeout = 300" \
+    "on_error = tempfail" "log_level = info"
+rs_cli 0 config resetstat >/dev/null
+load warm 2
+load_check warm "sentinel://: 2 s of load at concurrency 8, no wrong reply"
+is "$ALLOWED" 0 "sentinel://: no 451 ($DECISIONS RCPT decisions)"
+m0=$(cmdstat 0 mget)
+if [ "$m0" -gt 0 ]; then
+	pass "the milter found the primary through the Sentinels (MGET on it: $m0)"
+else
+	fail "the milter found the primary through the Sentinels" "MGET on the primary: $m0"
+fi
+
+old=${RS_PORT[0]}
+load failover "$LOAD_SECS"
+t_load=$(now_ms)
+rs_cli 0 config resetstat >/dev/null
+wait_for $((10 * slow)) mget_above 0 1000 ||
+    diag "few lookups before the kill: $(cmdstat 0 mget)"
+sleep 2 # steady load for a while before the kill
+t_kill=$(now_ms)
+echo "--- kill at $t_kill" >>"$MILTER_LOG"
+rs_stop 0 KILL
+t_switch=
+new=
+while kill -0 "$LOAD_PID" 2>/dev/null; do
+	echo "--- at $(now_ms)" >>"$MILTER_LOG"
+	if [ -z "$t_switch" ]; then
+		p=$(sn_primary_port)
+		if [ -n "$p" ] && [ "$p" != "$old" ]; then
+			t_switch=$(now_ms)
+			new=$p
+		fi
+	fi
+	sleep 0.1
+done
+load_check failover "failover under load: every reply the rule's or on_error's 451 4.3.0, no I/O error"
+replies_note "$LG"
+note "failover: loadgen ran $(kv secs "$LG") s, the primary was killed $(((t_kill - t_load) / 1000)) s in"
+note "failover: $DECISIONS RCPT replies: $((DECISIONS - ALLOWED)) the rules', $ALLOWED on_error (451 4.3.0), $(kv wrong "$LG") other"
+
+ni=$(rs_index_of_port "${new:-none}")
+if [ -n "$t_switch" ] && [ -n "$ni" ] && [ "$(rs_role "$ni")" = master ]; then
+	pass "the Sentinels promoted replica $ni (port $new) $((t_switch - t_kill)) ms after the kill"
+else
+	fail "the Sentinels promoted a replica" "primary now: ${new:-?}" \
+	    "$(sentinel_logs)"
+	ni=
+fi
+
+# From the log: the 451s and the rule decisions after the kill, and the
+# marks on either side of the last 451 (the milter's last failure); with no
+# 451 at all, both are the kill.
+read -r n451 nrules lo hi after < <(awk -v kill="$t_kill" '
+	BEGIN { lo = kill; hi = kill }
+	/^--- kill at / { on = 1; at = $4; next }
+	!on { next }
+	/^--- at / {
+		at = $3
+		if (pending) { hi = at; pending = 0 }
+		next
+	}
+	/: RCPT: tempfail .* rule=-: 451 4\.3\.0/ {
+		n451++; lo = at; hi = ""; pending = 1; after = 0; next
+	}
+	/: RCPT: / { nrules++; after++ }
+	END {
+		if (hi == "") hi = at
+		printf "%d %d %s %s %d\n", n451, nrules, lo, hi, after
+	}' "$MILTER_LOG")
+follow_lo=$((lo - t_kill))
+follow=$((hi - t_kill))
+note "failover: milter log after the kill: $n451 RCPT tempfails (451 4.3.0), $nrules rule decisions"
+note "failover: the milter's last 451 came $follow_lo-$follow ms after the kill; $after rule decisions after it"
+if [ "$follow" -le $((FOLLOW_MAX * 1000)) ] && [ "$after" -gt 0 ]; then
+	pass "the milter followed the new primary by itself within $FOLLOW_MAX s: $follow ms at most after the kill"
+else
+	fail "the milter followed the new primary by itself within $FOLLOW_MAX s" \
+	    "last 451 $follow_lo-$follow ms after the kill, $after rule decisions after it" \
+	    "$(milter_log_tail 20)" "$(sentinel_logs)"
+fi
+
+edit_probe edit2@failover.test "550 5.7.1 added after the failover" \
+    "$REDMILTERCTL" -r "$SENTINEL_URL" add recipient edit2@failover.test \
+    REJECT added after the failover
+is "$RC" 0 "redmilterctl -r sentinel://... add after the failover" || diag "$ERR"
+got=
+[ -n "$ni" ] && got=$(rs_cli "$ni" get redmilter:recipient:edit2@failover.test)
+is "$got" "REJECT added after the failover" "the rule landed on the new primary"
+if [ -n "$EDIT_MS" ] && [ "$EDIT_MS" -le "$EDIT_MAX_MS" ]; then
+	pass "the milter obeyed it $EDIT_MS ms after redmilterctl returned (bound $EDIT_MAX_MS ms)"
+else
+	fail "the milter obeyed it within $EDIT_MAX_MS ms" "probe: $PROBE" \
+	    "$(milter_log_tail 10)"
+fi
+
+if rs_wait_synced $((20 * slow)); then
+	pass "the other replica follows the new primary"
+else
+	fail "the other replica follows the new primary" "$(sentinel_logs)"
+fi
+
+# --- 3. the old primary comes back -------------------------------------------
+
+rs_restart 0
+t0=$(now_ms)
+old_demoted() {
+	[ "$(rs_role 0)" = slave ] && [ "$(s_info_field 0 master_port)" = "$new" ] &&
+	    [ "$(s_info_field 0 master_link_status)" = up ]
+}
+if wait_for $((30 * slow)) old_demoted; then
+	pass "the old primary came back as a replica of the new one ($(($(now_ms) - t0)) ms)"
+else
+	fail "the old primary came back as a replica of the new one" \
+	    "role: $(rs_role 0), master_port $(s_info_field 0 master_port)" \
+	    "$(sentinel_logs)"
+fi
+rs_wait_synced $((20 * slow))
+is "$(rs_cli 0 get redmilter:recipient:edit2@failover.test)" \
+    "REJECT added after the failover" "and it has the rule added meanwhile"
+
+# --- 4. a Sentinel down ---------------------------------------------------------
+
+sn_stop 0 TERM
+restart_milter "redis = $SENTINEL_URL" "redis_timeout = 300" \
+    "on_error = tempfail" "log_level = info"
+load s0down 2
+load_check s0down "Sentinel 0 down: a new milter finds the primary through the others, no wrong reply"
+is "$ALLOWED" 0 "Sentinel 0 down: no 451 ($DECISIONS RCPT decisions)"
+edit_probe edit2@failover.test continue \
+    "$REDMILTERCTL" -r "$SENTINEL_URL" del recipient edit2@failover.test
+is "$RC" 0 "Sentinel 0 down: redmilterctl -r sentinel://... del" || diag "$ERR"
+if [ -n "$EDIT_MS" ] && [ "$EDIT_MS" -le "$EDIT_MAX_MS" ]; then
+	pass "and the milter obeys it ($EDIT_MS ms)"
+else
+	fail "and the milter obeys it within $EDIT_MAX_MS ms" "probe: $PROBE"
+fi
+ok "the milter (sentinel://) stops cleanly" stop_milter
+
+done_testing
