@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/bench/mta.sh - a private Postfix for the benchmark (sourced by
 # run.sh after tests/integration/lib/harness.sh).
 #

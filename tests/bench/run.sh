@@ -39,6 +39,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 export TOP=$top
+# shellcheck disable=SC2034 # read by lib/harness.sh
 RUN_TIMEOUT=900
 . tests/integration/lib/redis.sh
 . tests/bench/mta.sh
@@ -181,11 +182,6 @@ redis_reset() {
 	rcli config resetstat >/dev/null
 }
 
-# kv KEY LINE - a value from loadgen's key=value line
-kv() {
-	sed -n 's/.* '"$1"'=\([^ ]*\).*/\1/p' <<<"$2"
-}
-
 printf 'level\tconfig\tmode\trep\tdecisions_s\ttxn_s\trcpt_p50_us\trcpt_p90_us\trcpt_p99_us\trcpt_max_us\tcpu_us_per_decision\tredis_cmds_per_decision\tredis_conns_per_1000\twrong\n' >"$RUNS"
 
 # proto_run NAME MODE REP - one loadgen run against milter NAME
@@ -208,7 +204,7 @@ proto_run() {
 	"$LOADGEN" "${args[@]}" >"$out" 2>&1
 	rc=$?
 	c1=$(cpu_ticks "${PID[$name]}")
-	stats=($(redis_db_stats))
+	read -ra stats <<<"$(redis_db_stats)"
 	line=$(grep '^loadgen: secs=' "$out")
 	if [ $rc -ne 0 ] || [ -z "$line" ]; then
 		FAILED=1
@@ -327,6 +323,7 @@ MTA_POSTFWD=inet:127.0.0.1:$PFW_PORT
 MTA_NULL_SOCK=${SOCK[null]}
 MTA_REDMILTER_SOCK=${SOCK[redmilter]}
 # bench_cleanup - the EXIT trap while Postfix runs: stop it, then the rest
+# shellcheck disable=SC2317 # called by the trap
 bench_cleanup() {
 	local rc=$?
 	mta_stop
@@ -351,7 +348,7 @@ mta_run() {
 	    "127.0.0.1:${MTA_PORT[$name]}" >"$OUT/logs/mta-$name-$rep" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)
-	stats=($(redis_db_stats))
+	read -ra stats <<<"$(redis_db_stats)"
 	sleep 0.5 # the last log lines
 	r1=$(mta_rejects)
 	if [ $rc -ne 0 ]; then
@@ -420,5 +417,6 @@ cat "$REPORT"
 if [ "$FAILED" -ne 0 ]; then
 	echo "bench: some runs FAILED (wrong replies or errors); see $OUT/logs" >&2
 fi
+# shellcheck disable=SC2034 # read by h_cleanup (lib/harness.sh)
 H_DONE=1
 exit "$FAILED"
