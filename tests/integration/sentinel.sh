@@ -20,12 +20,17 @@
 #      the run is the rule's or the on_error 451 4.3.0 (loadgen counts them;
 #      anything else fails it); the time from the kill to the last 451 (the
 #      milter following the new primary) is measured and bounded.  Then
-#      `redmilterctl -r sentinel://... add` lands on the new primary and the
+#      `redmilterctl add` (redis = sentinel://...) lands on the new primary and the
 #      milter obeys it at once.
 #   3. The old primary comes back: the Sentinels make it a replica of the
 #      new one, and it gets the edit made meanwhile.
 #   4. A Sentinel down (the first of the URL): it is skipped by a freshly
 #      started milter and by redmilterctl.
+#
+# Every server requires a password, and the Sentinels one of their own
+# (redis_password_file, redis_sentinel_password_file), as a production set
+# should; redmilterctl reads both files from a configuration file of its
+# own (-c), and without either it fails naming the Redis error.
 #
 # Timing: the test appends "--- at MS" marks (milliseconds since the epoch)
 # to the milter's log every 100 ms during the failover; the log has one
@@ -36,6 +41,8 @@
 #               REDMILTERCTL=$PWD/policy/redmilterctl \
 #               bash tests/integration/sentinel.sh
 
+SN_DATA_PASSWORD=data-secret-1
+SN_SENTINEL_PASSWORD=sentinel-secret-2
 # shellcheck source-path=SCRIPTDIR source=lib/sentinel.sh
 . "$(dirname "$0")/lib/sentinel.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/milter.sh
@@ -181,10 +188,11 @@ EOF
 # polling in the background, started first), run CMD (an edit: sets RC,
 # OUT, ERR), and wait until the milter answers WANT.  Sets EDIT_MS, the
 # milliseconds from CMD's exit to the first probe that got WANT (0 when it
-# came before CMD had exited), or EDIT_MS= and PROBE (what the probe said)
+# came before CMD had exited), EDIT_FROM_START, the same from CMD's start
+# (CMD's own run included), or EDIT_MS= and PROBE (what the probe said)
 # when it never came.
 edit_probe() {
-	local rcpt=$1 want=$2 pid t0 ready=$H_TMP/probe.ready \
+	local rcpt=$1 want=$2 pid t0 ts ready=$H_TMP/probe.ready \
 	    res=$H_TMP/probe.result
 	shift 2
 	rm -f "$ready" "$res"
@@ -193,6 +201,7 @@ edit_probe() {
 	pid=$SPAWN_PID
 	wait_for $((30 * slow)) test -e "$ready" ||
 	    diag "the probe made no try within $((30 * slow)) s"
+	ts=$(now_ms)
 	run_prog "$@"
 	t0=$(now_ms)
 	wait "$pid"
@@ -200,6 +209,7 @@ edit_probe() {
 	PROBE=$(cat "$res" 2>/dev/null || cat "$H_TMP/probe.out")
 	EDIT_MS=
 	if [[ $PROBE =~ ^ok\ ([0-9]+) ]]; then
+		EDIT_FROM_START=$((BASH_REMATCH[1] - ts))
 		EDIT_MS=$((BASH_REMATCH[1] - t0))
 		[ "$EDIT_MS" -lt 0 ] && EDIT_MS=0
 	fi
@@ -239,17 +249,42 @@ replies_note() {
 	note "$(rcpt_replies "$1" | sed 's/^/  rcpt reply: /')"
 }
 
-plan 29
+plan 33
 
 # --- the servers and the rules --------------------------------------------
 
 start_sentinel_set
 pass "a primary (port ${RS_PORT[0]}), two replicas (${RS_PORT[1]}, ${RS_PORT[2]}) and three Sentinels (${SN_PORT[*]}) are up and agree"
 
+# The passwords in files, for the milter (lib/milter.sh writes
+# redis_password_file from REDIS_PASSWORD) and for redmilterctl.
+REDIS_PASSWORD=$SN_DATA_PASSWORD
+printf '%s\n' "$SN_DATA_PASSWORD" >"$H_TMP/data.password"
+printf '%s\n' "$SN_SENTINEL_PASSWORD" >"$H_TMP/sentinel.password"
+chmod 0600 "$H_TMP/data.password" "$H_TMP/sentinel.password"
+printf '%s\n' "redis = $SENTINEL_URL" \
+    "redis_password_file = $H_TMP/data.password" \
+    "redis_sentinel_password_file = $H_TMP/sentinel.password" \
+    >"$H_TMP/ctl.conf"
+printf '%s\n' "redis_password_file = $H_TMP/data.password" \
+    >"$H_TMP/ctl-nosentinelpw.conf"
+printf '%s\n' "redis_sentinel_password_file = $H_TMP/sentinel.password" \
+    >"$H_TMP/ctl-nodatapw.conf"
+CTL=("$REDMILTERCTL" -c "$H_TMP/ctl.conf")
+
+run_prog "$REDMILTERCTL" -c "$H_TMP/ctl-nosentinelpw.conf" -r "$SENTINEL_URL" list
+is "$RC" 2 "redmilterctl without the Sentinels' password fails (exit status 2)"
+like "$ERR" 'NOAUTH|[Aa]uth' "and names the Sentinels' error (NOAUTH), as redmilterctl(8) says" ||
+    diag "stderr: $ERR"
+run_prog "$REDMILTERCTL" -c "$H_TMP/ctl-nodatapw.conf" -r "$SENTINEL_URL" list
+is "$RC" 2 "redmilterctl without the data servers' password fails (exit status 2)"
+like "$ERR" 'NOAUTH|[Aa]uth' "and names the primary's error (NOAUTH), as redmilterctl(8) says" ||
+    diag "stderr: $ERR"
+
 run "$loadgen" --write-rules "$H_TMP/rules.txt" --rules "$RULES"
 [ "$RC" -eq 0 ] || bail_out "loadgen --write-rules failed: $ERR"
-expect_exit 0 "redmilterctl -r sentinel://... imports loadgen's $RULES rules" -- \
-    "$REDMILTERCTL" -r "$SENTINEL_URL" import "$H_TMP/rules.txt"
+expect_exit 0 "redmilterctl (redis = sentinel://...) imports loadgen's $RULES rules" -- \
+    "${CTL[@]}" import "$H_TMP/rules.txt"
 n0=$(rs_cli 0 dbsize)
 if rs_wait_synced $((20 * slow)) && [ "$(rs_cli 1 dbsize)" = "$n0" ] &&
     [ "$(rs_cli 2 dbsize)" = "$n0" ]; then
@@ -307,12 +342,12 @@ else
 	fail "the replica came back and resynced" "$(sentinel_logs)"
 fi
 edit_probe edit1@replica.test "550 5.7.1 edited on the primary" \
-    "$REDMILTERCTL" -r "redis://127.0.0.1:${RS_PORT[0]}/0" add \
+    "${CTL[@]}" -r "redis://127.0.0.1:${RS_PORT[0]}/0" add \
     recipient edit1@replica.test REJECT edited on the primary
 [ "$RC" -eq 0 ] || diag "redmilterctl add: exit status $RC: $ERR"
 note "replication as the primary's INFO replication shows it: $(s_info_field 0 slave0)"
 if [ -n "$EDIT_MS" ] && [ "$EDIT_MS" -le "$EDIT_MAX_MS" ]; then
-	pass "an edit on the primary reached the milter through the replica $EDIT_MS ms after redmilterctl returned (bound $EDIT_MAX_MS ms)"
+	pass "an edit on the primary reached the milter through the replica $EDIT_MS ms after redmilterctl returned ($EDIT_FROM_START ms after it started; bound $EDIT_MAX_MS ms)"
 else
 	fail "an edit on the primary reached the milter through the replica within $EDIT_MAX_MS ms" \
 	    "probe: $PROBE" "$(milter_log_tail 10)"
@@ -321,8 +356,9 @@ ok "the milter (redis_read) stops cleanly" stop_milter
 
 # --- 2. failover under load ---------------------------------------------------
 
-start_milter "redis = $SENTINEL_URL" "redis_timeout = 300" \
-    "on_error = tempfail" "log_level = info"
+start_milter "redis = $SENTINEL_URL" \
+    "redis_sentinel_password_file = $H_TMP/sentinel.password" \
+    "redis_timeout = 300" "on_error = tempfail" "log_level = info"
 rs_cli 0 config resetstat >/dev/null
 load warm 2
 load_check warm "sentinel://: 2 s of load at concurrency 8, no wrong reply"
@@ -404,14 +440,14 @@ else
 fi
 
 edit_probe edit2@failover.test "550 5.7.1 added after the failover" \
-    "$REDMILTERCTL" -r "$SENTINEL_URL" add recipient edit2@failover.test \
+    "${CTL[@]}" add recipient edit2@failover.test \
     REJECT added after the failover
-is "$RC" 0 "redmilterctl -r sentinel://... add after the failover" || diag "$ERR"
+is "$RC" 0 "redmilterctl (redis = sentinel://...) add after the failover" || diag "$ERR"
 got=
 [ -n "$ni" ] && got=$(rs_cli "$ni" get redmilter:recipient:edit2@failover.test)
 is "$got" "REJECT added after the failover" "the rule landed on the new primary"
 if [ -n "$EDIT_MS" ] && [ "$EDIT_MS" -le "$EDIT_MAX_MS" ]; then
-	pass "the milter obeyed it $EDIT_MS ms after redmilterctl returned (bound $EDIT_MAX_MS ms)"
+	pass "the milter obeyed it $EDIT_MS ms after redmilterctl returned ($EDIT_FROM_START ms after it started; bound $EDIT_MAX_MS ms)"
 else
 	fail "the milter obeyed it within $EDIT_MAX_MS ms" "probe: $PROBE" \
 	    "$(milter_log_tail 10)"
@@ -445,14 +481,15 @@ is "$(rs_cli 0 get redmilter:recipient:edit2@failover.test)" \
 # --- 4. a Sentinel down ---------------------------------------------------------
 
 sn_stop 0 TERM
-restart_milter "redis = $SENTINEL_URL" "redis_timeout = 300" \
-    "on_error = tempfail" "log_level = info"
+restart_milter "redis = $SENTINEL_URL" \
+    "redis_sentinel_password_file = $H_TMP/sentinel.password" \
+    "redis_timeout = 300" "on_error = tempfail" "log_level = info"
 load s0down 2
 load_check s0down "Sentinel 0 down: a new milter finds the primary through the others, no wrong reply"
 is "$ALLOWED" 0 "Sentinel 0 down: no 451 ($DECISIONS RCPT decisions)"
 edit_probe edit2@failover.test continue \
-    "$REDMILTERCTL" -r "$SENTINEL_URL" del recipient edit2@failover.test
-is "$RC" 0 "Sentinel 0 down: redmilterctl -r sentinel://... del" || diag "$ERR"
+    "${CTL[@]}" del recipient edit2@failover.test
+is "$RC" 0 "Sentinel 0 down: redmilterctl (redis = sentinel://...) del" || diag "$ERR"
 if [ -n "$EDIT_MS" ] && [ "$EDIT_MS" -le "$EDIT_MAX_MS" ]; then
 	pass "and the milter obeys it ($EDIT_MS ms)"
 else

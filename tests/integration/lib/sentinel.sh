@@ -15,6 +15,9 @@
 #       that a quorum and a failover authorisation can be reached
 #       (SENTINEL CKQUORUM).  A missing program or a process that does not
 #       come up is a bail-out.
+#       With SN_DATA_PASSWORD set, the data servers require it (requirepass,
+#       masterauth, and the Sentinels' auth-pass); with SN_SENTINEL_PASSWORD
+#       set, the Sentinels require theirs (requirepass, sentinel-pass).
 #   Data servers are numbered 0 (the first primary), 1 and 2; Sentinels 0..2.
 #       RS_PORT[i] RS_SOCK[i] (unix socket) RS_PID[i] RS_DIR[i]
 #       SN_PORT[j] SN_PID[j] SN_DIR[j]
@@ -46,6 +49,8 @@ REDIS_CLI=${REDIS_CLI:-redis-cli}
 SN_MASTER=${SN_MASTER:-m}
 SN_DOWN_AFTER=${SN_DOWN_AFTER:-1000}
 SN_FAILOVER_TIMEOUT=${SN_FAILOVER_TIMEOUT:-5000}
+SN_DATA_PASSWORD=${SN_DATA_PASSWORD:-}
+SN_SENTINEL_PASSWORD=${SN_SENTINEL_PASSWORD:-}
 RS_PORT=()
 RS_SOCK=()
 RS_PID=()
@@ -55,18 +60,30 @@ SN_PID=()
 SN_DIR=()
 SENTINEL_URL=
 
+# s_cli PORT PASSWORD ARGS... - redis-cli, the password (if any) through
+# REDISCLI_AUTH, not argv
+s_cli() {
+	local port=$1 pw=$2
+	shift 2
+	if [ -n "$pw" ]; then
+		REDISCLI_AUTH=$pw timeout -k 2 10 "$REDIS_CLI" -h 127.0.0.1 \
+		    -p "$port" "$@" </dev/null
+	else
+		timeout -k 2 10 "$REDIS_CLI" -h 127.0.0.1 -p "$port" "$@" \
+		    </dev/null
+	fi
+}
+
 rs_cli() {
 	local i=$1
 	shift
-	timeout -k 2 10 "$REDIS_CLI" -h 127.0.0.1 -p "${RS_PORT[$i]}" "$@" \
-	    </dev/null
+	s_cli "${RS_PORT[$i]}" "$SN_DATA_PASSWORD" "$@"
 }
 
 sn_cli() {
 	local j=$1
 	shift
-	timeout -k 2 10 "$REDIS_CLI" -h 127.0.0.1 -p "${SN_PORT[$j]}" "$@" \
-	    </dev/null
+	s_cli "${SN_PORT[$j]}" "$SN_SENTINEL_PASSWORD" "$@"
 }
 
 rs_alive() {
@@ -97,6 +114,10 @@ s_write_server_conf() {
 		echo "repl-diskless-sync yes"
 		echo "repl-diskless-sync-delay 0"
 		echo "repl-diskless-load on-empty-db"
+		if [ -n "$SN_DATA_PASSWORD" ]; then
+			echo "requirepass $SN_DATA_PASSWORD"
+			echo "masterauth $SN_DATA_PASSWORD"
+		fi
 		if [ -n "$pp" ]; then
 			echo "replicaof 127.0.0.1 $pp"
 		fi
@@ -118,20 +139,27 @@ s_write_sentinel_conf() {
 		echo "sentinel down-after-milliseconds $SN_MASTER $SN_DOWN_AFTER"
 		echo "sentinel failover-timeout $SN_MASTER $SN_FAILOVER_TIMEOUT"
 		echo "sentinel parallel-syncs $SN_MASTER 2"
+		if [ -n "$SN_DATA_PASSWORD" ]; then
+			echo "sentinel auth-pass $SN_MASTER $SN_DATA_PASSWORD"
+		fi
+		if [ -n "$SN_SENTINEL_PASSWORD" ]; then
+			echo "requirepass $SN_SENTINEL_PASSWORD"
+			echo "sentinel sentinel-pass $SN_SENTINEL_PASSWORD"
+		fi
 	} >"${SN_DIR[$j]}/sentinel.conf"
 }
 
-# s_ping PORT - PONG on 127.0.0.1:PORT
+# s_ping PORT PASSWORD - PONG on 127.0.0.1:PORT
 s_ping() {
-	[ "$(timeout -k 2 5 "$REDIS_CLI" -h 127.0.0.1 -p "$1" ping \
-	    </dev/null 2>/dev/null)" = PONG ]
+	[ "$(s_cli "$1" "$2" ping 2>/dev/null)" = PONG ]
 }
 
 # s_launch KIND I - spawn server or Sentinel I on its written file, wait for
 # PONG (10 s); 0 ready, 1 it died (RC_LOG says where to look), 2 silent
 s_launch() {
-	local kind=$1 i=$2 pid port log k
+	local kind=$1 i=$2 pid port log k pw
 	if [ "$kind" = server ]; then
+		pw=$SN_DATA_PASSWORD
 		spawn "$REDIS_SERVER" "${RS_DIR[$i]}/redis.conf" \
 		    >>"${RS_DIR[$i]}/stdout" 2>&1 </dev/null
 		RS_PID[i]=$SPAWN_PID
@@ -142,6 +170,7 @@ s_launch() {
 		    >>"${SN_DIR[$i]}/stdout" 2>&1 </dev/null
 		SN_PID[i]=$SPAWN_PID
 		port=${SN_PORT[$i]}
+		pw=$SN_SENTINEL_PASSWORD
 		log=${SN_DIR[$i]}/sentinel.log
 	fi
 	pid=$SPAWN_PID
@@ -157,7 +186,7 @@ s_launch() {
 			fi
 			return 1
 		fi
-		if s_ping "$port"; then
+		if s_ping "$port" "$pw"; then
 			if [ "$kind" = sentinel ] || [ -S "${RS_SOCK[$i]}" ]; then
 				return 0
 			fi
