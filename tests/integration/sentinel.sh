@@ -41,6 +41,10 @@
 #               REDMILTERCTL=$PWD/policy/redmilterctl \
 #               bash tests/integration/sentinel.sh
 
+# Sentinels: down after 1 s without a reply; a failed vote is retried
+# after 2 x failover-timeout (6 s).
+SN_DOWN_AFTER=1000
+SN_FAILOVER_TIMEOUT=3000
 SN_DATA_PASSWORD=data-secret-1
 SN_SENTINEL_PASSWORD=sentinel-secret-2
 # shellcheck source-path=SCRIPTDIR source=lib/sentinel.sh
@@ -227,10 +231,20 @@ load() {
 	LOAD_PID=$SPAWN_PID
 }
 
-# load_check NAME DESC - reap loadgen NAME: it exited 0 with no wrong reply
-# and no I/O error; sets LG (its output), ALLOWED (the 451s), DECISIONS
+# load2 NAME SECONDS - loadgen at concurrency 4 on the second mail
+# server's milter; LOAD2_PID
+load2() {
+	spawn_prog "$1" "$loadgen" -s "unix:$M2_SOCK" -c 4 -k 2 \
+	    --rules "$RULES" --recipients 1000 --senders 50 -n 100000000 \
+	    -d "$2" -t 10 --allow-reply "451 4.3.0"
+	LOAD2_PID=$SPAWN_PID
+}
+
+# load_check NAME DESC [PID] - reap loadgen NAME (pid PID, by default
+# LOAD_PID): it exited 0 with no wrong reply and no I/O error; sets LG (its
+# output), ALLOWED (the 451s), DECISIONS
 load_check() {
-	reap_prog "$LOAD_PID" "$1"
+	reap_prog "${3:-$LOAD_PID}" "$1"
 	LG=$OUT
 	ALLOWED=$(kv allowed "$LG")
 	DECISIONS=$(kv decisions "$LG")
@@ -249,7 +263,7 @@ replies_note() {
 	note "$(rcpt_replies "$1" | sed 's/^/  rcpt reply: /')"
 }
 
-plan 33
+plan 38
 
 # --- the servers and the rules --------------------------------------------
 
@@ -370,8 +384,39 @@ else
 	fail "the milter found the primary through the Sentinels" "MGET on the primary: $m0"
 fi
 
+# A second mail server: its own redmilter, redis = the same Sentinels,
+# redis_read = its local replica (replica 2's socket).  Started by hand:
+# lib/milter.sh runs one milter per script.
+M2_DIR=$H_TMP/milter2
+mkdir -p "$M2_DIR"
+M2_SOCK=$M2_DIR/milter.sock
+printf '%s\n' "socket = unix:$M2_SOCK" "redis = $SENTINEL_URL" \
+    "redis_read = unix:${RS_SOCK[2]}" \
+    "redis_password_file = $H_TMP/data.password" \
+    "redis_sentinel_password_file = $H_TMP/sentinel.password" \
+    "redis_timeout = 300" "on_error = tempfail" "log_level = info" \
+    "cache_ttl = 0" >"$M2_DIR/redmilter.conf"
+# shellcheck disable=SC2086 # MILTER_PREFIX is a command line
+spawn $MILTER_PREFIX "$REDMILTER" -c "$M2_DIR/redmilter.conf" -f \
+    >>"$M2_DIR/milter.log" 2>&1 </dev/null
+M2_PID=$SPAWN_PID
+wait_for $((MILTER_WAIT)) test -S "$M2_SOCK" ||
+    bail_out "the second milter did not open $M2_SOCK: $(tail -n 5 "$M2_DIR/milter.log")"
+rs_cli 2 config resetstat >/dev/null
+load2 warm2 2
+load_check warm2 "second mail server (redis_read = its replica): 2 s of load at concurrency 4, no wrong reply" \
+    "$LOAD2_PID"
+m2=$(cmdstat 2 mget)
+if [ "$ALLOWED" -eq 0 ] && [ "$m2" -gt 0 ]; then
+	pass "second mail server: no 451, lookups from its replica (MGET on it: $m2)"
+else
+	fail "second mail server: no 451, lookups from its replica" \
+	    "451: $ALLOWED, MGET on replica 2: $m2"
+fi
+
 old=${RS_PORT[0]}
 load failover "$LOAD_SECS"
+load2 failover2 "$LOAD_SECS"
 t_load=$(now_ms)
 rs_cli 0 config resetstat >/dev/null
 wait_for $((10 * slow)) mget_above 0 1000 ||
@@ -393,6 +438,9 @@ while kill -0 "$LOAD_PID" 2>/dev/null; do
 	fi
 	sleep 0.1
 done
+load_check failover2 "failover, second mail server (redis_read): no wrong reply, no I/O error" \
+    "$LOAD2_PID"
+is "$ALLOWED" 0 "failover, second mail server: no 451 at all, its replica answered throughout ($DECISIONS RCPT decisions)"
 load_check failover "failover under load: every reply the rule's or on_error's 451 4.3.0, no I/O error"
 replies_note "$LG"
 note "failover: loadgen ran $(kv secs "$LG") s, the primary was killed $(((t_kill - t_load) / 1000)) s in"
@@ -457,6 +505,12 @@ if rs_wait_synced $((20 * slow)); then
 	pass "the other replica follows the new primary"
 else
 	fail "the other replica follows the new primary" "$(sentinel_logs)"
+fi
+
+if kill_wait "$M2_PID" TERM; then
+	pass "the second milter stops cleanly"
+else
+	fail "the second milter stops cleanly" "$(tail -n 10 "$M2_DIR/milter.log")"
 fi
 
 # --- 3. the old primary comes back -------------------------------------------
