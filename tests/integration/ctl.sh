@@ -449,7 +449,7 @@ redmilter:recipient:bob@example.com = 552 5.2.2 Mailbox full
 redmilter:recipient:carol@example.com = 550 5.1.1 Carol left\nPlease write to info@example.com
 redmilter:sender:spammer.example = REJECT Go away # this is text, not a comment
 redmilter:sender:temp.example = DEFER [ttl]" \
-    "import: comments and blank lines skipped, keys folded, '#' in an action kept"
+    "import: comments and blank lines skipped, keys folded, a later hash sign kept in the action"
 ttl_ok "import: -t 3600 gives a TTL" "$(rttl ${P}sender:temp.example)" 3600 "$t0"
 is "$(rexists "${P}_import.lock")" 0 "import: the lock is gone afterwards"
 tctl "import: the same file again" 0 "imported 7 rules, removed 0" "" import "$F"
