@@ -19,9 +19,14 @@
 #      promote a replica, the milter follows by itself.  Every reply during
 #      the run is the rule's or the on_error 451 4.3.0 (loadgen counts them;
 #      anything else fails it); the time from the kill to the last 451 (the
-#      milter following the new primary) is measured and bounded.  Then
-#      `redmilterctl add` (redis = sentinel://...) lands on the new primary and the
-#      milter obeys it at once.
+#      milter following the new primary) is measured and bounded.  Beside
+#      it, two more mail servers, mx1 and mx2, each a redmilter with the
+#      same redis line and redis_read = its local replica (replica 1,
+#      replica 2), under load at concurrency 4: one replica is promoted,
+#      the other follows the new primary, both stay up, so neither mail
+#      server may answer a single 451.  Then `redmilterctl add` (redis =
+#      sentinel://...) lands on the new primary and the milter obeys it at
+#      once.
 #   3. The old primary comes back: the Sentinels make it a replica of the
 #      new one, and it gets the edit made meanwhile.
 #   4. A Sentinel down (the first of the URL): it is skipped by a freshly
@@ -231,13 +236,47 @@ load() {
 	LOAD_PID=$SPAWN_PID
 }
 
-# load2 NAME SECONDS - loadgen at concurrency 4 on the second mail
-# server's milter; LOAD2_PID
-load2() {
-	spawn_prog "$1" "$loadgen" -s "unix:$M2_SOCK" -c 4 -k 2 \
+# Two more mail servers, mx1 and mx2: each its own redmilter with redis =
+# the Sentinels and redis_read = its local replica (replica 1, replica 2),
+# started by hand (lib/milter.sh runs one milter per script).
+XM_PID=()
+XM_DIR=()
+XM_SOCK=()
+XL_PID=()
+
+# mx_start N - mail server N's milter, reading replica N
+mx_start() {
+	local n=$1
+	XM_DIR[n]=$H_TMP/mx$n
+	XM_SOCK[n]=${XM_DIR[$n]}/milter.sock
+	mkdir -p "${XM_DIR[$n]}"
+	printf '%s\n' "socket = unix:${XM_SOCK[$n]}" "redis = $SENTINEL_URL" \
+	    "redis_read = unix:${RS_SOCK[$n]}" \
+	    "redis_password_file = $H_TMP/data.password" \
+	    "redis_sentinel_password_file = $H_TMP/sentinel.password" \
+	    "redis_timeout = 300" "on_error = tempfail" "log_level = info" \
+	    "cache_ttl = 0" >"${XM_DIR[$n]}/redmilter.conf"
+	# shellcheck disable=SC2086 # MILTER_PREFIX is a command line
+	spawn $MILTER_PREFIX "$REDMILTER" -c "${XM_DIR[$n]}/redmilter.conf" -f \
+	    >>"${XM_DIR[$n]}/milter.log" 2>&1 </dev/null
+	XM_PID[n]=$SPAWN_PID
+	wait_for "$MILTER_WAIT" test -S "${XM_SOCK[$n]}" ||
+	    bail_out "mx$n's milter did not open ${XM_SOCK[$n]}: $(tail -n 5 "${XM_DIR[$n]}/milter.log")"
+}
+
+# mx_load N NAME SECONDS - loadgen at concurrency 4 on mail server N;
+# XL_PID[N]
+mx_load() {
+	spawn_prog "$2" "$loadgen" -s "unix:${XM_SOCK[$1]}" -c 4 -k 2 \
 	    --rules "$RULES" --recipients 1000 --senders 50 -n 100000000 \
-	    -d "$2" -t 10 --allow-reply "451 4.3.0"
-	LOAD2_PID=$SPAWN_PID
+	    -d "$3" -t 10 --allow-reply "451 4.3.0"
+	XL_PID[$1]=$SPAWN_PID
+}
+
+# mx_failures N - the first on_error lines of mail server N's log
+mx_failures() {
+	grep -m 5 'rule=-: 451' "${XM_DIR[$1]}/milter.log" |
+	    sed "s/^/mx$1 milter log: /"
 }
 
 # load_check NAME DESC [PID] - reap loadgen NAME (pid PID, by default
@@ -263,7 +302,7 @@ replies_note() {
 	note "$(rcpt_replies "$1" | sed 's/^/  rcpt reply: /')"
 }
 
-plan 38
+plan 42
 
 # --- the servers and the rules --------------------------------------------
 
@@ -384,39 +423,28 @@ else
 	fail "the milter found the primary through the Sentinels" "MGET on the primary: $m0"
 fi
 
-# A second mail server: its own redmilter, redis = the same Sentinels,
-# redis_read = its local replica (replica 2's socket).  Started by hand:
-# lib/milter.sh runs one milter per script.
-M2_DIR=$H_TMP/milter2
-mkdir -p "$M2_DIR"
-M2_SOCK=$M2_DIR/milter.sock
-printf '%s\n' "socket = unix:$M2_SOCK" "redis = $SENTINEL_URL" \
-    "redis_read = unix:${RS_SOCK[2]}" \
-    "redis_password_file = $H_TMP/data.password" \
-    "redis_sentinel_password_file = $H_TMP/sentinel.password" \
-    "redis_timeout = 300" "on_error = tempfail" "log_level = info" \
-    "cache_ttl = 0" >"$M2_DIR/redmilter.conf"
-# shellcheck disable=SC2086 # MILTER_PREFIX is a command line
-spawn $MILTER_PREFIX "$REDMILTER" -c "$M2_DIR/redmilter.conf" -f \
-    >>"$M2_DIR/milter.log" 2>&1 </dev/null
-M2_PID=$SPAWN_PID
-wait_for $((MILTER_WAIT)) test -S "$M2_SOCK" ||
-    bail_out "the second milter did not open $M2_SOCK: $(tail -n 5 "$M2_DIR/milter.log")"
+mx_start 1
+mx_start 2
+rs_cli 1 config resetstat >/dev/null
 rs_cli 2 config resetstat >/dev/null
-load2 warm2 2
-load_check warm2 "second mail server (redis_read = its replica): 2 s of load at concurrency 4, no wrong reply" \
-    "$LOAD2_PID"
-m2=$(cmdstat 2 mget)
-if [ "$ALLOWED" -eq 0 ] && [ "$m2" -gt 0 ]; then
-	pass "second mail server: no 451, lookups from its replica (MGET on it: $m2)"
-else
-	fail "second mail server: no 451, lookups from its replica" \
-	    "451: $ALLOWED, MGET on replica 2: $m2"
-fi
+mx_load 1 warm-mx1 2
+mx_load 2 warm-mx2 2
+for n in 1 2; do
+	load_check "warm-mx$n" "mx$n (redis_read = replica $n): 2 s of load at concurrency 4, no wrong reply" \
+	    "${XL_PID[$n]}"
+	m=$(cmdstat "$n" mget)
+	if [ "$ALLOWED" -eq 0 ] && [ "$m" -gt 0 ]; then
+		pass "mx$n: no 451, lookups from its replica (MGET on replica $n: $m)"
+	else
+		fail "mx$n: no 451, lookups from its replica" \
+		    "451: $ALLOWED, MGET on replica $n: $m"
+	fi
+done
 
 old=${RS_PORT[0]}
 load failover "$LOAD_SECS"
-load2 failover2 "$LOAD_SECS"
+mx_load 1 failover-mx1 "$LOAD_SECS"
+mx_load 2 failover-mx2 "$LOAD_SECS"
 t_load=$(now_ms)
 rs_cli 0 config resetstat >/dev/null
 wait_for $((10 * slow)) mget_above 0 1000 ||
@@ -438,9 +466,6 @@ while kill -0 "$LOAD_PID" 2>/dev/null; do
 	fi
 	sleep 0.1
 done
-load_check failover2 "failover, second mail server (redis_read): no wrong reply, no I/O error" \
-    "$LOAD2_PID"
-is "$ALLOWED" 0 "failover, second mail server: no 451 at all, its replica answered throughout ($DECISIONS RCPT decisions)"
 load_check failover "failover under load: every reply the rule's or on_error's 451 4.3.0, no I/O error"
 replies_note "$LG"
 note "failover: loadgen ran $(kv secs "$LG") s, the primary was killed $(((t_kill - t_load) / 1000)) s in"
@@ -454,6 +479,27 @@ else
 	    "$(sentinel_logs)"
 	ni=
 fi
+
+# The mail servers that read their own replica: one replica was promoted,
+# the other now follows the new primary; either way it stayed up, and no
+# lookup should have failed.
+for n in 1 2; do
+	if [ "$n" = "${ni:-}" ]; then
+		what="its replica was promoted"
+	else
+		what="its replica now follows the new primary"
+	fi
+	load_check "failover-mx$n" "failover, mx$n (redis_read = replica $n): no wrong reply, no I/O error" \
+	    "${XL_PID[$n]}"
+	note "failover: mx$n: $DECISIONS RCPT replies, $ALLOWED of them 451 4.3.0 ($what)"
+	if [ "$ALLOWED" -eq 0 ]; then
+		pass "failover, mx$n: no 451 at all, its replica answered throughout ($what)"
+	else
+		fail "failover, mx$n: no 451 at all, its replica answered throughout ($what)" \
+		    "$ALLOWED RCPT replies were 451 4.3.0 of $DECISIONS" \
+		    "$(mx_failures "$n")"
+	fi
+done
 
 # From the log: the 451s and the rule decisions after the kill, and the
 # marks on either side of the last 451 (the milter's last failure); with no
@@ -507,10 +553,15 @@ else
 	fail "the other replica follows the new primary" "$(sentinel_logs)"
 fi
 
-if kill_wait "$M2_PID" TERM; then
-	pass "the second milter stops cleanly"
+kill_wait "${XM_PID[1]}" TERM
+rc1=$?
+kill_wait "${XM_PID[2]}" TERM
+rc2=$?
+if [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]; then
+	pass "mx1's and mx2's milters stop cleanly"
 else
-	fail "the second milter stops cleanly" "$(tail -n 10 "$M2_DIR/milter.log")"
+	fail "mx1's and mx2's milters stop cleanly" "exit status $rc1, $rc2" \
+	    "$(tail -n 5 "${XM_DIR[1]}/milter.log" "${XM_DIR[2]}/milter.log")"
 fi
 
 # --- 3. the old primary comes back -------------------------------------------
