@@ -24,6 +24,8 @@ Every argument goes through Python's escape decoding first, so '\x00',
   +abort / +quit                       SMFIC_ABORT / SMFIC_QUIT (no reply)
   +pkt CMD [DATA]                      any packet: letter CMD, raw DATA
   +raw BYTES                           bytes as they are, no framing
+  +random N SEED                       N pseudo-random bytes (from SEED), no
+                                       framing
   +read                                read and print one reply
   +expect-close                        wait (at most -T) for the milter to
                                        close; prints "closed", "open" (it
@@ -49,7 +51,7 @@ from then, start-up of this program included.
 
 import codecs
 import ipaddress
-import os
+import random
 import socket
 import struct
 import sys
@@ -245,6 +247,10 @@ def run(target, timeout, words):
                 c.send(args[0][:1], args[1] if len(args) > 1 else b"")
             elif name == "raw":
                 c.send_raw(b"".join(args))
+            elif name == "random":
+                rnd = random.Random(int(args[1]))
+                c.send_raw(bytes(rnd.randrange(256)
+                                 for _ in range(int(args[0]))))
             elif name == "read":
                 for l in final_reply(c):
                     out.write("read: %s\n" % l)
