@@ -338,13 +338,14 @@ run "$loadgen" --write-rules "$H_TMP/rules.txt" --rules "$RULES"
 [ "$RC" -eq 0 ] || bail_out "loadgen --write-rules failed: $ERR"
 expect_exit 0 "redmilterctl (redis = sentinel://...) imports loadgen's $RULES rules" -- \
     "${CTL[@]}" import "$H_TMP/rules.txt"
-n0=$(rs_cli 0 dbsize)
-if rs_wait_synced $((20 * slow)) && [ "$(rs_cli 1 dbsize)" = "$n0" ] &&
-    [ "$(rs_cli 2 dbsize)" = "$n0" ]; then
-	pass "the import landed on the primary and both replicas have it ($n0 keys)"
+rs_wait_synced $((20 * slow))
+n0=$(rs_cli 0 --scan --pattern 'redmilter:*' | wc -l)
+if [ "$n0" -eq "$RULES" ] && [ "$(rs_cli 1 dbsize)" = "$(rs_cli 0 dbsize)" ] &&
+    [ "$(rs_cli 2 dbsize)" = "$(rs_cli 0 dbsize)" ]; then
+	pass "the import landed on the primary ($n0 rules) and both replicas have it"
 else
 	fail "the import landed on the primary and both replicas have it" \
-	    "dbsize: primary $n0, replicas $(rs_cli 1 dbsize) $(rs_cli 2 dbsize)" \
+	    "rules on the primary: $n0; dbsize: primary $(rs_cli 0 dbsize), replicas $(rs_cli 1 dbsize) $(rs_cli 2 dbsize)" \
 	    "$(sentinel_logs)"
 fi
 

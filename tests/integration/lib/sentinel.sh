@@ -321,17 +321,23 @@ s_info_field() {
 	    sed -n "s/^$2://p"
 }
 
-# s_synced - every running replica of the current primary is in sync
+# s_synced - every running replica of the current primary is in sync: the
+# primary lists it online (after a diskless resync the primary streams
+# writes to a replica only once it has acknowledged, within a second), its
+# link is up and its offset is the primary's
 s_synced() {
-	local p pi i off
+	local p pi i off info
 	p=$(sn_primary_port) || return 1
 	pi=$(rs_index_of_port "$p") || return 1
 	[ "$(rs_role "$pi")" = master ] || return 1
-	off=$(s_info_field "$pi" master_repl_offset)
+	info=$(rs_cli "$pi" info replication 2>/dev/null | tr -d '\r')
+	off=$(sed -n 's/^master_repl_offset://p' <<<"$info")
 	[ -n "$off" ] || return 1
 	for i in 0 1 2; do
 		[ "$i" = "$pi" ] && continue
 		rs_alive "$i" || continue
+		grep -q "^slave[0-9]*:ip=127.0.0.1,port=${RS_PORT[$i]},state=online," \
+		    <<<"$info" || return 1
 		[ "$(s_info_field "$i" master_port)" = "$p" ] || return 1
 		[ "$(s_info_field "$i" master_link_status)" = up ] || return 1
 		[ "$(s_info_field "$i" slave_repl_offset)" = "$off" ] || return 1
@@ -339,9 +345,30 @@ s_synced() {
 	return 0
 }
 
-# rs_wait_synced [SECONDS]
+# s_marker_seen VALUE - every running replica has sentinel-test:sync = VALUE
+s_marker_seen() {
+	local i pi
+	pi=$(rs_index_of_port "$(sn_primary_port)") || return 1
+	for i in 0 1 2; do
+		[ "$i" = "$pi" ] && continue
+		rs_alive "$i" || continue
+		[ "$(rs_cli "$i" get sentinel-test:sync 2>/dev/null)" = "$1" ] ||
+		    return 1
+	done
+}
+
+# rs_wait_synced [SECONDS] - s_synced, then a marker key written on the
+# primary (sentinel-test:sync, outside every rule prefix) has reached every
+# replica: the offsets agree before the primary streams new writes to a
+# freshly resynced replica, which it starts only on the replica's first
+# acknowledgement (up to a second later)
 rs_wait_synced() {
-	wait_for "${1:-10}" s_synced
+	local n=${1:-10} v pi
+	wait_for "$n" s_synced || return 1
+	pi=$(rs_index_of_port "$(sn_primary_port)") || return 1
+	v=$RANDOM$RANDOM
+	rs_cli "$pi" set sentinel-test:sync "$v" >/dev/null || return 1
+	wait_for "$n" s_marker_seen "$v"
 }
 
 start_sentinel_set() {
