@@ -5,6 +5,8 @@ hostile input: whatever an MTA could send, and what no MTA should.
 usage: milter_client.py -s SOCKET [-T SECONDS] run STEP...
        milter_client.py -s SOCKET [-T SECONDS] poll --want TEXT --rcpt ADDR
                         [--from ADDR] [--max SECONDS] [--since NS]
+       milter_client.py -s SOCKET [-T SECONDS] hold N --want TEXT --rcpt ADDR
+                        [--from ADDR] [--pause SECONDS]
 
 SOCKET is unix:PATH or inet:PORT@127.0.0.1 (loopback only: anything else is
 refused).  -T bounds every read and write (default 10 s).
@@ -47,6 +49,12 @@ prints "poll: ok ms=N tries=N" and exits 0, or "poll: gave up ms=N
 tries=N last=REPLY" and exits 1 after --max seconds (default 5).  With
 --since NS (nanoseconds since the epoch, as `date +%s%N`) the time counts
 from then, start-up of this program included.
+
+hold: N sessions at once (OPTNEG, CONNECT, HELO on each), then "hold: open
+N"; after --pause seconds (default 3) one transaction on each (MAIL, RCPT,
+ABORT; the RCPT reply must be TEXT), then "hold: replies ok=N bad=N" (and
+"hold: bad REPLY" for the first few wrong ones); after another pause, all
+closed, then "hold: closed".  Exits 0 when every reply was TEXT.
 """
 
 import codecs
@@ -341,6 +349,65 @@ def poll(target, timeout, argv):
         time.sleep(0.02)
 
 
+def hold(target, timeout, argv):
+    n, want, pause = int(argv[0]), None, 3.0
+    sender, rcpt = b"<probe@sender.example>", None
+    i = 1
+    while i < len(argv):
+        if argv[i] == "--want":
+            want = argv[i + 1]
+        elif argv[i] == "--pause":
+            pause = float(argv[i + 1])
+        elif argv[i] == "--from":
+            sender = unescape(argv[i + 1])
+        elif argv[i] == "--rcpt":
+            rcpt = unescape(argv[i + 1])
+        else:
+            raise SystemExit("milter_client.py: hold: unknown %s" % argv[i])
+        i += 2
+    if want is None or rcpt is None:
+        raise SystemExit("milter_client.py: hold needs --want and --rcpt")
+    conns = []
+    for k in range(n):
+        c = Conn(target, timeout)
+        c.send(b"O", struct.pack(">III", 6, 0x1FF, 0x1FFFFF))
+        c.packet()
+        c.send(b"C", connect_packet([b"h%d.test.example" % k, b"4",
+                                     b"40000", b"127.0.0.1"]))
+        final_reply(c)
+        c.send(b"H", strings([b"h%d.test.example" % k]))
+        final_reply(c)
+        conns.append(c)
+    print("hold: open %d" % len(conns), flush=True)
+    time.sleep(pause)
+    ok = bad = 0
+    for c in conns:
+        try:
+            c.send(b"M", strings([sender]))
+            final_reply(c)
+            c.send(b"R", strings([rcpt]))
+            got = final_reply(c)[-1]
+            c.send(b"A")
+        except Closed as e:
+            got = str(e)
+        if got == want:
+            ok += 1
+        else:
+            bad += 1
+            if bad <= 5:
+                print("hold: bad %s" % got, flush=True)
+    print("hold: replies ok=%d bad=%d" % (ok, bad), flush=True)
+    time.sleep(pause)
+    for c in conns:
+        try:
+            c.send(b"Q")
+        except Closed:
+            pass
+        c.close()
+    print("hold: closed", flush=True)
+    return 0 if bad == 0 else 1
+
+
 def main(argv):
     global TIMEOUT
     spec = None
@@ -361,6 +428,8 @@ def main(argv):
         return run(target, TIMEOUT, argv[i + 1:])
     if argv[i] == "poll":
         return poll(target, TIMEOUT, argv[i + 1:])
+    if argv[i] == "hold":
+        return hold(target, TIMEOUT, argv[i + 1:])
     sys.stderr.write(__doc__)
     return 2
 
