@@ -237,7 +237,7 @@ load() {
 	shift 2
 	spawn_prog "$name" "$loadgen" -s "$MILTER_SOCKET" -c 8 -k 2 \
 	    --rules "$RULES" --recipients 1000 --senders 50 -n 100000000 \
-	    -d "$secs" -t 10 --allow-reply "451 4.3.0" "$@"
+	    -d "$secs" -t $((10 * slow)) --allow-reply "451 4.3.0" "$@"
 	LOAD_PID=$SPAWN_PID
 }
 
@@ -274,7 +274,7 @@ mx_start() {
 mx_load() {
 	spawn_prog "$2" "$loadgen" -s "unix:${XM_SOCK[$1]}" -c 4 -k 2 \
 	    --rules "$RULES" --recipients 1000 --senders 50 -n 100000000 \
-	    -d "$3" -t 10 --allow-reply "451 4.3.0"
+	    -d "$3" -t $((10 * slow)) --allow-reply "451 4.3.0"
 	XL_PID[$1]=$SPAWN_PID
 }
 
