@@ -38,9 +38,10 @@
 # own (-c), and without either it fails naming the Redis error.
 #
 # Timing: the test appends "--- at MS" marks (milliseconds since the epoch)
-# to the milter's log every 100 ms during the failover; the log has one
-# line per decision, so the mark before the last 451 line says when the
-# milter last failed.  Figures are printed as TAP diagnostics ("# ...").
+# to the milter's log every 100 ms or so during the failover; the log has
+# one line per decision, so the marks on either side of the last 451 line
+# say when the milter last failed (the later one is held to FOLLOW_MAX).
+# Figures are printed as TAP diagnostics ("# ...").
 #
 # By hand:  make && TOP=$PWD REDMILTER=$PWD/milter/redmilter \
 #               REDMILTERCTL=$PWD/policy/redmilterctl \
