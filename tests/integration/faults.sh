@@ -38,6 +38,8 @@
 #   - then one more second of load at concurrency 8, with no reply but the
 #     rules' allowed, passes;
 #   - the milter is the same process throughout and stops cleanly.
+# Then the same bound once more, deterministically: one pooled connection,
+# Redis frozen, a second lookup that must wait for the connection.
 # The figures (replies by class, the slowest reply, the recovery time) are
 # printed as TAP comments and summed up in RELIABILITY.md.
 #
@@ -266,6 +268,45 @@ milter_pid=$MILTER_PID
 scenario "on_error = accept, Redis killed (SIGKILL, down ${FAULT_SECS} s)" \
     "continue" kill_inject kill_heal kill-accept
 ok "the milter (on_error = accept) stops cleanly" stop_milter
+
+# --- one lookup that waits for the pooled connection ----------------------------
+# The same bound without load and without chance: one pooled connection,
+# Redis frozen, session A's RCPT takes it, session B's RCPT comes 200 ms
+# later and must wait for it.  Both must be answered (451 4.3.0) within
+# redis_timeout + 500 ms of their own RCPT, B included: the time B waited
+# for the connection is part of its lookup.
+start_milter "redis_timeout = $TIMEOUT_MS" "log_level = warning" \
+    "redis_connections = 1"
+wait_for 10 redis_answers || bail_out "Redis does not answer"
+run "$PY" "$MC" -s "$MILTER_SOCKET" -T 5 poll --want "$PROBE_REPLY" \
+    --rcpt "$PROBE_RCPT" --max 5
+[ "$RC" -eq 0 ] || bail_out "the milter with one Redis connection does not answer: $OUT"
+rcpt_steps=(run +optneg +connect c.test 4 40000 127.0.0.1 +helo c.test
+    +mail "<a@sender.example>" +rcpt "$PROBE_RCPT" +abort +quit)
+kill -s STOP "$REDIS_PID"
+spawn "$PY" "$MC" -s "$MILTER_SOCKET" -T 30 -t "${rcpt_steps[@]}" \
+    >"$H_TMP/a.out" 2>&1
+pa=$SPAWN_PID
+sleep 0.2
+run "$PY" "$MC" -s "$MILTER_SOCKET" -T 30 -t "${rcpt_steps[@]}"
+b=$(sed -n 's/^rcpt: //p' <<<"$OUT")
+wait "$pa"
+unregister_pid "$pa"
+a=$(sed -n 's/^rcpt: //p' "$H_TMP/a.out")
+kill -s CONT "$REDIS_PID"
+note "one Redis connection, Redis frozen: session A's RCPT: $a; session B's RCPT, 200 ms later: $b"
+for x in "A|$a" "B|$b"; do
+	ms=$(sed -n 's/.* \[\([0-9]*\) ms\]$/\1/p' <<<"${x#*|}")
+	if [[ ${x#*|} == "$ONERR ["* ]] && [ -n "$ms" ] &&
+	    [ "$ms" -le "$LATENCY_MAX_MS" ]; then
+		pass "one pooled connection, Redis frozen: session ${x%%|*} answered $ONERR in $ms ms (<= $LATENCY_MAX_MS)"
+	else
+		fail "one pooled connection, Redis frozen: session ${x%%|*} answered $ONERR within $LATENCY_MAX_MS ms" \
+		    "got: ${x#*|}"
+	fi
+done
+SUMMARY+=("one pooled connection, Redis frozen, a second lookup 200 ms later|2|A: $a; B: $b|-|-")
+ok "the milter (redis_connections = 1) stops cleanly" stop_milter
 
 note "summary: fault | RCPT decisions | replies by class | slowest RCPT reply (ms) | recovery (ms)"
 for s in "${SUMMARY[@]}"; do

@@ -2,14 +2,16 @@
 r"""tests/integration/lib/milter_client.py - a milter-protocol (v6) client for
 hostile input: whatever an MTA could send, and what no MTA should.
 
-usage: milter_client.py -s SOCKET [-T SECONDS] run STEP...
+usage: milter_client.py -s SOCKET [-T SECONDS] [-t] run STEP...
        milter_client.py -s SOCKET [-T SECONDS] poll --want TEXT --rcpt ADDR
                         [--from ADDR] [--max SECONDS] [--since NS]
        milter_client.py -s SOCKET [-T SECONDS] hold N --want TEXT --rcpt ADDR
                         [--from ADDR] [--pause SECONDS]
 
 SOCKET is unix:PATH or inet:PORT@127.0.0.1 (loopback only: anything else is
-refused).  -T bounds every read and write (default 10 s).
+refused).  -T bounds every read and write (default 10 s).  -t (timed)
+adds " [N ms]" to each reply line of run: the time from the command's
+send to its final reply.
 
 run: the STEPs, in order, on one connection.  A step is a word starting
 with '+' followed by its arguments (the words up to the next '+' word).
@@ -66,6 +68,7 @@ import sys
 import time
 
 TIMEOUT = 10.0
+TIMED = False
 
 REPLY_NAMES = {
     b"c": "continue",
@@ -235,6 +238,7 @@ def run(target, timeout, words):
                     body += k + b"\0" + v + b"\0"
                 c.send(b"D", body)
             elif name in ("connect", "helo", "mail", "rcpt", "eom"):
+                t0 = time.monotonic()
                 if name == "connect":
                     c.send(b"C", connect_packet(args))
                 elif name == "helo":
@@ -245,8 +249,11 @@ def run(target, timeout, words):
                     c.send(b"R", strings(args))
                 else:
                     c.send(b"E")
-                for l in final_reply(c):
-                    out.write("%s: %s\n" % (name, l))
+                lines = final_reply(c)
+                ms = " [%d ms]" % ((time.monotonic() - t0) * 1000) \
+                    if TIMED else ""
+                for l in lines:
+                    out.write("%s: %s%s\n" % (name, l, ms))
             elif name == "abort":
                 c.send(b"A")
             elif name == "quit":
@@ -409,7 +416,7 @@ def hold(target, timeout, argv):
 
 
 def main(argv):
-    global TIMEOUT
+    global TIMEOUT, TIMED
     spec = None
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
@@ -417,6 +424,10 @@ def main(argv):
             spec = argv[i + 1]
         elif argv[i] == "-T":
             TIMEOUT = float(argv[i + 1])
+        elif argv[i] == "-t":
+            TIMED = True
+            i += 1
+            continue
         else:
             break
         i += 2
