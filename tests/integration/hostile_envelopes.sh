@@ -182,6 +182,7 @@ a lone @|<a@sender.example>|@|continue
 empty domain|<a@sender.example>|<a@>|continue
 EOF
 
+# shellcheck disable=SC2046 # one word per parameter
 got=$(session "<a@spammer.example>" "<x@example.com>" SIZE=1 NOTIFY=NEVER \
     'ORCPT=rfc822;\xff\x01' $(for i in $(seq 1 100); do printf 'X%d=\\xff ' "$i"; done))
 is "$got" "550 5.7.1 Go away" \

@@ -263,7 +263,7 @@ like "$(grep -F "broken rule ${P}recipient:big@example.com" "$MILTER_LOG")" '^.{
 
 # names_all OUTPUT WHAT - every broken and typed key is named in OUTPUT
 names_all() {
-	local out=$1 what=$2 key missing=()
+	local out=$1 label=$2 key missing=()
 	for key in "${BROKEN_KEYS[@]}"; do
 		grep -qF "${key/:/ }: " <<<"$out" || missing+=("$key")
 	done
@@ -272,9 +272,9 @@ names_all() {
 		    missing+=("recipient:$t@example.com (a $t)")
 	done
 	if [ ${#missing[@]} -eq 0 ]; then
-		pass "$what names all $((${#BROKEN_KEYS[@]} + ${#TYPED[@]})) hostile keys, the ${#TYPED[@]} of other types included"
+		pass "$label names all $((${#BROKEN_KEYS[@]} + ${#TYPED[@]})) hostile keys, the ${#TYPED[@]} of other types included"
 	else
-		fail "$what names every hostile key" "missing: ${missing[*]}" \
+		fail "$label names every hostile key" "missing: ${missing[*]}" \
 		    "$(h_indent 'output: ' "$out")"
 	fi
 }

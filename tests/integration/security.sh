@@ -279,6 +279,7 @@ EOF
 	spawn $MILTER_PREFIX "$REDMILTER" -c "$warn_dir/redmilter.conf" -f \
 	    >"$log" 2>&1 </dev/null
 	local pid=$SPAWN_PID
+	# shellcheck disable=SC2317 # called by wait_for
 	sock_there() { [ -S "$warn_dir/milter.sock" ]; }
 	wait_for $((15 * slow)) sock_there || diag "no socket: $(cat "$log")"
 	kill_wait "$pid" KILL

@@ -25,9 +25,9 @@
 # By hand:  make all build-tests && bash tests/stress/connections.sh
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../integration/lib/redis.sh
+# shellcheck source-path=SCRIPTDIR source=../integration/lib/redis.sh
 . "$here/../integration/lib/redis.sh"
-# shellcheck source=../integration/lib/milter.sh
+# shellcheck source-path=SCRIPTDIR source=../integration/lib/milter.sh
 . "$here/../integration/lib/milter.sh"
 
 REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}

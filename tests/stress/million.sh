@@ -31,9 +31,9 @@
 # By hand:  make all build-tests && bash tests/stress/million.sh
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../integration/lib/redis.sh
+# shellcheck source-path=SCRIPTDIR source=../integration/lib/redis.sh
 . "$here/../integration/lib/redis.sh"
-# shellcheck source=../integration/lib/milter.sh
+# shellcheck source-path=SCRIPTDIR source=../integration/lib/milter.sh
 . "$here/../integration/lib/milter.sh"
 
 REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}
@@ -43,6 +43,7 @@ TOTAL=${STRESS_TRANSACTIONS:-1000000}
 WARMUP=${STRESS_WARMUP:-100000}
 NEWCONN=${STRESS_NEWCONN:-100000}
 CONC=16
+# shellcheck disable=SC2034 # read by run() in lib/harness.sh
 RUN_TIMEOUT=3600
 
 start_redis
