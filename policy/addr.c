@@ -1,7 +1,8 @@
 /*
  * addr - parse and normalise an SMTP envelope address.
  *
- * Public: addr_parse(), addr_base_len().  See addr.h for the contract.
+ * Public: addr_parse(), addr_domain_only(), addr_base_len().  See addr.h for
+ * the contract.
  *
  * The input is what the MTA passed the milter as argv[0] of MAIL or RCPT: the
  * client's text, brackets possibly missing, source route kept.  We accept
@@ -188,7 +189,7 @@ domain_char_ok(unsigned char c)
  * Returns NULL when valid, or the reason.
  */
 static const char *
-domain_check(const char *d, size_t len)
+domain_check(const char *d, size_t len, size_t maxlabels)
 {
 	size_t i, label = 0, labels = 1;
 
@@ -203,7 +204,7 @@ domain_check(const char *d, size_t len)
 			if (label == 0)
 				return "empty label in domain";
 			label = 0;
-			if (++labels > ADDR_LABELS_MAX)
+			if (++labels > maxlabels)
 				return "too many labels in domain";
 			continue;
 		}
@@ -229,7 +230,7 @@ parse_domain(const char *d, size_t len, struct addr *a, char *err,
 		return parse_literal(d, len, a, err, errlen);
 	if (len > 1 && d[len - 1] == '.')
 		len--;
-	if ((why = domain_check(d, len)) != NULL)
+	if ((why = domain_check(d, len, ADDR_LABELS_MAX)) != NULL)
 		return FAIL(why);
 	for (i = 0; i < len; i++)
 		a->domain[i] = lower(d[i]);
@@ -334,6 +335,56 @@ addr_parse(const char *in, size_t len, struct addr *a, char *err, size_t errlen)
 	if (st != ADDR_OK)
 		memset(a, 0, sizeof *a);
 	return st;
+}
+
+/*
+ * addr_domain_only - the domain of an address that addr_parse() refused
+ *
+ * An MTA may pass what we refuse (a local part past ADDR_LOCAL_MAX, more
+ * than ADDR_LABELS_MAX labels, a line past ADDR_INPUT_MAX): the rules of its
+ * domain must still apply, or a long local part would slip past a domain
+ * REJECT.  The domain is whatever follows the last '@', when that is a
+ * valid domain (any number of labels within ADDR_DOMAIN_MAX bytes) or
+ * domain literal.  Returns 0 with a holding the domain and an empty local
+ * part, or -1 when there is no such domain.
+ */
+int
+addr_domain_only(const char *in, size_t len, struct addr *a)
+{
+	struct span s = {in, len};
+	size_t at;
+
+	memset(a, 0, sizeof *a);
+	if (in == NULL)
+		return -1;
+	while (s.len > 0 && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t'))
+		s.len--;
+	if (s.len > 0 && s.p[s.len - 1] == '>')
+		s.len--;
+	for (at = s.len; at > 0 && s.p[at - 1] != '@'; at--)
+		;
+	if (at == 0)
+		return -1;
+	s.p += at;
+	s.len -= at;
+	if (check_bytes(s.p, s.len, NULL, 0) != ADDR_OK)
+		return -1;
+	if (s.len > 0 && s.p[0] == '[') {
+		if (parse_literal(s.p, s.len, a, NULL, 0) != ADDR_OK) {
+			memset(a, 0, sizeof *a);
+			return -1;
+		}
+	} else {
+		if (s.len > 1 && s.p[s.len - 1] == '.')
+			s.len--;
+		if (domain_check(s.p, s.len, ADDR_DOMAIN_MAX) != NULL)
+			return -1;
+		for (at = 0; at < s.len; at++)
+			a->domain[at] = lower(s.p[at]);
+		a->domain[s.len] = '\0';
+	}
+	a->has_domain = 1;
+	return 0;
 }
 
 /*

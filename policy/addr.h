@@ -34,6 +34,7 @@ struct addr {
 
 enum addr_status addr_parse(const char *, size_t, struct addr *, char *,
                             size_t);
+int addr_domain_only(const char *, size_t, struct addr *);
 size_t addr_base_len(const struct addr *, const char *);
 
 #endif

@@ -58,7 +58,10 @@ trail_add(struct verdict *v, enum table t, enum trail_what what,
 	e->note = note != NULL ? xstrdup(note) : NULL;
 }
 
-/* address_keys - the keys of one address; a malformed one is in the trail */
+/*
+ * address_keys - the keys of one address; a malformed one is in the trail,
+ * and gives the keys of its domain alone
+ */
 static void
 address_keys(struct keylist *kl, const char *text, enum table t,
              const struct policy_conf *conf, struct verdict *v)
@@ -75,6 +78,13 @@ address_keys(struct keylist *kl, const char *text, enum table t,
 
 		trail_add(v, t, TRAIL_MALFORMED, shown, NULL, why);
 		free(shown);
+		/* Its domain's rules still apply (addr.c explains why). */
+		if (addr_domain_only(text, strlen(text), &a) == 0) {
+			if (a.literal)
+				keylist_add(kl, a.domain);
+			else
+				keys_domain(kl, a.domain);
+		}
 		return;
 	}
 	keys_address(kl, st, &a, conf->delims != NULL ? conf->delims : "");

@@ -74,17 +74,22 @@ keylist_join(struct keylist *kl, const char *a, size_t alen, const char *b)
  * keys_domain - a name and its parent domains
  *
  * "mail.example.com" gives "mail.example.com", ".example.com", ".com".
+ * Parents of ADDR_LABELS_MAX labels or more are skipped, which bounds the
+ * keys of a long name (and the pair table's product of two).
  */
 void
 keys_domain(struct keylist *kl, const char *name)
 {
 	const char *p;
+	size_t labels = 1;
 
 	if (*name == '\0')
 		return;
 	keylist_add(kl, name);
+	for (p = name; (p = strchr(p, '.')) != NULL; p++)
+		labels++;
 	for (p = strchr(name + 1, '.'); p != NULL; p = strchr(p + 1, '.'))
-		if (p[1] != '\0')
+		if (--labels < ADDR_LABELS_MAX && p[1] != '\0')
 			keylist_add(kl, p);
 }
 

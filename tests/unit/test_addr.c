@@ -232,6 +232,57 @@ START_TEST(addr_parse_reads_only_len_bytes)
 }
 END_TEST
 
+/* domain_only - addr_domain_only() of a string */
+static int
+domain_only(const char *in, struct addr *a)
+{
+	return addr_domain_only(in, strlen(in), a);
+}
+
+START_TEST(addr_domain_only_keeps_the_domain_of_refused_addresses)
+{
+	static char in[6000];
+	char part[400];
+	struct addr a;
+
+	/* a local part past the limit: the domain, folded, no local part */
+	snprintf(in, sizeof in, "<%s@Spammer.Example.>", fill(part, 'l', 300));
+	ck_assert_int_eq(addr_domain_only(in, strlen(in), &a), 0);
+	ck_assert_str_eq(a.domain, "spammer.example");
+	ck_assert_str_eq(a.local, "");
+	ck_assert_int_eq(a.has_domain, 1);
+	ck_assert_int_eq(a.literal, 0);
+	/* an input line past ADDR_INPUT_MAX */
+	memset(in, 'x', 5000);
+	snprintf(in + 5000, sizeof in - 5000, "@long.example>");
+	ck_assert_int_eq(addr_domain_only(in, strlen(in), &a), 0);
+	ck_assert_str_eq(a.domain, "long.example");
+	/* more labels than ADDR_LABELS_MAX, within 255 bytes */
+	snprintf(in, sizeof in, "a@%s",
+	         "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r."
+	         "s.t.u.v.w.x.y.z.a.b.c.d.e.f.g.h.i.j.k.l.x");
+	ck_assert_int_eq(addr_domain_only(in, strlen(in), &a), 0);
+	ck_assert_str_eq(a.domain, in + 2);
+	/* a domain literal */
+	snprintf(in, sizeof in, "<%s@[IPv6:2001:DB8::1]>", part);
+	ck_assert_int_eq(addr_domain_only(in, strlen(in), &a), 0);
+	ck_assert_str_eq(a.domain, "[ipv6:2001:db8::1]");
+	ck_assert_int_eq(a.literal, 1);
+	/* nothing that is a domain: no '@', a bad character, a control
+	 * character, an empty or over-long domain, a quoted '@' */
+	ck_assert_int_eq(domain_only("<postmaster>", &a), -1);
+	ck_assert_int_eq(domain_only("<a@ex ample.com>", &a), -1);
+	ck_assert_int_eq(domain_only("<a@ex\rample.com>", &a), -1);
+	ck_assert_int_eq(domain_only("<a@>", &a), -1);
+	ck_assert_int_eq(domain_only("<\"a@evil.example\">", &a), -1);
+	snprintf(in, sizeof in, "<u@%s.%s.%s.%s.%s>", fill(part, 'x', 60), part,
+	         part, part, part);
+	ck_assert_int_eq(addr_domain_only(in, strlen(in), &a), -1);
+	ck_assert_str_eq(a.domain, "");
+	ck_assert_int_eq(addr_domain_only(NULL, 0, &a), -1);
+}
+END_TEST
+
 START_TEST(addr_base_len_splits_at_recipient_delimiter)
 {
 	struct addr a;
@@ -262,6 +313,8 @@ addr_suite(void)
 	                    (int)(sizeof bads / sizeof bads[0]));
 	tcase_add_test(tc, addr_parse_refuses_oversized_parts);
 	tcase_add_test(tc, addr_parse_reads_only_len_bytes);
+	tcase_add_test(tc,
+	               addr_domain_only_keeps_the_domain_of_refused_addresses);
 	tcase_add_test(tc, addr_base_len_splits_at_recipient_delimiter);
 	suite_add_tcase(s, tc);
 	return s;

@@ -487,6 +487,36 @@ START_TEST(engine_malformed_recipient_leaves_other_tables)
 }
 END_TEST
 
+START_TEST(engine_malformed_address_keeps_its_domain_rules)
+{
+	static char sender[400];
+	struct request r = rcpt(sender, "<x@example.com>");
+	struct verdict v;
+	char *got;
+
+	memset(sender, 0, sizeof sender);
+	sender[0] = '<';
+	memset(sender + 1, 'l', 300);
+	strcat(sender, "@mx.Spammer.Example>");
+	rule("sender", ".spammer.example", "REJECT Go away");
+	rule("sender", "l@", "OK");
+	got = eval(&r, &v);
+	ck_assert_str_eq(got, "550 5.7.1 Go away");
+	ck_assert_int_eq(v.trail[0].what, TRAIL_MALFORMED);
+	ck_assert_int_eq(v.trail[0].table, TABLE_SENDER);
+	ck_assert_str_eq(v.trail[0].note, "local part is too long");
+	ck_assert_str_eq(table_name(v.table), "sender");
+	ck_assert_str_eq(v.key, ".spammer.example");
+	free(got);
+	verdict_free(&v);
+	/* a recipient past the input limit, at a domain literal */
+	r.sender = "<a@example.org>";
+	r.recipient = "<\"a b\"@@[192.0.2.1]>";
+	rule("recipient", "[192.0.2.1]", "550 5.1.1 No such host");
+	expect(&r, "550 5.1.1 No such host", "recipient", "[192.0.2.1]");
+}
+END_TEST
+
 START_TEST(engine_trail_lists_every_key_tried_in_order)
 {
 	struct request r = rcpt("<>", "<u@example.com>");
@@ -569,6 +599,7 @@ engine_suite(void)
 	tcase_add_test(tc, engine_delay_checks_yes_waits_for_rcpt);
 	tcase_add_test(tc, engine_delay_checks_no_evaluates_each_stage);
 	tcase_add_test(tc, engine_malformed_recipient_leaves_other_tables);
+	tcase_add_test(tc, engine_malformed_address_keeps_its_domain_rules);
 	tcase_add_test(tc, engine_trail_lists_every_key_tried_in_order);
 	tcase_add_test(tc,
 	               engine_rejects_bad_arguments_and_frees_zeroed_verdicts);

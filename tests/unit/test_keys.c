@@ -147,6 +147,27 @@ START_TEST(keys_address_malformed_gives_no_key)
 }
 END_TEST
 
+START_TEST(keys_domain_skips_parents_of_32_labels_or_more)
+{
+	static const char name[] =
+	    "l1.l2.l3.l4.l5.l6.l7.l8.l9.l10.l11.l12.l13."
+	    "l14.l15.l16.l17.l18.l19.l20.l21.l22.l23.l24."
+	    "l25.l26.l27.l28.l29.l30.l31.l32.l33.l34.l35";
+	struct keylist kl;
+
+	keylist_init(&kl);
+	keys_domain(&kl, name);
+	/* the name, then the parents of 31 labels down to 1 */
+	ck_assert_uint_eq(kl.n, 1 + 31);
+	ck_assert_str_eq(kl.v[0], name);
+	ck_assert_str_eq(kl.v[1], ".l5.l6.l7.l8.l9.l10.l11.l12.l13.l14.l15.l16."
+	                          "l17.l18.l19.l20.l21.l22.l23.l24.l25.l26.l27."
+	                          "l28.l29.l30.l31.l32.l33.l34.l35");
+	ck_assert_str_eq(kl.v[31], ".l35");
+	keylist_free(&kl);
+}
+END_TEST
+
 START_TEST(keys_address_source_route_stripped)
 {
 	static const char *const want[] = {"user@d.example", "d.example",
@@ -352,6 +373,7 @@ keys_suite(void)
 	tcase_add_test(tc, keys_address_without_domain_tries_step_5_only);
 	tcase_add_test(tc, keys_address_domain_literal_has_no_parents);
 	tcase_add_test(tc, keys_address_malformed_gives_no_key);
+	tcase_add_test(tc, keys_domain_skips_parents_of_32_labels_or_more);
 	tcase_add_test(tc, keys_address_source_route_stripped);
 	tcase_add_test(tc, keys_client_ipv4_networks_longest_prefix_first);
 	tcase_add_test(tc, keys_client_ipv6_networks_longest_prefix_first);
