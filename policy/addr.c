@@ -337,14 +337,31 @@ addr_parse(const char *in, size_t len, struct addr *a, char *err, size_t errlen)
 	return st;
 }
 
+/* quotes_closed - no quoted string is open at the end of the text */
+static int
+quotes_closed(const char *p, size_t len)
+{
+	size_t i;
+	int open = 0;
+
+	for (i = 0; i < len; i++) {
+		if (open && p[i] == '\\')
+			i++;
+		else if (p[i] == '"')
+			open = !open;
+	}
+	return !open;
+}
+
 /*
  * addr_domain_only - the domain of an address that addr_parse() refused
  *
  * An MTA may pass what we refuse (a local part past ADDR_LOCAL_MAX, more
  * than ADDR_LABELS_MAX labels, a line past ADDR_INPUT_MAX): the rules of its
  * domain must still apply, or a long local part would slip past a domain
- * REJECT.  The domain is whatever follows the last '@', when that is a
- * valid domain (any number of labels within ADDR_DOMAIN_MAX bytes) or
+ * REJECT.  The domain is whatever follows the last '@' outside quotes
+ * (an unterminated quote makes the domain unknown), when that is a valid
+ * domain (any number of labels within ADDR_DOMAIN_MAX bytes) or
  * domain literal.  Returns 0 with a holding the domain and an empty local
  * part, or -1 when there is no such domain.
  */
@@ -363,7 +380,7 @@ addr_domain_only(const char *in, size_t len, struct addr *a)
 		s.len--;
 	for (at = s.len; at > 0 && s.p[at - 1] != '@'; at--)
 		;
-	if (at == 0)
+	if (at == 0 || !quotes_closed(s.p, at - 1))
 		return -1;
 	s.p += at;
 	s.len -= at;

@@ -274,6 +274,10 @@ START_TEST(addr_domain_only_keeps_the_domain_of_refused_addresses)
 	ck_assert_int_eq(domain_only("<a@ex ample.com>", &a), -1);
 	ck_assert_int_eq(domain_only("<a@ex\rample.com>", &a), -1);
 	ck_assert_int_eq(domain_only("<a@>", &a), -1);
+	ck_assert_int_eq(domain_only("<\"abc@quoted.example>", &a), -1);
+	ck_assert_int_eq(domain_only("<\"a\\\"@quoted.example>", &a), -1);
+	ck_assert_int_eq(domain_only("<\"a\\\"\"@x@quoted.example>", &a), 0);
+	ck_assert_str_eq(a.domain, "quoted.example");
 	ck_assert_int_eq(domain_only("<\"a@evil.example\">", &a), -1);
 	snprintf(in, sizeof in, "<u@%s.%s.%s.%s.%s>", fill(part, 'x', 60), part,
 	         part, part, part);
