@@ -144,7 +144,13 @@ log_decision(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
              const char *reply)
 {
 	char from[LOG_TEXT_MAX + 16], to[LOG_TEXT_MAX + 16];
-	char *n = log_clean(c->client_name, LOG_TEXT_MAX);
+	/* As Postfix logs it: "unknown" when the MTA has no verified name
+	 * (Postfix says "unknown", Sendmail passes the address in brackets). */
+	const char *name = c->client_name == NULL || *c->client_name == '[' ||
+	                           *c->client_name == '\0'
+	                       ? "unknown"
+	                       : c->client_name;
+	char *n = log_clean(name, LOG_TEXT_MAX);
 	char *qid = log_clean(queue_id(ctx), 64);
 	char *ru = log_clean(rule, 2 * LOG_TEXT_MAX);
 
@@ -253,6 +259,29 @@ on_error(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 	return tempfail(ctx, enh, text);
 }
 
+/*
+ * one_line - a multi-line reply as logged: its lines joined with " / ",
+ * as one log line must be (CR LF in a log line would forge another)
+ */
+static char *
+one_line(char *smtp)
+{
+	char *p;
+
+	if (smtp == NULL)
+		return xstrdup("");
+	while ((p = strstr(smtp, "\r\n")) != NULL) {
+		char *w = xmalloc(strlen(smtp) + 2);
+
+		memcpy(w, smtp, (size_t)(p - smtp));
+		memcpy(w + (p - smtp), " / ", 3);
+		memcpy(w + (p - smtp) + 3, p + 2, strlen(p + 2) + 1);
+		free(smtp);
+		smtp = w;
+	}
+	return smtp;
+}
+
 /* answer_reply - a 4xx or 5xx rule */
 static sfsistat
 answer_reply(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
@@ -266,7 +295,7 @@ answer_reply(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 		str_copy(v->err, err, sizeof v->err);
 		return on_error(ctx, c, stage, rcpt, v, 1);
 	}
-	smtp = reply_smtp(&r);
+	smtp = one_line(reply_smtp(&r));
 	log_decision(ctx, c, stage, rcpt,
 	             reply_is_temporary(&r) ? "tempfail" : "reject", rule,
 	             smtp);

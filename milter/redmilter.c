@@ -141,11 +141,20 @@ warn_line(const char *msg)
 	log_msg(LOG_WARNING, "warning: %s", msg);
 }
 
-/* die - log a start-up failure and exit */
+/* Whether die() writes to standard error itself (log_msg() does with -f). */
+static int die_to_stderr = 1;
+
+/*
+ * die - log a start-up failure and exit; say it on standard error too,
+ * where whoever started the daemon looks first (after daemon_detach()
+ * standard error is /dev/null, and this costs nothing)
+ */
 static void
 die(int status, const char *what, const char *err)
 {
 	log_msg(LOG_ERR, "%s: %s", what, err);
+	if (die_to_stderr)
+		fprintf(stderr, "redmilter: %s: %s\n", what, err);
 	exit(status);
 }
 
@@ -178,6 +187,7 @@ run(struct conf *c, int foreground)
 	int rc;
 
 	log_open("redmilter", c->syslog_facility, c->log_level, foreground);
+	die_to_stderr = !foreground;
 	if (geteuid() == 0 && c->user == NULL && !foreground)
 		die(EX_USAGE, "refusing to run as root",
 		    "set `user` in the configuration (or use -f)");

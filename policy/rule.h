@@ -21,7 +21,7 @@
 #include "table.h"
 
 #define RULE_KEY_MAX 512
-#define RULE_TTL_MAX 2147483647LL
+#define RULE_TTL_MAX 2147483648LL
 
 struct rule {
 	enum table table;

@@ -409,6 +409,8 @@ log_mark
 mt_run no delay_no.lua
 log_like "no: log: the client rule at CONNECT" \
     "^NOQUEUE: CONNECT: reject .*$BLR rule=client:192\\.0\\.2\\.66: 550 5\\.7\\.1 Client blocked\$"
+log_has "no: log: a client without a name is logged as unknown, as Postfix does" \
+    "NOQUEUE: CONNECT: reject client=unknown[192.0.2.66] rule=client:192.0.2.66: 550 5.7.1 Client blocked"
 log_like "no: log: the HELO rule at HELO" \
     "^NOQUEUE: HELO: reject .*$CLR rule=helo:bad\\.helo\\.example: 550 5\\.7\\.1 Bad HELO\$"
 log_like "no: log: the sender rule at MAIL" \

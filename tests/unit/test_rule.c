@@ -112,6 +112,10 @@ static const struct line_case lines[] = {
      "-t needs a number of seconds"},
     {"-t recipient a@b OK", -1, NULL, NULL, NULL, 0,
      "-t needs a number of seconds"},
+    {"-t 2147483648 sender x.example OK", 1, "sender", "x.example", "OK",
+     2147483648LL, NULL},
+    {"-t 2147483649 sender x.example OK", -1, NULL, NULL, NULL, 0,
+     "-t needs a number of seconds"},
     {"client 192.0.2.1/24 OK", -1, NULL, NULL, NULL, 0,
      "not the network's canonical form, write 192.0.2.0/24"},
 };

@@ -14,6 +14,12 @@ T.main(function()
 	        "client rule: CONNECT gets a reply code")
 	T.quit(conn)
 
+	-- The same client without a verified name, as Sendmail passes it.
+	conn = T.connect()
+	T.reply(T.conninfo(conn, "[192.0.2.66]", "192.0.2.66"), Y,
+	        "client rule, no client name: CONNECT gets a reply code")
+	T.quit(conn)
+
 	-- HELO rule: answered at HELO.
 	conn = T.connect()
 	T.reply(T.conninfo(conn, "mail.example.net", "192.0.2.7"), C,
