@@ -5,7 +5,8 @@
  * Invariants checked (abort() on violation): a result is one of the three
  * statuses; ADDR_OK yields a folded local part within its limit and a domain
  * without upper case or trailing dot; a malformed result leaves the struct
- * empty; every key is non-empty, NUL-free and within a bounded length.
+ * empty; every key is non-empty, NUL-free and within a bounded length;
+ * addr_domain_only() of a refused address gives a folded domain or nothing.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +48,34 @@ check_addr(enum addr_status st, const struct addr *a)
 		abort();
 }
 
+/*
+ * check_domain_only - the domain of a refused address: folded, within
+ * ADDR_DOMAIN_MAX, no trailing dot, and at most 1 + 31 keys with parents
+ */
+static void
+check_domain_only(const uint8_t *data, size_t size)
+{
+	struct keylist kl;
+	struct addr a;
+	size_t dlen;
+
+	if (addr_domain_only((const char *)data, size, &a) != 0) {
+		if (a.domain[0] != '\0' || a.has_domain)
+			abort();
+		return;
+	}
+	dlen = strlen(a.domain);
+	if (dlen == 0 || dlen > ADDR_DOMAIN_MAX || a.local[0] != '\0' ||
+	    has_upper(a.domain) || a.domain[dlen - 1] == '.' ||
+	    memchr(a.domain, '@', dlen) != NULL || !a.has_domain)
+		abort();
+	keylist_init(&kl);
+	keys_domain(&kl, a.domain);
+	if (kl.n == 0 || kl.n > ADDR_LABELS_MAX)
+		abort();
+	keylist_free(&kl);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
@@ -73,5 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	keylist_free(&pair);
 	keylist_free(&kl);
+	if (st == ADDR_MALFORMED)
+		check_domain_only(data, size);
 	return 0;
 }
