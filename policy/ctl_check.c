@@ -174,7 +174,7 @@ run_check(struct ctl *c, struct check_args *a)
 {
 	struct policy_conf pc = {c->conf.prefix, c->conf.recipient_delimiter,
 	                         c->conf.delay_checks,
-	                         c->conf.on_error == CONF_ON_ERROR_ACCEPT};
+	                         c->conf.on_error == CONF_ON_ERROR_ACCEPT, 1};
 	struct verdict early, v;
 	int rc = CTL_OK, got;
 	size_t i;

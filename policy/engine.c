@@ -47,7 +47,12 @@ trail_add(struct verdict *v, enum table t, enum trail_what what,
 {
 	struct trail_entry *e;
 
-	v->trail = xrealloc(v->trail, (v->ntrail + 1) * sizeof *v->trail);
+	/* 0, 8, 16, 32, ...: realloc only when a power of two fills up */
+	if (v->ntrail == 0 ||
+	    (v->ntrail >= 8 && (v->ntrail & (v->ntrail - 1)) == 0))
+		v->trail =
+		    xrealloc(v->trail, (v->ntrail < 8 ? 8 : 2 * v->ntrail) *
+		                           sizeof *v->trail);
 	e = &v->trail[v->ntrail++];
 	e->table = t;
 	e->what = what;
@@ -124,19 +129,39 @@ build_keys(const struct policy_conf *conf, const struct request *req,
 	keylist_free(&rcpt);
 }
 
-/* store_key - "<prefix><table>:<key>" */
-static char *
-store_key(const char *prefix, enum table t, const char *key)
+/*
+ * store_keys - "<prefix><table>:<key>" of every key, in table order, all in
+ * one allocation (*arena, which the caller frees with full)
+ */
+static char **
+store_keys(const char *prefix, const struct keylist *kl, size_t total,
+           char **arena)
 {
-	const char *name = table_name(t);
-	size_t plen = strlen(prefix), nlen = strlen(name), klen = strlen(key);
-	char *k = xmalloc(plen + nlen + 1 + klen + 1);
+	size_t plen = strlen(prefix), size = 0, j, off = 0;
+	char **full = xmalloc(total * sizeof *full), *p;
+	int t;
 
-	memcpy(k, prefix, plen);
-	memcpy(k + plen, name, nlen);
-	k[plen + nlen] = ':';
-	memcpy(k + plen + nlen + 1, key, klen + 1);
-	return k;
+	for (t = 0; t < TABLE_COUNT; t++)
+		for (j = 0; j < kl[t].n; j++)
+			size += plen + strlen(table_name((enum table)t)) + 1 +
+			        strlen(kl[t].v[j]) + 1;
+	p = *arena = xmalloc(size);
+	for (t = 0; t < TABLE_COUNT; t++) {
+		const char *name = table_name((enum table)t);
+		size_t nlen = strlen(name);
+
+		for (j = 0; j < kl[t].n; j++) {
+			size_t klen = strlen(kl[t].v[j]);
+
+			full[off++] = p;
+			memcpy(p, prefix, plen);
+			memcpy(p + plen, name, nlen);
+			p[plen + nlen] = ':';
+			memcpy(p + plen + nlen + 1, kl[t].v[j], klen + 1);
+			p += plen + nlen + 1 + klen + 1;
+		}
+	}
+	return full;
 }
 
 /*
@@ -199,7 +224,9 @@ walk_table(const struct policy_conf *conf, enum table t,
 		const struct store_value *sv = &vals[i];
 
 		if (sv->status != STORE_OK) {
-			trail_add(v, t, TRAIL_NOTFOUND, kl->v[i], NULL, NULL);
+			if (conf->trail_notfound)
+				trail_add(v, t, TRAIL_NOTFOUND, kl->v[i], NULL,
+				          NULL);
 			continue;
 		}
 		if (rule_check(sv, t, &act, why, sizeof why) != 0) {
@@ -235,8 +262,8 @@ lookup_walk(const struct policy_conf *conf, struct keylist *kl,
             struct store *store, struct verdict *v)
 {
 	struct store_value *vals;
-	char **full, err[256];
-	size_t total = 0, i, j, off;
+	char **full, *arena, err[256];
+	size_t total = 0, off;
 	int t;
 
 	for (t = 0; t < TABLE_COUNT; t++)
@@ -244,12 +271,8 @@ lookup_walk(const struct policy_conf *conf, struct keylist *kl,
 	v->keys_looked_up = total;
 	if (total == 0)
 		return;
-	full = xcalloc(total, sizeof *full);
+	full = store_keys(conf->prefix, kl, total, &arena);
 	vals = xcalloc(total, sizeof *vals);
-	for (t = 0, off = 0; t < TABLE_COUNT; t++)
-		for (j = 0; j < kl[t].n; j++)
-			full[off++] =
-			    store_key(conf->prefix, (enum table)t, kl[t].v[j]);
 	err[0] = '\0';
 	if (store->mget(store, (const char *const *)full, total, vals, err,
 	                sizeof err) != STORE_OK) {
@@ -263,8 +286,7 @@ lookup_walk(const struct policy_conf *conf, struct keylist *kl,
 				break;
 		store_values_free(vals, total);
 	}
-	for (i = 0; i < total; i++)
-		free(full[i]);
+	free(arena);
 	free(full);
 	free(vals);
 }

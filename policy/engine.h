@@ -29,6 +29,8 @@ struct policy_conf {
 	const char *delims; /* recipient_delimiter: "+"; "" for none */
 	int delay_checks;   /* evaluate every table at RCPT */
 	int skip_broken;    /* on_error = accept: a broken rule is absent */
+	int trail_notfound; /* the trail lists the keys not found too (they
+	                       are most keys: redmilterctl check -v only) */
 };
 
 /* What the MTA told us; any pointer may be NULL when it told nothing. */

@@ -18,19 +18,21 @@
 #include "util.h"
 
 #define SHARDS 64
-#define BUCKETS 1024 /* per shard */
+#define BUCKETS_MIN 64    /* per shard; more for a larger cache_size */
+#define BUCKETS_MAX 65536 /* per shard: 32 MB of buckets in all at most */
 
 struct centry {
-	char *key;
+	struct centry *next;
+	unsigned long hash;
 	char *val; /* NULL: not found */
 	size_t len;
 	long long expires; /* monotonic ms */
-	struct centry *next;
+	char key[];        /* NUL-terminated */
 };
 
 struct shard {
 	pthread_mutex_t mu;
-	struct centry *bucket[BUCKETS];
+	struct centry **bucket; /* nbuckets, a power of two */
 	size_t n;
 };
 
@@ -39,6 +41,7 @@ struct store_cache {
 	struct store *backend;
 	long ttl_ms;
 	size_t shard_max;
+	size_t nbuckets; /* per shard: about one entry a bucket when full */
 	struct shard shard[SHARDS];
 	atomic_ulong hits;
 	atomic_ulong misses;
@@ -69,21 +72,20 @@ hash(const char *key)
 static void
 centry_free(struct centry *e)
 {
-	free(e->key);
 	free(e->val);
 	free(e);
 }
 
 /* shard_prune - make room: expired entries first, then everything */
 static void
-shard_prune(struct shard *sh, long long now, size_t max)
+shard_prune(struct shard *sh, size_t nbuckets, long long now, size_t max)
 {
 	struct centry **pp, *e;
 	size_t b;
 	int all;
 
 	for (all = 0; all < 2 && sh->n >= max; all++) {
-		for (b = 0; b < BUCKETS; b++) {
+		for (b = 0; b < nbuckets; b++) {
 			pp = &sh->bucket[b];
 			while ((e = *pp) != NULL) {
 				if (all || e->expires <= now) {
@@ -109,8 +111,9 @@ lookup(struct store_cache *c, const char *key, long long now,
 	int found = 0;
 
 	pthread_mutex_lock(&sh->mu);
-	for (e = sh->bucket[(h / SHARDS) % BUCKETS]; e != NULL; e = e->next) {
-		if (strcmp(e->key, key) != 0)
+	for (e = sh->bucket[(h / SHARDS) & (c->nbuckets - 1)]; e != NULL;
+	     e = e->next) {
+		if (e->hash != h || strcmp(e->key, key) != 0)
 			continue;
 		if (e->expires > now) {
 			out->status =
@@ -128,13 +131,14 @@ lookup(struct store_cache *c, const char *key, long long now,
 
 /* forget_locked - drop a key's entry; the shard is locked */
 static void
-forget_locked(struct shard *sh, unsigned long h, const char *key)
+forget_locked(struct shard *sh, size_t nbuckets, unsigned long h,
+              const char *key)
 {
 	struct centry **pp, *e;
 
-	for (pp = &sh->bucket[(h / SHARDS) % BUCKETS]; (e = *pp) != NULL;
+	for (pp = &sh->bucket[(h / SHARDS) & (nbuckets - 1)]; (e = *pp) != NULL;
 	     pp = &e->next) {
-		if (strcmp(e->key, key) == 0) {
+		if (e->hash == h && strcmp(e->key, key) == 0) {
 			*pp = e->next;
 			centry_free(e);
 			sh->n--;
@@ -150,16 +154,18 @@ remember(struct store_cache *c, const char *key, const struct store_value *v,
 {
 	unsigned long h = hash(key);
 	struct shard *sh = &c->shard[h % SHARDS];
-	struct centry *e = xcalloc(1, sizeof *e);
-	size_t b = (h / SHARDS) % BUCKETS;
+	size_t klen = strlen(key);
+	struct centry *e = xmalloc(sizeof *e + klen + 1);
+	size_t b = (h / SHARDS) & (c->nbuckets - 1);
 
-	e->key = xstrdup(key);
+	memcpy(e->key, key, klen + 1);
+	e->hash = h;
 	e->val = v->status == STORE_OK ? xmemdup(v->val, v->len) : NULL;
 	e->len = v->status == STORE_OK ? v->len : 0;
 	e->expires = now + c->ttl_ms;
 	pthread_mutex_lock(&sh->mu);
-	forget_locked(sh, h, key);
-	shard_prune(sh, now, c->shard_max);
+	forget_locked(sh, c->nbuckets, h, key);
+	shard_prune(sh, c->nbuckets, now, c->shard_max);
 	e->next = sh->bucket[b];
 	sh->bucket[b] = e;
 	sh->n++;
@@ -174,7 +180,7 @@ forget(struct store_cache *c, const char *key)
 	struct shard *sh = &c->shard[h % SHARDS];
 
 	pthread_mutex_lock(&sh->mu);
-	forget_locked(sh, h, key);
+	forget_locked(sh, c->nbuckets, h, key);
 	pthread_mutex_unlock(&sh->mu);
 }
 
@@ -318,8 +324,9 @@ cache_close(struct store *st)
 	if (c == NULL)
 		return;
 	for (s = 0; s < SHARDS; s++) {
-		shard_prune(&c->shard[s], 0, 0);
+		shard_prune(&c->shard[s], c->nbuckets, 0, 0);
 		pthread_mutex_destroy(&c->shard[s].mu);
+		free(c->shard[s].bucket);
 	}
 	c->backend->close(c->backend);
 	free(c);
@@ -339,8 +346,14 @@ store_cache_new(struct store *backend, long ttl_ms, size_t max_entries)
 	c->backend = backend;
 	c->ttl_ms = ttl_ms;
 	c->shard_max = max_entries / SHARDS > 0 ? max_entries / SHARDS : 1;
-	for (s = 0; s < SHARDS; s++)
+	for (c->nbuckets = BUCKETS_MIN;
+	     c->nbuckets < c->shard_max && c->nbuckets < BUCKETS_MAX;)
+		c->nbuckets *= 2;
+	for (s = 0; s < SHARDS; s++) {
 		pthread_mutex_init(&c->shard[s].mu, NULL);
+		c->shard[s].bucket =
+		    xcalloc(c->nbuckets, sizeof *c->shard[s].bucket);
+	}
 	c->store.mget = cache_mget;
 	c->store.get = cache_get;
 	c->store.put = cache_put;

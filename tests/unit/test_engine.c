@@ -23,6 +23,7 @@ setup(void)
 	conf.delims = "+";
 	conf.delay_checks = 1;
 	conf.skip_broken = 0;
+	conf.trail_notfound = 1;
 }
 
 static void
