@@ -83,7 +83,7 @@ split(const uint8_t *data, size_t size, char *buf, char **f)
 static void
 evaluate(struct store *st, char **f, int delay)
 {
-	struct policy_conf pc = {"redmilter:", "+-", delay, 0};
+	struct policy_conf pc = {"redmilter:", "+-", delay, 0, 0};
 	struct request req = {STAGE_CONNECT, f[0], f[1], f[2],
 	                      f[3],          f[4], f[5]};
 	struct verdict v;
