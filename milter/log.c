@@ -41,6 +41,13 @@ log_close(void)
 	closelog();
 }
 
+/* log_wanted - whether messages of priority pri are logged */
+int
+log_wanted(int pri)
+{
+	return pri <= log_level;
+}
+
 /* emit - one formatted line to syslog and perhaps stderr */
 __attribute__((format(printf, 2, 0))) static void
 emit(int pri, const char *fmt, va_list ap)

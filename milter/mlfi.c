@@ -144,15 +144,20 @@ log_decision(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
              const char *reply)
 {
 	char from[LOG_TEXT_MAX + 16], to[LOG_TEXT_MAX + 16];
+	const char *name;
+	char *n, *qid, *ru;
+
+	if (!log_wanted(LOG_INFO))
+		return;
 	/* As Postfix logs it: "unknown" when the MTA has no verified name
 	 * (Postfix says "unknown", Sendmail passes the address in brackets). */
-	const char *name = c->client_name == NULL || *c->client_name == '[' ||
-	                           *c->client_name == '\0'
-	                       ? "unknown"
-	                       : c->client_name;
-	char *n = log_clean(name, LOG_TEXT_MAX);
-	char *qid = log_clean(queue_id(ctx), 64);
-	char *ru = log_clean(rule, 2 * LOG_TEXT_MAX);
+	name = c->client_name == NULL || *c->client_name == '[' ||
+	               *c->client_name == '\0'
+	           ? "unknown"
+	           : c->client_name;
+	n = log_clean(name, LOG_TEXT_MAX);
+	qid = log_clean(queue_id(ctx), 64);
+	ru = log_clean(rule, 2 * LOG_TEXT_MAX);
 
 	address_field(from, sizeof from, "from", c->sender);
 	address_field(to, sizeof to, "to", rcpt);
