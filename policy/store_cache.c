@@ -10,6 +10,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,15 +58,27 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* hash - FNV-1a */
+/*
+ * hash - of a NUL-terminated key, eight bytes at a time (a decision looks
+ * up some 60 keys of 30 to 60 bytes: a byte-at-a-time FNV-1a was a tenth of
+ * the milter's time); the last bytes are zero-padded, the length mixed in
+ */
 static unsigned long
 hash(const char *key)
 {
-	unsigned long h = 2166136261UL;
+	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
+	size_t len = strlen(key), i;
 
-	for (; *key != '\0'; key++)
-		h = (h ^ (unsigned char)*key) * 16777619UL;
-	return h;
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, key + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, key + i, len - i);
+	h = (h ^ w ^ len) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return (unsigned long)h;
 }
 
 /* centry_free - one entry */
@@ -217,7 +230,9 @@ cache_mget(struct store *st, const char *const *keys, size_t n,
 {
 	struct store_cache *c = (struct store_cache *)st;
 	long long now = now_ms();
-	unsigned char *hit = xcalloc(n, 1);
+	unsigned char stack_hit[256];
+	unsigned char *hit =
+	    n <= sizeof stack_hit ? memset(stack_hit, 0, n) : xcalloc(n, 1);
 	size_t nhit = 0, i;
 	enum store_status rc = STORE_OK;
 
@@ -237,7 +252,8 @@ cache_mget(struct store *st, const char *const *keys, size_t n,
 			}
 		}
 	}
-	free(hit);
+	if (hit != stack_hit)
+		free(hit);
 	return rc;
 }
 
