@@ -13,6 +13,19 @@
  * failed in any way is freed and remade on next use: hiredis leaves a
  * context dead after an error, and 0.14's redisReconnect() forgets the
  * command timeout, so we never reuse one.
+ *
+ * Deadlines: a call has one, timeout_ms after its start, and each of its
+ * steps (the wait for a free slot, connect, the Sentinels, AUTH, SELECT,
+ * ROLE, the command) gets only what is left of it.  hiredis's timeout
+ * bounds each read or write, not a call, so the socket timeout is set to
+ * what is left before every command (redisSetTimeout), and a call with
+ * nothing left fails as "timed out".  scan() and apply(), redmilterctl's
+ * long batches, give each of their round trips a deadline of its own.
+ *
+ * A lookup (mget) whose pooled connection the server had closed (a
+ * restart, CLIENT KILL, a replica promoted by the Sentinels) reconnects
+ * and sends the command once more, within the same deadline.  Timeouts and
+ * error replies are never retried, nor are writes.
  */
 #include <sys/time.h>
 #include <errno.h>
@@ -53,6 +66,14 @@ struct store_redis {
 	atomic_int good_sentinel; /* the one that answered last */
 };
 
+/* One call: its deadline, and where its error message goes. */
+struct call {
+	struct timespec until; /* on the monotonic clock */
+	char *err;
+	size_t errlen;
+	int lost; /* the last command's connection was closed by the server */
+};
+
 /* say - bounded message into err, from a literal format */
 __attribute__((format(printf, 3, 4))) static void
 say(char *err, size_t errlen, const char *fmt, ...)
@@ -62,219 +83,31 @@ say(char *err, size_t errlen, const char *fmt, ...)
 	if (err == NULL || errlen == 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	(void)vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 }
 
-/* redis_error - the text of an error reply, printable, for messages */
+/* redis_error - "WHO WHAT: " and the text of an error reply, printable */
 static void
-redis_error(const redisReply *rep, const char *what, char *err, size_t errlen)
+redis_error(const redisReply *rep, const char *who, const char *what, char *err,
+            size_t errlen)
 {
 	char *s = str_sanitize(rep->str != NULL ? rep->str : "",
 	                       rep->str != NULL ? rep->len : 0, 200);
 
-	say(err, errlen, "Redis %s: %s", what, s);
+	say(err, errlen, "%s %s: %s", who, what, s);
 	free(s);
 }
 
-/* simple - one command on a fresh connection; 0 unless it failed */
-static int
-simple(struct store_redis *r, redisContext *c, int argc, const char **argv,
-       char *err, size_t errlen)
-{
-	redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
-
-	atomic_fetch_add(&r->commands, 1);
-	if (rep == NULL) {
-		say(err, errlen, "Redis %s: %s", argv[0], c->errstr);
-		return -1;
-	}
-	if (rep->type == REDIS_REPLY_ERROR) {
-		redis_error(rep, argv[0], err, errlen);
-		freeReplyObject(rep);
-		return -1;
-	}
-	freeReplyObject(rep);
-	return 0;
-}
-
-/* setup - AUTH and SELECT on a new connection */
-static int
-setup(struct store_redis *r, redisContext *c, char *err, size_t errlen)
-{
-	const char *auth[3] = {"AUTH", r->url.user, r->url.password};
-	const char *select[2] = {"SELECT", NULL};
-	char db[16];
-
-	if (r->url.password[0] != '\0') {
-		if (r->url.user[0] == '\0') {
-			auth[1] = r->url.password;
-			if (simple(r, c, 2, auth, err, errlen) != 0)
-				return -1;
-		} else if (simple(r, c, 3, auth, err, errlen) != 0) {
-			return -1;
-		}
-	}
-	if (r->url.db != 0) {
-		snprintf(db, sizeof db, "%d", r->url.db);
-		select[1] = db;
-		return simple(r, c, 2, select, err, errlen);
-	}
-	return 0;
-}
-
-/* connect_at - a TCP or unix connection with both timeouts, or NULL */
-static redisContext *
-connect_at(struct store_redis *r, const char *host, int port, const char *path,
-           char *err, size_t errlen)
-{
-	struct timeval tv = {r->timeout_ms / 1000,
-	                     (r->timeout_ms % 1000) * 1000};
-	redisContext *c;
-
-	if (path != NULL)
-		c = redisConnectUnixWithTimeout(path, tv);
-	else
-		c = redisConnectWithTimeout(host, port, tv);
-	atomic_fetch_add(&r->connects, 1);
-	if (c == NULL) {
-		say(err, errlen, "Redis at %s:%d: cannot allocate a connection",
-		    path != NULL ? path : host, port);
-		return NULL;
-	}
-	if (c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
-		if (path != NULL)
-			say(err, errlen, "Redis at %s: %s", path, c->errstr);
-		else
-			say(err, errlen, "Redis at %s:%d: %s", host, port,
-			    c->errstr);
-		redisFree(c);
-		return NULL;
-	}
-	return c;
-}
-
-/*
- * ask_sentinel - the current primary of our master name, from one Sentinel
- *
- * Returns 0 with host and port, or -1 with err set.
- */
-static int
-ask_sentinel(struct store_redis *r, int i, char *host, size_t hostlen,
-             int *port, char *err, size_t errlen)
-{
-	const struct redis_hostport *s = &r->url.sentinel[i];
-	const char *auth[2] = {"AUTH", r->sentinel_password};
-	const char *get[3] = {"SENTINEL", "get-master-addr-by-name",
-	                      r->url.master};
-	redisContext *c = connect_at(r, s->host, s->port, NULL, err, errlen);
-	redisReply *rep = NULL;
-	int rc = -1;
-
-	if (c == NULL)
-		return -1;
-	if (r->sentinel_password[0] != '\0' &&
-	    simple(r, c, 2, auth, err, errlen) != 0)
-		goto done;
-	rep = redisCommandArgv(c, 3, get, NULL);
-	atomic_fetch_add(&r->commands, 1);
-	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
-	    rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
-	    rep->element[1]->type != REDIS_REPLY_STRING) {
-		say(err, errlen, "Sentinel %s:%d does not know master %s",
-		    s->host, s->port, r->url.master);
-		goto done;
-	}
-	str_copy(host, rep->element[0]->str, hostlen);
-	*port = (int)strtol(rep->element[1]->str, NULL, 10);
-	rc = 0;
-done:
-	freeReplyObject(rep);
-	redisFree(c);
-	return rc;
-}
-
-/* is_primary - ROLE says "master"; -1 with err set otherwise */
-static int
-is_primary(struct store_redis *r, redisContext *c, const char *host, int port,
-           char *err, size_t errlen)
-{
-	const char *role[1] = {"ROLE"};
-	redisReply *rep = redisCommandArgv(c, 1, role, NULL);
-	int ok;
-
-	atomic_fetch_add(&r->commands, 1);
-	ok = rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
-	     rep->elements > 0 &&
-	     (rep->element[0]->type == REDIS_REPLY_STRING ||
-	      rep->element[0]->type == REDIS_REPLY_STATUS) &&
-	     strcmp(rep->element[0]->str, "master") == 0;
-	freeReplyObject(rep);
-	if (!ok)
-		say(err, errlen, "Redis at %s:%d is not the primary of %s",
-		    host, port, r->url.master);
-	return ok ? 0 : -1;
-}
-
-/*
- * connect_sentinel - the primary the Sentinels name, checked with ROLE
- *
- * Sentinels are asked in turn, starting with the one that answered last; a
- * Sentinel that is down, or names a server that is down or not a primary
- * (a failover in progress), is skipped.
- */
-static redisContext *
-connect_sentinel(struct store_redis *r, char *err, size_t errlen)
-{
-	int n = r->url.nsentinels, first = atomic_load(&r->good_sentinel), k;
-	char host[256];
-	redisContext *c;
-	int port;
-
-	for (k = 0; k < n; k++) {
-		int i = (first + k) % n;
-
-		if (ask_sentinel(r, i, host, sizeof host, &port, err, errlen) !=
-		    0)
-			continue;
-		if ((c = connect_at(r, host, port, NULL, err, errlen)) == NULL)
-			continue;
-		if (setup(r, c, err, errlen) == 0 &&
-		    is_primary(r, c, host, port, err, errlen) == 0) {
-			atomic_store(&r->good_sentinel, i);
-			return c;
-		}
-		redisFree(c);
-	}
-	return NULL;
-}
-
-/* connect_one - a new connection with timeouts, AUTH and SELECT, or NULL */
-static redisContext *
-connect_one(struct store_redis *r, char *err, size_t errlen)
-{
-	redisContext *c;
-
-	if (r->url.is_sentinel)
-		return connect_sentinel(r, err, errlen);
-	c = connect_at(r, r->url.host, r->url.port,
-	               r->url.is_unix ? r->url.path : NULL, err, errlen);
-	if (c != NULL && setup(r, c, err, errlen) != 0) {
-		redisFree(c);
-		return NULL;
-	}
-	return c;
-}
-
-/* deadline - now + ms on the monotonic clock */
+/* deadline - now + us microseconds on the monotonic clock */
 static struct timespec
-deadline(int ms)
+deadline(long long us)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	ts.tv_sec += (time_t)(us / 1000000);
+	ts.tv_nsec += (long)(us % 1000000) * 1000L;
 	if (ts.tv_nsec >= 1000000000L) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
@@ -282,16 +115,392 @@ deadline(int ms)
 	return ts;
 }
 
+/* call_new - a call of r with its deadline starting now */
+static struct call
+call_new(const struct store_redis *r, char *err, size_t errlen)
+{
+	struct call k;
+
+	k.until = deadline((long long)r->timeout_ms * 1000);
+	k.err = err;
+	k.errlen = errlen;
+	k.lost = 0;
+	return k;
+}
+
+/* left_us - microseconds from now until `until`, <= 0 once it has passed */
+static long long
+left_us(const struct timespec *until)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(until->tv_sec - now.tv_sec) * 1000000 +
+	       (until->tv_nsec - now.tv_nsec) / 1000;
+}
+
+/* left_tv - what is left of until, never 0 (no timeout); -1 if nothing */
+static int
+left_tv(const struct timespec *until, struct timeval *tv)
+{
+	long long us = left_us(until);
+
+	if (us <= 0)
+		return -1;
+	tv->tv_sec = (time_t)(us / 1000000);
+	tv->tv_usec = (suseconds_t)(us % 1000000);
+	return 0;
+}
+
+/* timed_out - whether c's failure (errno e) was the end of the deadline */
+static int
+timed_out(const redisContext *c, int e, const struct timespec *until)
+{
+	if (left_us(until) <= 0)
+		return 1;
+#ifdef REDIS_ERR_TIMEOUT /* 1.x, for ETIMEDOUT */
+	if (c->err == REDIS_ERR_TIMEOUT)
+		return 1;
+#endif
+	/* SO_RCVTIMEO and SO_SNDTIMEO end a read or write with EAGAIN. */
+	if (c->err != REDIS_ERR_IO)
+		return 0;
+#if EWOULDBLOCK != EAGAIN
+	if (e == EWOULDBLOCK)
+		return 1;
+#endif
+	return e == EAGAIN || e == ETIMEDOUT;
+}
+
+/* say_timeout - the message of a step that ran out of time */
+static void
+say_timeout(const struct store_redis *r, struct call *k, const char *who,
+            const char *what)
+{
+	say(k->err, k->errlen, "%s %s: timed out (timeout %d ms)", who, what,
+	    r->timeout_ms);
+}
+
+/* arm - the socket timeout of c set to what is left of the deadline */
+static int
+arm(const struct store_redis *r, redisContext *c, struct call *k,
+    const char *who, const char *what)
+{
+	struct timeval tv;
+
+	if (left_tv(&k->until, &tv) != 0) {
+		say_timeout(r, k, who, what);
+		return -1;
+	}
+	if (redisSetTimeout(c, tv) != REDIS_OK) {
+		say(k->err, k->errlen, "%s %s: %s", who, what, c->errstr);
+		return -1;
+	}
+	return 0;
+}
+
+/* no_reply - why a command of c got no reply (errno e); sets k->lost */
+static void
+no_reply(const struct store_redis *r, const redisContext *c, int e,
+         struct call *k, const char *who, const char *what)
+{
+	if (timed_out(c, e, &k->until)) {
+		say_timeout(r, k, who, what);
+		return;
+	}
+	k->lost = c->err == REDIS_ERR_IO || c->err == REDIS_ERR_EOF;
+	say(k->err, k->errlen, "%s %s: %s", who, what,
+	    c->errstr[0] != '\0' ? c->errstr : "no reply");
+}
+
 /*
- * acquire - borrow a connected slot
+ * roundtrip - one command within the deadline
  *
- * Waits at most timeout_ms for a free slot.  Returns the slot, or NULL with
- * err set.
+ * Returns the reply, error replies included (the caller frees it), or NULL
+ * with k->err set, and k->lost when the server had closed the connection.
+ */
+static redisReply *
+roundtrip(struct store_redis *r, redisContext *c, struct call *k,
+          const char *who, int argc, const char **argv, const size_t *len)
+{
+	redisReply *rep;
+	int e;
+
+	k->lost = 0;
+	if (arm(r, c, k, who, argv[0]) != 0)
+		return NULL;
+	errno = 0;
+	rep = redisCommandArgv(c, argc, argv, len);
+	e = errno;
+	atomic_fetch_add(&r->commands, 1);
+	if (rep == NULL)
+		no_reply(r, c, e, k, who, argv[0]);
+	return rep;
+}
+
+/*
+ * simple - one command that answers OK, on a connection being set up
+ *
+ * Returns 0; -1 when no reply came, -2 for an error reply (k->err set).
+ */
+static int
+simple(struct store_redis *r, redisContext *c, struct call *k, const char *who,
+       int argc, const char **argv)
+{
+	redisReply *rep = roundtrip(r, c, k, who, argc, argv, NULL);
+
+	if (rep == NULL)
+		return -1;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		redis_error(rep, who, argv[0], k->err, k->errlen);
+		freeReplyObject(rep);
+		return -2;
+	}
+	freeReplyObject(rep);
+	return 0;
+}
+
+/* setup - AUTH and SELECT on a new connection; 0, or -1/-2 as simple() */
+static int
+setup(struct store_redis *r, redisContext *c, struct call *k, const char *who)
+{
+	const char *auth[3] = {"AUTH", r->url.user, r->url.password};
+	const char *select[2] = {"SELECT", NULL};
+	char db[16];
+	int rc = 0;
+
+	if (r->url.password[0] != '\0' && r->url.user[0] == '\0') {
+		auth[1] = r->url.password;
+		rc = simple(r, c, k, who, 2, auth);
+	} else if (r->url.password[0] != '\0') {
+		rc = simple(r, c, k, who, 3, auth);
+	}
+	if (rc != 0 || r->url.db == 0)
+		return rc;
+	(void)snprintf(db, sizeof db, "%d", r->url.db);
+	select[1] = db;
+	return simple(r, c, k, who, 2, select);
+}
+
+/*
+ * connect_at - a TCP or unix connection within the deadline, or NULL
+ *
+ * kind names the server in messages ("Redis at", "Sentinel").
+ */
+static redisContext *
+connect_at(struct store_redis *r, const char *kind, const char *host, int port,
+           const char *path, struct call *k)
+{
+	const char *why = "timed out before connecting";
+	struct timeval tv;
+	redisContext *c = NULL;
+
+	if (left_tv(&k->until, &tv) == 0) {
+		if (path != NULL)
+			c = redisConnectUnixWithTimeout(path, tv);
+		else
+			c = redisConnectWithTimeout(host, port, tv);
+		atomic_fetch_add(&r->connects, 1);
+		if (c != NULL && c->err == 0)
+			return c;
+		why = c != NULL ? c->errstr : "cannot allocate a connection";
+	}
+	if (path != NULL)
+		say(k->err, k->errlen, "%s %s: %s", kind, path, why);
+	else
+		say(k->err, k->errlen, "%s %s:%d: %s", kind, host, port, why);
+	if (c != NULL)
+		redisFree(c);
+	return NULL;
+}
+
+/*
+ * master_addr - host and port from a SENTINEL get-master-addr-by-name
+ * reply: 0, or -2 with k->err naming what the Sentinel said instead
+ */
+static int
+master_addr(const redisReply *rep, const char *who, const char *master,
+            char *host, size_t hostlen, int *port, struct call *k)
+{
+	char *end;
+	long p;
+
+	if (rep->type == REDIS_REPLY_ERROR) {
+		redis_error(rep, who, "SENTINEL", k->err, k->errlen);
+		return -2;
+	}
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+	    rep->element[0]->type != REDIS_REPLY_STRING ||
+	    rep->element[1]->type != REDIS_REPLY_STRING) {
+		say(k->err, k->errlen, "%s does not know master %s", who,
+		    master);
+		return -2;
+	}
+	errno = 0;
+	p = strtol(rep->element[1]->str, &end, 10);
+	if (errno != 0 || *end != '\0' || p < 1 || p > 65535 ||
+	    str_copy(host, rep->element[0]->str, hostlen) >= hostlen) {
+		say(k->err, k->errlen, "%s names a bad address for master %s",
+		    who, master);
+		return -2;
+	}
+	*port = (int)p;
+	return 0;
+}
+
+/*
+ * ask_sentinel - the current primary of our master name, from Sentinel i
+ *
+ * Returns 0 with host and port; -1 when the Sentinel did not answer, -2
+ * when it answered something else (an error, an unknown master), with
+ * k->err set.
+ */
+static int
+ask_sentinel(struct store_redis *r, int i, char *host, size_t hostlen,
+             int *port, struct call *k)
+{
+	const struct redis_hostport *s = &r->url.sentinel[i];
+	const char *auth[2] = {"AUTH", r->sentinel_password};
+	const char *get[3] = {"SENTINEL", "get-master-addr-by-name",
+	                      r->url.master};
+	redisContext *c = connect_at(r, "Sentinel", s->host, s->port, NULL, k);
+	redisReply *rep = NULL;
+	char who[300];
+	int rc = -1;
+
+	if (c == NULL)
+		return -1;
+	(void)snprintf(who, sizeof who, "Sentinel %s:%d", s->host, s->port);
+	if (r->sentinel_password[0] != '\0' &&
+	    (rc = simple(r, c, k, who, 2, auth)) != 0)
+		goto done;
+	rc = -1;
+	if ((rep = roundtrip(r, c, k, who, 3, get, NULL)) != NULL)
+		rc = master_addr(rep, who, r->url.master, host, hostlen, port,
+		                 k);
+done:
+	freeReplyObject(rep);
+	redisFree(c);
+	return rc;
+}
+
+/* is_primary - ROLE says "master": 0, or -1/-2 as simple() */
+static int
+is_primary(struct store_redis *r, redisContext *c, const char *who,
+           struct call *k)
+{
+	const char *role[1] = {"ROLE"};
+	redisReply *rep = roundtrip(r, c, k, who, 1, role, NULL);
+	int rc = -2;
+
+	if (rep == NULL)
+		return -1;
+	if (rep->type == REDIS_REPLY_ERROR)
+		redis_error(rep, who, "ROLE", k->err, k->errlen);
+	else if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+	         (rep->element[0]->type == REDIS_REPLY_STRING ||
+	          rep->element[0]->type == REDIS_REPLY_STATUS) &&
+	         strcmp(rep->element[0]->str, "master") == 0)
+		rc = 0;
+	else
+		say(k->err, k->errlen, "%s is not the primary of %s", who,
+		    r->url.master);
+	freeReplyObject(rep);
+	return rc;
+}
+
+/*
+ * via_sentinel - a connection to the primary that Sentinel i names, set up
+ * and checked with ROLE: 0 with *out, or -1/-2 as simple()
+ *
+ * The Sentinel gets at most half of what is left of the deadline, so that
+ * one that hangs leaves time for the next one and for the primary.
+ */
+static int
+via_sentinel(struct store_redis *r, int i, struct call *k, redisContext **out)
+{
+	struct call half = *k;
+	long long left = left_us(&k->until);
+	char host[256], who[300];
+	redisContext *c;
+	int port, rc;
+
+	half.until = deadline(left > 0 ? left / 2 : 0);
+	if ((rc = ask_sentinel(r, i, host, sizeof host, &port, &half)) != 0)
+		return rc;
+	if ((c = connect_at(r, "Redis at", host, port, NULL, k)) == NULL)
+		return -1;
+	(void)snprintf(who, sizeof who, "Redis at %s:%d", host, port);
+	if ((rc = setup(r, c, k, who)) == 0 &&
+	    (rc = is_primary(r, c, who, k)) == 0) {
+		*out = c;
+		return 0;
+	}
+	redisFree(c);
+	return rc;
+}
+
+/*
+ * connect_sentinel - the primary the Sentinels name, checked with ROLE
+ *
+ * Sentinels are asked in turn, starting with the one that answered last; a
+ * Sentinel that is down, or names a server that is down or not a primary
+ * (a failover in progress), is skipped.  When none leads to the primary,
+ * err says why, preferring what a server answered (NOAUTH...) to a server
+ * that did not answer.
+ */
+static redisContext *
+connect_sentinel(struct store_redis *r, struct call *k)
+{
+	int n = r->url.nsentinels, first = atomic_load(&r->good_sentinel);
+	int j, rc, answered = 0;
+	struct call mine = *k;
+	redisContext *c = NULL;
+	char why[512];
+
+	mine.err = why;
+	mine.errlen = sizeof why;
+	for (j = 0; j < n; j++) {
+		why[0] = '\0';
+		rc = via_sentinel(r, (first + j) % n, &mine, &c);
+		if (rc == 0) {
+			atomic_store(&r->good_sentinel, (first + j) % n);
+			return c;
+		}
+		if (rc == -2 || !answered)
+			say(k->err, k->errlen, "%s", why);
+		answered |= rc == -2;
+	}
+	return NULL;
+}
+
+/* connect_one - a new connection with AUTH and SELECT, or NULL */
+static redisContext *
+connect_one(struct store_redis *r, struct call *k)
+{
+	redisContext *c;
+
+	if (r->url.is_sentinel)
+		return connect_sentinel(r, k);
+	c = connect_at(r, "Redis at", r->url.host, r->url.port,
+	               r->url.is_unix ? r->url.path : NULL, k);
+	if (c != NULL && setup(r, c, k, "Redis") != 0) {
+		redisFree(c);
+		return NULL;
+	}
+	return c;
+}
+
+/*
+ * wait_slot - a free slot, marked busy, or NULL once until has passed
+ *
+ * A slot found free when the wait has just timed out is still taken: the
+ * signal that freed it may have been meant for this thread, and acquire()
+ * passes it on with release().
  */
 static struct slot *
-acquire(struct store_redis *r, char *err, size_t errlen)
+wait_slot(struct store_redis *r, const struct timespec *until)
 {
-	struct timespec until = deadline(r->timeout_ms);
 	struct slot *s = NULL;
 	int i, rc = 0;
 
@@ -300,26 +509,13 @@ acquire(struct store_redis *r, char *err, size_t errlen)
 		for (i = 0; i < r->nslots && s == NULL; i++)
 			if (!r->slots[i].busy)
 				s = &r->slots[i];
-		if (s != NULL || rc == ETIMEDOUT)
+		if (s != NULL || rc != 0)
 			break;
-		rc = pthread_cond_timedwait(&r->cv, &r->mu, &until);
+		rc = pthread_cond_timedwait(&r->cv, &r->mu, until);
 	}
 	if (s != NULL)
 		s->busy = 1;
 	pthread_mutex_unlock(&r->mu);
-	if (s == NULL) {
-		say(err, errlen,
-		    "all %d Redis connections stayed busy for %d ms", r->nslots,
-		    r->timeout_ms);
-		return NULL;
-	}
-	if (s->c == NULL && (s->c = connect_one(r, err, errlen)) == NULL) {
-		pthread_mutex_lock(&r->mu);
-		s->busy = 0;
-		pthread_cond_signal(&r->cv);
-		pthread_mutex_unlock(&r->mu);
-		return NULL;
-	}
 	return s;
 }
 
@@ -338,38 +534,92 @@ release(struct store_redis *r, struct slot *s, int broken)
 }
 
 /*
- * command - one command, one reply
+ * acquire - borrow a connected slot within the deadline
+ *
+ * Returns the slot, with *fresh 1 when its connection was made for this
+ * call (0: it was pooled), or NULL with err set.
+ */
+static struct slot *
+acquire(struct store_redis *r, struct call *k, int *fresh)
+{
+	struct slot *s = wait_slot(r, &k->until);
+
+	*fresh = 0;
+	if (s != NULL && left_us(&k->until) <= 0) {
+		release(r, s, 0); /* too late to use it: pass it on */
+		s = NULL;
+	}
+	if (s == NULL) {
+		say(k->err, k->errlen,
+		    "Redis: timed out waiting for a free connection, all %d "
+		    "busy (timeout %d ms)",
+		    r->nslots, r->timeout_ms);
+		return NULL;
+	}
+	if (s->c == NULL) {
+		*fresh = 1;
+		if ((s->c = connect_one(r, k)) == NULL) {
+			release(r, s, 1);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+/*
+ * command - one command, one reply, within one deadline
  *
  * Returns the reply (the caller frees it), or NULL with err set for an I/O
  * failure, a timeout or an error reply.  The connection is dropped on any
  * failure, so that the next use starts afresh (with AUTH, should a password
- * have been set behind our back).
+ * have been set behind our back).  With retry (for commands that only
+ * read), a pooled connection that the server had closed is remade and the
+ * command sent once more, in what is left of the deadline.
  */
 static redisReply *
 command(struct store_redis *r, int argc, const char **argv,
-        const size_t *argvlen, char *err, size_t errlen)
+        const size_t *argvlen, int retry, char *err, size_t errlen)
 {
+	struct call k = call_new(r, err, errlen);
 	struct slot *s;
 	redisReply *rep;
+	int fresh;
 
-	if ((s = acquire(r, err, errlen)) == NULL)
+	if ((s = acquire(r, &k, &fresh)) == NULL)
 		return NULL;
-	rep = redisCommandArgv(s->c, argc, argv, argvlen);
-	atomic_fetch_add(&r->commands, 1);
-	if (rep == NULL) {
-		say(err, errlen, "Redis %s: %s", argv[0],
-		    s->c->errstr[0] != '\0' ? s->c->errstr : "no reply");
-		release(r, s, 1);
-		return NULL;
+	rep = roundtrip(r, s->c, &k, "Redis", argc, argv, argvlen);
+	if (rep == NULL && retry && !fresh && k.lost) {
+		redisFree(s->c);
+		if ((s->c = connect_one(r, &k)) != NULL)
+			rep = roundtrip(r, s->c, &k, "Redis", argc, argv,
+			                argvlen);
 	}
-	if (rep->type == REDIS_REPLY_ERROR) {
-		redis_error(rep, argv[0], err, errlen);
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+		redis_error(rep, "Redis", argv[0], err, errlen);
 		freeReplyObject(rep);
+		rep = NULL;
+	}
+	release(r, s, rep == NULL);
+	return rep;
+}
+
+/*
+ * borrow - a connected slot for a pipeline (get, scan, apply), its socket
+ * timeout set to what is left of the call's deadline; NULL with err set
+ */
+static struct slot *
+borrow(struct store_redis *r, struct call *k, const char *what)
+{
+	struct slot *s;
+	int fresh;
+
+	if ((s = acquire(r, k, &fresh)) == NULL)
+		return NULL;
+	if (arm(r, s->c, k, "Redis", what) != 0) {
 		release(r, s, 1);
 		return NULL;
 	}
-	release(r, s, 0);
-	return rep;
+	return s;
 }
 
 /* redis_mget - every key in one MGET */
@@ -387,7 +637,7 @@ redis_mget(struct store *st, const char *const *keys, size_t n,
 	argv = xcalloc(n + 1, sizeof *argv);
 	argv[0] = "MGET";
 	memcpy(argv + 1, keys, n * sizeof *keys);
-	rep = command(r, (int)(n + 1), argv, NULL, err, errlen);
+	rep = command(r, (int)(n + 1), argv, NULL, 1, err, errlen);
 	free(argv);
 	if (rep == NULL)
 		return STORE_ERR_RETRY;
@@ -433,7 +683,7 @@ set_argv(const struct store_op *op, const char **argv, size_t *len, char *ttl,
 	argv[2] = op->val;
 	len[2] = op->len;
 	if (op->ttl > 0) {
-		snprintf(ttl, ttllen, "%lld", op->ttl);
+		(void)snprintf(ttl, ttllen, "%lld", op->ttl);
 		argv[3] = "EX";
 		len[3] = 2;
 		argv[4] = ttl;
@@ -455,7 +705,7 @@ redis_put(struct store *st, const char *key, const char *val, size_t vlen,
 	redisReply *rep;
 	int argc = set_argv(&op, argv, len, ttlbuf, sizeof ttlbuf);
 
-	if ((rep = command((struct store_redis *)st, argc, argv, len, err,
+	if ((rep = command((struct store_redis *)st, argc, argv, len, 0, err,
 	                   errlen)) == NULL)
 		return STORE_ERR_RETRY;
 	freeReplyObject(rep);
@@ -470,7 +720,7 @@ redis_del(struct store *st, const char *key, char *err, size_t errlen)
 	redisReply *rep;
 	enum store_status ret;
 
-	if ((rep = command((struct store_redis *)st, 2, argv, NULL, err,
+	if ((rep = command((struct store_redis *)st, 2, argv, NULL, 0, err,
 	                   errlen)) == NULL)
 		return STORE_ERR_RETRY;
 	ret = rep->type == REDIS_REPLY_INTEGER && rep->integer > 0
@@ -624,18 +874,23 @@ redis_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
 	char *match = glob_escape(prefix), cursor[32] = "0";
 	const char *argv[6] = {"SCAN", cursor,  "MATCH",
 	                       match,  "COUNT", SCAN_COUNT};
+	struct call k = call_new(r, err, errlen);
 	struct slot *s;
 	redisReply *rep;
 	int rc = 0;
 
-	if ((s = acquire(r, err, errlen)) == NULL) {
+	if ((s = borrow(r, &k, "SCAN")) == NULL) {
 		free(match);
 		return STORE_ERR_RETRY;
 	}
 	do {
-		if (pipeline_send(s->c, 6, argv, NULL) != 0 ||
+		/* A scan is many round trips: each gets a whole timeout. */
+		k.until = deadline((long long)r->timeout_ms * 1000);
+		if (arm(r, s->c, &k, "Redis", "SCAN") != 0 ||
+		    pipeline_send(s->c, 6, argv, NULL) != 0 ||
 		    (rep = get_reply(r, s->c)) == NULL) {
-			say(err, errlen, "Redis SCAN: %s", s->c->errstr);
+			if (s->c->err != 0)
+				no_reply(r, s->c, errno, &k, "Redis", "SCAN");
 			rc = -1;
 			break;
 		}
@@ -687,6 +942,21 @@ queue_ops(redisContext *c, const struct store_op *ops, size_t n)
 	return pipeline_send(c, 1, exec, NULL);
 }
 
+/* apply_failed - the message of an apply() whose connection failed */
+static void
+apply_failed(const struct store_redis *r, const redisContext *c, int e,
+             const struct call *k, int before_exec)
+{
+	struct call mine = *k;
+	char why[256];
+
+	mine.err = why;
+	mine.errlen = sizeof why;
+	no_reply(r, c, e, &mine, "Redis", before_exec ? "MULTI" : "EXEC");
+	say(k->err, k->errlen, "%s%s", why,
+	    before_exec ? " (nothing was written)" : " (outcome unknown)");
+}
+
 /*
  * redis_apply - a batch of SET and DEL in one MULTI/EXEC
  *
@@ -699,12 +969,13 @@ redis_apply(struct store *st, const struct store_op *ops, size_t n, char *err,
             size_t errlen)
 {
 	struct store_redis *r = (struct store_redis *)st;
+	struct call k = call_new(r, err, errlen);
 	struct slot *s;
 	redisReply *rep;
 	size_t i;
 	int bad = 0;
 
-	if ((s = acquire(r, err, errlen)) == NULL)
+	if ((s = borrow(r, &k, "MULTI")) == NULL)
 		return STORE_ERR_RETRY;
 	if (queue_ops(s->c, ops, n) != 0) {
 		say(err, errlen, "Redis MULTI: %s", s->c->errstr);
@@ -713,17 +984,14 @@ redis_apply(struct store *st, const struct store_op *ops, size_t n, char *err,
 	}
 	for (i = 0; i < n + 2; i++) {
 		if ((rep = get_reply(r, s->c)) == NULL) {
-			say(err, errlen, "Redis %s: %s%s",
-			    i <= n ? "MULTI" : "EXEC", s->c->errstr,
-			    i <= n ? " (nothing was written)"
-			           : " (outcome unknown)");
+			apply_failed(r, s->c, errno, &k, i <= n);
 			release(r, s, 1);
 			return STORE_ERR_RETRY;
 		}
 		if (!bad && (rep->type == REDIS_REPLY_ERROR ||
 		             (i == n + 1 && rep->type != REDIS_REPLY_ARRAY))) {
 			if (rep->type == REDIS_REPLY_ERROR)
-				redis_error(rep, "EXEC", err, errlen);
+				redis_error(rep, "Redis", "EXEC", err, errlen);
 			else
 				say(err, errlen, "Redis EXEC: aborted");
 			bad = 1;
@@ -745,8 +1013,8 @@ redis_lock(struct store *st, const char *name, long long ms, char *err,
 	redisReply *rep;
 	enum store_status ret;
 
-	snprintf(px, sizeof px, "%lld", ms > 0 ? ms : 1);
-	if ((rep = command(r, 6, argv, NULL, err, errlen)) == NULL)
+	(void)snprintf(px, sizeof px, "%lld", ms > 0 ? ms : 1);
+	if ((rep = command(r, 6, argv, NULL, 0, err, errlen)) == NULL)
 		return STORE_ERR_RETRY;
 	ret = rep->type == REDIS_REPLY_STATUS ? STORE_OK : STORE_NOTFOUND;
 	freeReplyObject(rep);
@@ -764,7 +1032,7 @@ redis_unlock(struct store *st, const char *name, char *err, size_t errlen)
 	const char *argv[5] = {"EVAL", script, "1", name, r->token};
 	redisReply *rep;
 
-	if ((rep = command(r, 5, argv, NULL, err, errlen)) == NULL)
+	if ((rep = command(r, 5, argv, NULL, 0, err, errlen)) == NULL)
 		return STORE_ERR_RETRY;
 	freeReplyObject(rep);
 	return STORE_OK;
@@ -779,15 +1047,16 @@ redis_get(struct store *st, const char *key, struct store_value *out,
 	const char *get[2] = {"GET", key}, *pttl[2] = {"PTTL", key};
 	redisReply *v = NULL, *t = NULL;
 	enum store_status ret = STORE_ERR_RETRY;
+	struct call k = call_new(r, err, errlen);
 	struct slot *s;
 
-	if ((s = acquire(r, err, errlen)) == NULL)
+	if ((s = borrow(r, &k, "GET")) == NULL)
 		return STORE_ERR_RETRY;
 	if (pipeline_send(s->c, 2, get, NULL) != 0 ||
 	    pipeline_send(s->c, 2, pttl, NULL) != 0 ||
 	    (v = get_reply(r, s->c)) == NULL ||
 	    (t = get_reply(r, s->c)) == NULL) {
-		say(err, errlen, "Redis GET: %s", s->c->errstr);
+		no_reply(r, s->c, errno, &k, "Redis", "GET");
 	} else if (v->type == REDIS_REPLY_STRING) {
 		out->status = STORE_OK;
 		out->val = xmemdup(v->str, v->len);
@@ -801,7 +1070,7 @@ redis_get(struct store *st, const char *key, struct store_value *out,
 	            strncmp(v->str, "WRONGTYPE", 9) == 0)) {
 		ret = STORE_NOTFOUND;
 	} else {
-		redis_error(v, "GET", err, errlen);
+		redis_error(v, "Redis", "GET", err, errlen);
 	}
 	release(r, s, ret == STORE_ERR_RETRY);
 	freeReplyObject(v);
@@ -877,8 +1146,8 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	r->slots = xcalloc((size_t)r->nslots, sizeof *r->slots);
 	init_sync(r);
 	clock_gettime(CLOCK_REALTIME, &now);
-	snprintf(r->token, sizeof r->token, "%ld.%ld.%ld", (long)getpid(),
-	         (long)now.tv_sec, now.tv_nsec);
+	(void)snprintf(r->token, sizeof r->token, "%ld.%ld.%ld", (long)getpid(),
+	               (long)now.tv_sec, now.tv_nsec);
 	r->store.mget = redis_mget;
 	r->store.get = redis_get;
 	r->store.put = redis_put;

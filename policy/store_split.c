@@ -1,19 +1,59 @@
 /*
  * store_split - lookups from a replica, the rest from the primary.
  * See store_split.h.
+ *
+ * A read store that failed is left alone for SPLIT_HOLD_MS: lookups go
+ * straight to the primary, so that a replica that hangs costs a whole
+ * timeout once, not on every lookup.  When the time is up, one lookup
+ * tries the read store again while the others keep to the primary; its
+ * success puts every lookup back on the read store.  The hold is one atomic
+ * variable: mget() is thread-safe when both stores are.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "store_split.h"
 #include "util.h"
+
+#define SPLIT_HOLD_MS 1000 /* how long a failed read store is left alone */
 
 struct store_split {
 	struct store store; /* first: the struct store * is this */
 	struct store *read;
 	struct store *primary;
+	atomic_llong hold; /* monotonic ms until which read is left alone; 0 */
 };
 
 #define PRIMARY(st) (((struct store_split *)(st))->primary)
+
+/* now_ms - the monotonic clock in milliseconds */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * use_read - whether this lookup asks the read store: yes unless it failed
+ * less than SPLIT_HOLD_MS ago; after that, yes for the one lookup that
+ * moves the hold on first (it tries the read store again), no for others.
+ */
+static int
+use_read(struct store_split *s)
+{
+	long long hold = atomic_load(&s->hold), now;
+
+	if (hold == 0)
+		return 1;
+	if ((now = now_ms()) < hold)
+		return 0;
+	return atomic_compare_exchange_strong(&s->hold, &hold,
+	                                      now + SPLIT_HOLD_MS);
+}
 
 /* split_mget - the replica, then the primary if the replica failed */
 static enum store_status
@@ -22,8 +62,15 @@ split_mget(struct store *st, const char *const *keys, size_t n,
 {
 	struct store_split *s = (struct store_split *)st;
 
-	if (s->read->mget(s->read, keys, n, out, err, errlen) == STORE_OK)
-		return STORE_OK;
+	if (use_read(s)) {
+		if (s->read->mget(s->read, keys, n, out, err, errlen) ==
+		    STORE_OK) {
+			if (atomic_load(&s->hold) != 0)
+				atomic_store(&s->hold, 0);
+			return STORE_OK;
+		}
+		atomic_store(&s->hold, now_ms() + SPLIT_HOLD_MS);
+	}
 	return s->primary->mget(s->primary, keys, n, out, err, errlen);
 }
 
