@@ -10,6 +10,7 @@
  * Exit status: 0 success, 1 invalid input or rule, 2 Redis failing.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,6 +376,9 @@ main(int argc, char **argv)
 	size_t i;
 	int ch, rc = -1;
 
+	/* A Redis connection closed under us is an error to report (exit
+	 * status 2), not a signal to die of; so is a closed standard output. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof c);
 	while ((ch = getopt(argc, argv, "+c:r:p:vh")) != -1) {
 		switch (ch) {

@@ -9,11 +9,13 @@
  * store_redis_open() parses the URL and prepares a pool of at most
  * `connections` connections; it does not connect (the milter must start
  * while Redis is down), so it fails only for a bad URL, returning NULL with
- * err set.  Connections are made on first use and remade after any failure,
- * each with `timeout_ms` for connect and for every command, then AUTH and
- * SELECT.  A call that finds every connection busy waits for one at most
- * timeout_ms.  All calls of the returned store are thread-safe; close()
- * must not race with them.
+ * err set.  Connections are made on first use and remade after any failure
+ * (connect, AUTH, SELECT).  One call has timeout_ms in all, from its start:
+ * the wait for a free connection, connecting and the command share it
+ * (scan() excepted: each of its batches gets timeout_ms).  An mget() whose
+ * pooled connection the server had closed connects again and is sent once
+ * more within the same time.  All calls of the returned store are
+ * thread-safe; close() must not race with them.
  *
  * store_redis_stats() gives counters since open: connections made and
  * commands sent, for tests and benchmarks.
@@ -29,7 +31,7 @@ struct store_redis_conf {
 	const char *url;      /* redis://... or unix:... */
 	const char *password; /* overrides the URL's; NULL: the URL's */
 	const char *sentinel_password; /* sentinel://: the Sentinels' */
-	int timeout_ms;                /* connect and each command */
+	int timeout_ms;                /* one call, all its steps */
 	int connections;               /* pool size, >= 1 */
 };
 
