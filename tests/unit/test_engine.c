@@ -493,12 +493,11 @@ START_TEST(engine_malformed_address_keeps_its_domain_rules)
 	static char sender[400];
 	struct request r = rcpt(sender, "<x@example.com>");
 	struct verdict v;
-	char *got;
+	char *got, local[301];
 
-	memset(sender, 0, sizeof sender);
-	sender[0] = '<';
-	memset(sender + 1, 'l', 300);
-	strcat(sender, "@mx.Spammer.Example>");
+	memset(local, 'l', 300);
+	local[300] = '\0';
+	snprintf(sender, sizeof sender, "<%s@mx.Spammer.Example>", local);
 	rule("sender", ".spammer.example", "REJECT Go away");
 	rule("sender", "l@", "OK");
 	got = eval(&r, &v);
