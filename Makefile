@@ -4,8 +4,10 @@
 # Sources are found by wildcard, so a new file is built without editing this
 # file:
 #   policy/*.c            the pure rule engine, as build/VARIANT/libpolicy.a
-#                         (all but redmilterctl.c and store_redis.c)
-#   policy/store_redis.c  the Redis store, the only user of hiredis
+#                         (all but redmilterctl.c and store_redis*.c)
+#   policy/store_redis.c, policy/store_redis_*.c
+#                         the Redis store, the only user of hiredis, as
+#                         build/VARIANT/libpolicy_redis.a
 #   policy/redmilterctl.c the CLI's main          -> policy/redmilterctl
 #   milter/*.c            libmilter glue, daemon  -> milter/redmilter
 #   tests/unit/test_*.c   one Check program each
@@ -76,8 +78,9 @@ INCLUDE_C_RE := s,^[[:space:]]*\#[[:space:]]*include[[:space:]]*"([^"/]+[.]c)".*
 INCLUDED_C := $(foreach d,policy milter,$(addprefix $(d)/,$(shell sed -nE \
                 '$(INCLUDE_C_RE)' $(wildcard $(d)/*.c) /dev/null 2>/dev/null)))
 ENGINE_SRCS := $(filter-out policy/redmilterctl.c policy/store_redis.c \
-                 $(INCLUDED_C),$(wildcard policy/*.c))
-REDIS_SRCS := $(wildcard policy/store_redis.c)
+                 policy/store_redis_%.c $(INCLUDED_C),$(wildcard policy/*.c))
+REDIS_SRCS := $(filter-out $(INCLUDED_C),$(wildcard policy/store_redis.c \
+                policy/store_redis_*.c))
 CTL_SRCS := $(wildcard policy/redmilterctl.c)
 MILTER_SRCS := $(filter-out $(INCLUDED_C),$(wildcard milter/*.c))
 # The daemon's main file: milter/redmilter.c or milter/main.c if present,
@@ -213,7 +216,7 @@ $(B)/policy/%.o: policy/%.c $(B)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/policy/store_redis.o: policy/store_redis.c $(B)/.flags
+$(REDIS_OBJS): $(B)/policy/%.o: policy/%.c $(B)/.flags
 	@mkdir -p $(@D)
 	$(if $(HIREDIS_LIBS),,$(error hiredis not found by pkg-config: run tests/deps.sh))
 	$(CC) $(ALL_CFLAGS) $(HIREDIS_CFLAGS) -c -o $@ $<
@@ -269,13 +272,16 @@ $(IT_BINS): $(B)/tests/integration/%: $(B)/tests/integration/%.o \
 # loadgen is built with the tests: tests/integration/loadgen.sh uses it.
 
 BENCH_BINS := $(B)/tests/bench/loadgen $(B)/tests/bench/nullmilter
+# loadgen.c and its parts tests/bench/loadgen_*.c make one program.
+LOADGEN_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/bench/loadgen.c \
+                  tests/bench/loadgen_*.c))
 
 $(B)/tests/bench/%.o: tests/bench/%.c $(B)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -pthread -c -o $@ $<
 
-$(B)/tests/bench/loadgen: $(B)/tests/bench/loadgen.o
-	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $< $(LDLIBS)
+$(B)/tests/bench/loadgen: $(LOADGEN_OBJS)
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $(LOADGEN_OBJS) $(LDLIBS)
 
 $(B)/tests/bench/nullmilter: $(B)/tests/bench/nullmilter.o
 	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $< $(MILTER_LIBS) $(LDLIBS)
@@ -400,9 +406,9 @@ format-check:
 
 check-layering:
 	@fail=0; \
-	for f in $(filter-out policy/store_redis.c,$(wildcard policy/*.[ch])); do \
+	for f in $(filter-out policy/store_redis.c policy/store_redis_%,$(wildcard policy/*.[ch])); do \
 		if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]*/)?(mfapi|hiredis)\.h[>"]' "$$f"; then \
-			echo "check-layering: $$f: only policy/store_redis.c may include hiredis.h, and milter/ alone mfapi.h" >&2; \
+			echo "check-layering: $$f: only policy/store_redis.c and its parts policy/store_redis_*.[ch] may include hiredis.h, and milter/ alone mfapi.h" >&2; \
 			fail=1; \
 		fi; \
 	done; \

@@ -1,11 +1,14 @@
 /*
  * store_redis - the store on Redis, through hiredis.  See store_redis.h.
  *
- * The only file of redmilter that includes hiredis.  It uses only the API
- * that hiredis 0.14 (Debian 12) shares with 1.x: redisConnect*WithTimeout,
- * redisSetTimeout, redisCommandArgv, redisAppendCommandArgv, redisGetReply,
- * freeReplyObject.  Reply types beyond RESP2's (1.x RESP3) are unexpected
- * replies, never "not found".
+ * This file has the pool and the store's calls; store_redis_conn.c makes
+ * the connections and runs one command within a deadline (what the two
+ * share is in store_redis_int.h).  They are the only files of redmilter
+ * that include hiredis, and they use only the API that hiredis 0.14
+ * (Debian 12) shares with 1.x: redisConnect*WithTimeout, redisSetTimeout,
+ * redisCommandArgv, redisAppendCommandArgv, redisGetReply, freeReplyObject.
+ * Reply types beyond RESP2's (1.x RESP3) are unexpected replies, never
+ * "not found".
  *
  * A redisContext is not thread-safe and libmilter runs callbacks on a pool
  * of worker threads, so connections live in a fixed pool of slots guarded by
@@ -27,9 +30,7 @@
  * and sends the command once more, within the same deadline.  Timeouts and
  * error replies are never retried, nor are writes.
  */
-#include <sys/time.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 
 #include "redis_url.h"
 #include "store_redis.h"
+#include "store_redis_int.h"
 #include "util.h"
 
 #define SCAN_COUNT "1000"
@@ -50,446 +52,6 @@ struct slot {
 	redisContext *c;
 	int busy;
 };
-
-struct store_redis {
-	struct store store; /* first: the struct store * is this */
-	struct redis_url url;
-	int timeout_ms;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct slot *slots;
-	int nslots;
-	atomic_ulong connects;
-	atomic_ulong commands;
-	char token[64]; /* value of the locks this store takes */
-	char sentinel_password[REDIS_URL_SECRET_MAX + 1];
-	atomic_int good_sentinel; /* the one that answered last */
-};
-
-/* One call: its deadline, and where its error message goes. */
-struct call {
-	struct timespec until; /* on the monotonic clock */
-	char *err;
-	size_t errlen;
-	int lost; /* the last command's connection was closed by the server */
-};
-
-/* say - bounded message into err, from a literal format */
-__attribute__((format(printf, 3, 4))) static void
-say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* redis_error - "WHO WHAT: " and the text of an error reply, printable */
-static void
-redis_error(const redisReply *rep, const char *who, const char *what, char *err,
-            size_t errlen)
-{
-	char *s = str_sanitize(rep->str != NULL ? rep->str : "",
-	                       rep->str != NULL ? rep->len : 0, 200);
-
-	say(err, errlen, "%s %s: %s", who, what, s);
-	free(s);
-}
-
-/* deadline - now + us microseconds on the monotonic clock */
-static struct timespec
-deadline(long long us)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(us / 1000000);
-	ts.tv_nsec += (long)(us % 1000000) * 1000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-/* call_new - a call of r with its deadline starting now */
-static struct call
-call_new(const struct store_redis *r, char *err, size_t errlen)
-{
-	struct call k;
-
-	k.until = deadline((long long)r->timeout_ms * 1000);
-	k.err = err;
-	k.errlen = errlen;
-	k.lost = 0;
-	return k;
-}
-
-/* left_us - microseconds from now until `until`, <= 0 once it has passed */
-static long long
-left_us(const struct timespec *until)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(until->tv_sec - now.tv_sec) * 1000000 +
-	       (until->tv_nsec - now.tv_nsec) / 1000;
-}
-
-/* left_tv - what is left of until, never 0 (no timeout); -1 if nothing */
-static int
-left_tv(const struct timespec *until, struct timeval *tv)
-{
-	long long us = left_us(until);
-
-	if (us <= 0)
-		return -1;
-	tv->tv_sec = (time_t)(us / 1000000);
-	tv->tv_usec = (suseconds_t)(us % 1000000);
-	return 0;
-}
-
-/* timed_out - whether c's failure (errno e) was the end of the deadline */
-static int
-timed_out(const redisContext *c, int e, const struct timespec *until)
-{
-	if (left_us(until) <= 0)
-		return 1;
-#ifdef REDIS_ERR_TIMEOUT /* 1.x, for ETIMEDOUT */
-	if (c->err == REDIS_ERR_TIMEOUT)
-		return 1;
-#endif
-	/* SO_RCVTIMEO and SO_SNDTIMEO end a read or write with EAGAIN. */
-	if (c->err != REDIS_ERR_IO)
-		return 0;
-#if EWOULDBLOCK != EAGAIN
-	if (e == EWOULDBLOCK)
-		return 1;
-#endif
-	return e == EAGAIN || e == ETIMEDOUT;
-}
-
-/* say_timeout - the message of a step that ran out of time */
-static void
-say_timeout(const struct store_redis *r, struct call *k, const char *who,
-            const char *what)
-{
-	say(k->err, k->errlen, "%s %s: timed out (timeout %d ms)", who, what,
-	    r->timeout_ms);
-}
-
-/* arm - the socket timeout of c set to what is left of the deadline */
-static int
-arm(const struct store_redis *r, redisContext *c, struct call *k,
-    const char *who, const char *what)
-{
-	struct timeval tv;
-
-	if (left_tv(&k->until, &tv) != 0) {
-		say_timeout(r, k, who, what);
-		return -1;
-	}
-	if (redisSetTimeout(c, tv) != REDIS_OK) {
-		say(k->err, k->errlen, "%s %s: %s", who, what, c->errstr);
-		return -1;
-	}
-	return 0;
-}
-
-/* no_reply - why a command of c got no reply (errno e); sets k->lost */
-static void
-no_reply(const struct store_redis *r, const redisContext *c, int e,
-         struct call *k, const char *who, const char *what)
-{
-	if (timed_out(c, e, &k->until)) {
-		say_timeout(r, k, who, what);
-		return;
-	}
-	k->lost = c->err == REDIS_ERR_IO || c->err == REDIS_ERR_EOF;
-	say(k->err, k->errlen, "%s %s: %s", who, what,
-	    c->errstr[0] != '\0' ? c->errstr : "no reply");
-}
-
-/*
- * roundtrip - one command within the deadline
- *
- * Returns the reply, error replies included (the caller frees it), or NULL
- * with k->err set, and k->lost when the server had closed the connection.
- */
-static redisReply *
-roundtrip(struct store_redis *r, redisContext *c, struct call *k,
-          const char *who, int argc, const char **argv, const size_t *len)
-{
-	redisReply *rep;
-	int e;
-
-	k->lost = 0;
-	if (arm(r, c, k, who, argv[0]) != 0)
-		return NULL;
-	errno = 0;
-	rep = redisCommandArgv(c, argc, argv, len);
-	e = errno;
-	atomic_fetch_add(&r->commands, 1);
-	if (rep == NULL)
-		no_reply(r, c, e, k, who, argv[0]);
-	return rep;
-}
-
-/*
- * simple - one command that answers OK, on a connection being set up
- *
- * Returns 0; -1 when no reply came, -2 for an error reply (k->err set).
- */
-static int
-simple(struct store_redis *r, redisContext *c, struct call *k, const char *who,
-       int argc, const char **argv)
-{
-	redisReply *rep = roundtrip(r, c, k, who, argc, argv, NULL);
-
-	if (rep == NULL)
-		return -1;
-	if (rep->type == REDIS_REPLY_ERROR) {
-		redis_error(rep, who, argv[0], k->err, k->errlen);
-		freeReplyObject(rep);
-		return -2;
-	}
-	freeReplyObject(rep);
-	return 0;
-}
-
-/* setup - AUTH and SELECT on a new connection; 0, or -1/-2 as simple() */
-static int
-setup(struct store_redis *r, redisContext *c, struct call *k, const char *who)
-{
-	const char *auth[3] = {"AUTH", r->url.user, r->url.password};
-	const char *select[2] = {"SELECT", NULL};
-	char db[16];
-	int rc = 0;
-
-	if (r->url.password[0] != '\0' && r->url.user[0] == '\0') {
-		auth[1] = r->url.password;
-		rc = simple(r, c, k, who, 2, auth);
-	} else if (r->url.password[0] != '\0') {
-		rc = simple(r, c, k, who, 3, auth);
-	}
-	if (rc != 0 || r->url.db == 0)
-		return rc;
-	(void)snprintf(db, sizeof db, "%d", r->url.db);
-	select[1] = db;
-	return simple(r, c, k, who, 2, select);
-}
-
-/*
- * connect_at - a TCP or unix connection within the deadline, or NULL
- *
- * kind names the server in messages ("Redis at", "Sentinel").
- */
-static redisContext *
-connect_at(struct store_redis *r, const char *kind, const char *host, int port,
-           const char *path, struct call *k)
-{
-	const char *why = "timed out before connecting";
-	struct timeval tv;
-	redisContext *c = NULL;
-
-	if (left_tv(&k->until, &tv) == 0) {
-		if (path != NULL)
-			c = redisConnectUnixWithTimeout(path, tv);
-		else
-			c = redisConnectWithTimeout(host, port, tv);
-		atomic_fetch_add(&r->connects, 1);
-		if (c != NULL && c->err == 0)
-			return c;
-		why = c != NULL ? c->errstr : "cannot allocate a connection";
-	}
-	if (path != NULL)
-		say(k->err, k->errlen, "%s %s: %s", kind, path, why);
-	else
-		say(k->err, k->errlen, "%s %s:%d: %s", kind, host, port, why);
-	if (c != NULL)
-		redisFree(c);
-	return NULL;
-}
-
-/*
- * master_addr - host and port from a SENTINEL get-master-addr-by-name
- * reply: 0, or -2 with k->err naming what the Sentinel said instead
- */
-static int
-master_addr(const redisReply *rep, const char *who, const char *master,
-            char *host, size_t hostlen, int *port, struct call *k)
-{
-	char *end;
-	long p;
-
-	if (rep->type == REDIS_REPLY_ERROR) {
-		redis_error(rep, who, "SENTINEL", k->err, k->errlen);
-		return -2;
-	}
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-	    rep->element[0]->type != REDIS_REPLY_STRING ||
-	    rep->element[1]->type != REDIS_REPLY_STRING) {
-		say(k->err, k->errlen, "%s does not know master %s", who,
-		    master);
-		return -2;
-	}
-	errno = 0;
-	p = strtol(rep->element[1]->str, &end, 10);
-	if (errno != 0 || *end != '\0' || p < 1 || p > 65535 ||
-	    str_copy(host, rep->element[0]->str, hostlen) >= hostlen) {
-		say(k->err, k->errlen, "%s names a bad address for master %s",
-		    who, master);
-		return -2;
-	}
-	*port = (int)p;
-	return 0;
-}
-
-/*
- * ask_sentinel - the current primary of our master name, from Sentinel i
- *
- * Returns 0 with host and port; -1 when the Sentinel did not answer, -2
- * when it answered something else (an error, an unknown master), with
- * k->err set.
- */
-static int
-ask_sentinel(struct store_redis *r, int i, char *host, size_t hostlen,
-             int *port, struct call *k)
-{
-	const struct redis_hostport *s = &r->url.sentinel[i];
-	const char *auth[2] = {"AUTH", r->sentinel_password};
-	const char *get[3] = {"SENTINEL", "get-master-addr-by-name",
-	                      r->url.master};
-	redisContext *c = connect_at(r, "Sentinel", s->host, s->port, NULL, k);
-	redisReply *rep = NULL;
-	char who[300];
-	int rc = -1;
-
-	if (c == NULL)
-		return -1;
-	(void)snprintf(who, sizeof who, "Sentinel %s:%d", s->host, s->port);
-	if (r->sentinel_password[0] != '\0' &&
-	    (rc = simple(r, c, k, who, 2, auth)) != 0)
-		goto done;
-	rc = -1;
-	if ((rep = roundtrip(r, c, k, who, 3, get, NULL)) != NULL)
-		rc = master_addr(rep, who, r->url.master, host, hostlen, port,
-		                 k);
-done:
-	freeReplyObject(rep);
-	redisFree(c);
-	return rc;
-}
-
-/* is_primary - ROLE says "master": 0, or -1/-2 as simple() */
-static int
-is_primary(struct store_redis *r, redisContext *c, const char *who,
-           struct call *k)
-{
-	const char *role[1] = {"ROLE"};
-	redisReply *rep = roundtrip(r, c, k, who, 1, role, NULL);
-	int rc = -2;
-
-	if (rep == NULL)
-		return -1;
-	if (rep->type == REDIS_REPLY_ERROR)
-		redis_error(rep, who, "ROLE", k->err, k->errlen);
-	else if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
-	         (rep->element[0]->type == REDIS_REPLY_STRING ||
-	          rep->element[0]->type == REDIS_REPLY_STATUS) &&
-	         strcmp(rep->element[0]->str, "master") == 0)
-		rc = 0;
-	else
-		say(k->err, k->errlen, "%s is not the primary of %s", who,
-		    r->url.master);
-	freeReplyObject(rep);
-	return rc;
-}
-
-/*
- * via_sentinel - a connection to the primary that Sentinel i names, set up
- * and checked with ROLE: 0 with *out, or -1/-2 as simple()
- *
- * The Sentinel gets at most half of what is left of the deadline, so that
- * one that hangs leaves time for the next one and for the primary.
- */
-static int
-via_sentinel(struct store_redis *r, int i, struct call *k, redisContext **out)
-{
-	struct call half = *k;
-	long long left = left_us(&k->until);
-	char host[256], who[300];
-	redisContext *c;
-	int port, rc;
-
-	half.until = deadline(left > 0 ? left / 2 : 0);
-	if ((rc = ask_sentinel(r, i, host, sizeof host, &port, &half)) != 0)
-		return rc;
-	if ((c = connect_at(r, "Redis at", host, port, NULL, k)) == NULL)
-		return -1;
-	(void)snprintf(who, sizeof who, "Redis at %s:%d", host, port);
-	if ((rc = setup(r, c, k, who)) == 0 &&
-	    (rc = is_primary(r, c, who, k)) == 0) {
-		*out = c;
-		return 0;
-	}
-	redisFree(c);
-	return rc;
-}
-
-/*
- * connect_sentinel - the primary the Sentinels name, checked with ROLE
- *
- * Sentinels are asked in turn, starting with the one that answered last; a
- * Sentinel that is down, or names a server that is down or not a primary
- * (a failover in progress), is skipped.  When none leads to the primary,
- * err says why, preferring what a server answered (NOAUTH...) to a server
- * that did not answer.
- */
-static redisContext *
-connect_sentinel(struct store_redis *r, struct call *k)
-{
-	int n = r->url.nsentinels, first = atomic_load(&r->good_sentinel);
-	int j, rc, answered = 0;
-	struct call mine = *k;
-	redisContext *c = NULL;
-	char why[512];
-
-	mine.err = why;
-	mine.errlen = sizeof why;
-	for (j = 0; j < n; j++) {
-		why[0] = '\0';
-		rc = via_sentinel(r, (first + j) % n, &mine, &c);
-		if (rc == 0) {
-			atomic_store(&r->good_sentinel, (first + j) % n);
-			return c;
-		}
-		if (rc == -2 || !answered)
-			say(k->err, k->errlen, "%s", why);
-		answered |= rc == -2;
-	}
-	return NULL;
-}
-
-/* connect_one - a new connection with AUTH and SELECT, or NULL */
-static redisContext *
-connect_one(struct store_redis *r, struct call *k)
-{
-	redisContext *c;
-
-	if (r->url.is_sentinel)
-		return connect_sentinel(r, k);
-	c = connect_at(r, "Redis at", r->url.host, r->url.port,
-	               r->url.is_unix ? r->url.path : NULL, k);
-	if (c != NULL && setup(r, c, k, "Redis") != 0) {
-		redisFree(c);
-		return NULL;
-	}
-	return c;
-}
 
 /*
  * wait_slot - a free slot, marked busy, or NULL once until has passed
@@ -545,12 +107,13 @@ acquire(struct store_redis *r, struct call *k, int *fresh)
 	struct slot *s = wait_slot(r, &k->until);
 
 	*fresh = 0;
-	if (s != NULL && left_us(&k->until) <= 0) {
+	if (s != NULL && rconn_left_us(&k->until) <= 0) {
 		release(r, s, 0); /* too late to use it: pass it on */
 		s = NULL;
 	}
 	if (s == NULL) {
-		say(k->err, k->errlen,
+		rconn_say(
+		    k->err, k->errlen,
 		    "Redis: timed out waiting for a free connection, all %d "
 		    "busy (timeout %d ms)",
 		    r->nslots, r->timeout_ms);
@@ -558,7 +121,7 @@ acquire(struct store_redis *r, struct call *k, int *fresh)
 	}
 	if (s->c == NULL) {
 		*fresh = 1;
-		if ((s->c = connect_one(r, k)) == NULL) {
+		if ((s->c = rconn_connect(r, k)) == NULL) {
 			release(r, s, 1);
 			return NULL;
 		}
@@ -580,22 +143,22 @@ static redisReply *
 command(struct store_redis *r, int argc, const char **argv,
         const size_t *argvlen, int retry, char *err, size_t errlen)
 {
-	struct call k = call_new(r, err, errlen);
+	struct call k = rconn_call_new(r, err, errlen);
 	struct slot *s;
 	redisReply *rep;
 	int fresh;
 
 	if ((s = acquire(r, &k, &fresh)) == NULL)
 		return NULL;
-	rep = roundtrip(r, s->c, &k, "Redis", argc, argv, argvlen);
+	rep = rconn_roundtrip(r, s->c, &k, "Redis", argc, argv, argvlen);
 	if (rep == NULL && retry && !fresh && k.lost) {
 		redisFree(s->c);
-		if ((s->c = connect_one(r, &k)) != NULL)
-			rep = roundtrip(r, s->c, &k, "Redis", argc, argv,
-			                argvlen);
+		if ((s->c = rconn_connect(r, &k)) != NULL)
+			rep = rconn_roundtrip(r, s->c, &k, "Redis", argc, argv,
+			                      argvlen);
 	}
 	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
-		redis_error(rep, "Redis", argv[0], err, errlen);
+		rconn_error(rep, "Redis", argv[0], err, errlen);
 		freeReplyObject(rep);
 		rep = NULL;
 	}
@@ -615,7 +178,7 @@ borrow(struct store_redis *r, struct call *k, const char *what)
 
 	if ((s = acquire(r, k, &fresh)) == NULL)
 		return NULL;
-	if (arm(r, s->c, k, "Redis", what) != 0) {
+	if (rconn_arm(r, s->c, k, "Redis", what) != 0) {
 		release(r, s, 1);
 		return NULL;
 	}
@@ -642,8 +205,8 @@ redis_mget(struct store *st, const char *const *keys, size_t n,
 	if (rep == NULL)
 		return STORE_ERR_RETRY;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
-		say(err, errlen, "Redis MGET: unexpected reply of type %d",
-		    rep->type);
+		rconn_say(err, errlen,
+		          "Redis MGET: unexpected reply of type %d", rep->type);
 		freeReplyObject(rep);
 		return STORE_ERR_CONFIG;
 	}
@@ -653,8 +216,9 @@ redis_mget(struct store *st, const char *const *keys, size_t n,
 		if (e->type != REDIS_REPLY_STRING &&
 		    e->type != REDIS_REPLY_NIL) {
 			store_values_free(out, i);
-			say(err, errlen,
-			    "Redis MGET: unexpected element type %d", e->type);
+			rconn_say(err, errlen,
+			          "Redis MGET: unexpected element type %d",
+			          e->type);
 			freeReplyObject(rep);
 			return STORE_ERR_CONFIG;
 		}
@@ -858,8 +422,9 @@ scan_batch(struct store_redis *r, redisContext *c, const redisReply *keys,
 	ret = stop ? 1 : 0;
 done:
 	if (ret < 0)
-		say(err, errlen, "Redis SCAN: %s",
-		    c->errstr[0] != '\0' ? c->errstr : "unexpected reply");
+		rconn_say(err, errlen, "Redis SCAN: %s",
+		          c->errstr[0] != '\0' ? c->errstr
+		                               : "unexpected reply");
 	freeReplyObject(vals);
 	free(argv);
 	return ret;
@@ -874,7 +439,7 @@ redis_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
 	char *match = glob_escape(prefix), cursor[32] = "0";
 	const char *argv[6] = {"SCAN", cursor,  "MATCH",
 	                       match,  "COUNT", SCAN_COUNT};
-	struct call k = call_new(r, err, errlen);
+	struct call k = rconn_call_new(r, err, errlen);
 	struct slot *s;
 	redisReply *rep;
 	int rc = 0;
@@ -885,19 +450,20 @@ redis_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
 	}
 	do {
 		/* A scan is many round trips: each gets a whole timeout. */
-		k.until = deadline((long long)r->timeout_ms * 1000);
-		if (arm(r, s->c, &k, "Redis", "SCAN") != 0 ||
+		k.until = rconn_deadline((long long)r->timeout_ms * 1000);
+		if (rconn_arm(r, s->c, &k, "Redis", "SCAN") != 0 ||
 		    pipeline_send(s->c, 6, argv, NULL) != 0 ||
 		    (rep = get_reply(r, s->c)) == NULL) {
 			if (s->c->err != 0)
-				no_reply(r, s->c, errno, &k, "Redis", "SCAN");
+				rconn_no_reply(r, s->c, errno, &k, "Redis",
+				               "SCAN");
 			rc = -1;
 			break;
 		}
 		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 		    rep->element[0]->type != REDIS_REPLY_STRING ||
 		    rep->element[1]->type != REDIS_REPLY_ARRAY) {
-			say(err, errlen, "Redis SCAN: unexpected reply");
+			rconn_say(err, errlen, "Redis SCAN: unexpected reply");
 			freeReplyObject(rep);
 			rc = -1;
 			break;
@@ -952,9 +518,10 @@ apply_failed(const struct store_redis *r, const redisContext *c, int e,
 
 	mine.err = why;
 	mine.errlen = sizeof why;
-	no_reply(r, c, e, &mine, "Redis", before_exec ? "MULTI" : "EXEC");
-	say(k->err, k->errlen, "%s%s", why,
-	    before_exec ? " (nothing was written)" : " (outcome unknown)");
+	rconn_no_reply(r, c, e, &mine, "Redis", before_exec ? "MULTI" : "EXEC");
+	rconn_say(k->err, k->errlen, "%s%s", why,
+	          before_exec ? " (nothing was written)"
+	                      : " (outcome unknown)");
 }
 
 /*
@@ -969,7 +536,7 @@ redis_apply(struct store *st, const struct store_op *ops, size_t n, char *err,
             size_t errlen)
 {
 	struct store_redis *r = (struct store_redis *)st;
-	struct call k = call_new(r, err, errlen);
+	struct call k = rconn_call_new(r, err, errlen);
 	struct slot *s;
 	redisReply *rep;
 	size_t i;
@@ -978,7 +545,7 @@ redis_apply(struct store *st, const struct store_op *ops, size_t n, char *err,
 	if ((s = borrow(r, &k, "MULTI")) == NULL)
 		return STORE_ERR_RETRY;
 	if (queue_ops(s->c, ops, n) != 0) {
-		say(err, errlen, "Redis MULTI: %s", s->c->errstr);
+		rconn_say(err, errlen, "Redis MULTI: %s", s->c->errstr);
 		release(r, s, 1);
 		return STORE_ERR_RETRY;
 	}
@@ -991,9 +558,9 @@ redis_apply(struct store *st, const struct store_op *ops, size_t n, char *err,
 		if (!bad && (rep->type == REDIS_REPLY_ERROR ||
 		             (i == n + 1 && rep->type != REDIS_REPLY_ARRAY))) {
 			if (rep->type == REDIS_REPLY_ERROR)
-				redis_error(rep, "Redis", "EXEC", err, errlen);
+				rconn_error(rep, "Redis", "EXEC", err, errlen);
 			else
-				say(err, errlen, "Redis EXEC: aborted");
+				rconn_say(err, errlen, "Redis EXEC: aborted");
 			bad = 1;
 		}
 		freeReplyObject(rep);
@@ -1047,7 +614,7 @@ redis_get(struct store *st, const char *key, struct store_value *out,
 	const char *get[2] = {"GET", key}, *pttl[2] = {"PTTL", key};
 	redisReply *v = NULL, *t = NULL;
 	enum store_status ret = STORE_ERR_RETRY;
-	struct call k = call_new(r, err, errlen);
+	struct call k = rconn_call_new(r, err, errlen);
 	struct slot *s;
 
 	if ((s = borrow(r, &k, "GET")) == NULL)
@@ -1056,7 +623,7 @@ redis_get(struct store *st, const char *key, struct store_value *out,
 	    pipeline_send(s->c, 2, pttl, NULL) != 0 ||
 	    (v = get_reply(r, s->c)) == NULL ||
 	    (t = get_reply(r, s->c)) == NULL) {
-		no_reply(r, s->c, errno, &k, "Redis", "GET");
+		rconn_no_reply(r, s->c, errno, &k, "Redis", "GET");
 	} else if (v->type == REDIS_REPLY_STRING) {
 		out->status = STORE_OK;
 		out->val = xmemdup(v->str, v->len);
@@ -1070,7 +637,7 @@ redis_get(struct store *st, const char *key, struct store_value *out,
 	            strncmp(v->str, "WRONGTYPE", 9) == 0)) {
 		ret = STORE_NOTFOUND;
 	} else {
-		redis_error(v, "Redis", "GET", err, errlen);
+		rconn_error(v, "Redis", "GET", err, errlen);
 	}
 	release(r, s, ret == STORE_ERR_RETRY);
 	freeReplyObject(v);
@@ -1130,14 +697,14 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	    str_copy(r->sentinel_password, conf->sentinel_password,
 	             sizeof r->sentinel_password) >=
 	        sizeof r->sentinel_password) {
-		say(err, errlen, "Sentinel password is too long");
+		rconn_say(err, errlen, "Sentinel password is too long");
 		free(r);
 		return NULL;
 	}
 	if (conf->password != NULL &&
 	    str_copy(r->url.password, conf->password, sizeof r->url.password) >=
 	        sizeof r->url.password) {
-		say(err, errlen, "Redis password is too long");
+		rconn_say(err, errlen, "Redis password is too long");
 		free(r);
 		return NULL;
 	}
