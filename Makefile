@@ -154,7 +154,8 @@ FUZZ_PREFIX ?= $(if $(findstring valgrind,$(TEST_PREFIX)),,$(TEST_PREFIX))
 RUN_ENV = BUILDDIR='$(B)' FUZZDIR='$(FB)' TEST_PREFIX='$(TEST_PREFIX)' \
           FUZZ_PREFIX='$(FUZZ_PREFIX)' FUZZ_CHECK_SECONDS='$(FUZZ_CHECK_SECONDS)' \
           $(if $(CK_FORK),CK_FORK='$(CK_FORK)') \
-          $(if $(SAN),CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-4})
+          $(if $(SAN),CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-4} \
+            SANITIZER='$(SAN)')
 VALGRIND = valgrind --error-exitcode=99 --leak-check=full \
            --suppressions=$(CURDIR)/tests/valgrind.supp
 

@@ -52,7 +52,7 @@ collect(const char *key, const char *val, size_t len, long long ttl,
 	struct stored *s;
 	char name[16];
 
-	ss->v = xrealloc(ss->v, (ss->n + 1) * sizeof *ss->v);
+	ss->v = xgrow(ss->v, ss->n, sizeof *ss->v);
 	s = &ss->v[ss->n++];
 	memset(s, 0, sizeof *s);
 	s->table = -1;
@@ -262,7 +262,7 @@ read_rules(FILE *fp, const char *name, struct import *im)
 			ctl_warn("%s:%zu: %s", name, lineno, err);
 			rc = CTL_INVALID;
 		} else if (got > 0) {
-			im->v = xrealloc(im->v, (im->n + 1) * sizeof *im->v);
+			im->v = xgrow(im->v, im->n, sizeof *im->v);
 			im->v[im->n].r = r;
 			im->v[im->n++].line = lineno;
 			im->tables |= 1u << r.table;
@@ -371,8 +371,8 @@ struct ops {
 static void
 add_op(struct ops *o, char *key, const char *val, long long ttl)
 {
-	o->v = xrealloc(o->v, (o->n + 1) * sizeof *o->v);
-	o->keys = xrealloc(o->keys, (o->n + 1) * sizeof *o->keys);
+	o->v = xgrow(o->v, o->n, sizeof *o->v);
+	o->keys = xgrow(o->keys, o->n, sizeof *o->keys);
 	o->keys[o->n] = key;
 	o->v[o->n].key = key;
 	o->v[o->n].val = val;

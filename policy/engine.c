@@ -47,12 +47,7 @@ trail_add(struct verdict *v, enum table t, enum trail_what what,
 {
 	struct trail_entry *e;
 
-	/* 0, 8, 16, 32, ...: realloc only when a power of two fills up */
-	if (v->ntrail == 0 ||
-	    (v->ntrail >= 8 && (v->ntrail & (v->ntrail - 1)) == 0))
-		v->trail =
-		    xrealloc(v->trail, (v->ntrail < 8 ? 8 : 2 * v->ntrail) *
-		                           sizeof *v->trail);
+	v->trail = xgrow(v->trail, v->ntrail, sizeof *v->trail);
 	e = &v->trail[v->ntrail++];
 	e->table = t;
 	e->what = what;

@@ -27,7 +27,7 @@ struct lint_state {
 static void
 add(struct lint_state *ls, const char *where, const char *problem)
 {
-	ls->v = xrealloc(ls->v, (ls->n + 1) * sizeof *ls->v);
+	ls->v = xgrow(ls->v, ls->n, sizeof *ls->v);
 	ls->v[ls->n].where = str_sanitize(where, strlen(where), 600);
 	ls->v[ls->n].problem = xstrdup(problem);
 	ls->n++;

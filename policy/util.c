@@ -53,6 +53,21 @@ xrealloc(void *old, size_t size)
 	return p;
 }
 
+/*
+ * xgrow - an array v of n elements of size bytes, with room for one more
+ *
+ * Grows by doubling (16, 32, 64, ...): appending one at a time with a
+ * realloc of n + 1 is quadratic wherever realloc copies (AddressSanitizer
+ * always does; a 100,000-rule import took minutes).
+ */
+void *
+xgrow(void *v, size_t n, size_t size)
+{
+	if (n == 0 || (n >= 16 && (n & (n - 1)) == 0))
+		return xrealloc(v, (n < 16 ? 16 : 2 * n) * size);
+	return v;
+}
+
 /* xstrdup - copy a string */
 char *
 xstrdup(const char *s)

@@ -1,11 +1,11 @@
 /*
  * util - memory allocation that cannot fail, and bounded string helpers.
  *
- * xmalloc(), xcalloc(), xrealloc(), xstrdup() and xmemdup() either succeed or
- * abort() after writing a message to stderr (Postfix mymalloc): callers never
- * test for NULL.  str_copy() has strlcpy() semantics.  str_sanitize() returns a
- * malloc'd printable copy of untrusted bytes for logs (Postfix printable()).
- * All functions are thread-safe.
+ * xmalloc(), xcalloc(), xrealloc(), xgrow(), xstrdup() and xmemdup() either
+ * succeed or abort() after writing a message to stderr (Postfix mymalloc):
+ * callers never test for NULL.  str_copy() has strlcpy() semantics.
+ * str_sanitize() returns a malloc'd printable copy of untrusted bytes for logs
+ * (Postfix printable()). All functions are thread-safe.
  */
 #ifndef UTIL_H
 #define UTIL_H
@@ -15,6 +15,7 @@
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
 void *xrealloc(void *, size_t);
+void *xgrow(void *, size_t, size_t);
 char *xstrdup(const char *);
 char *xmemdup(const void *, size_t);
 
