@@ -97,21 +97,33 @@ put(struct conn *c, int cmd, const void *data, size_t len)
 	c->wlen += 5 + len;
 }
 
+/*
+ * pack - append the NULL-terminated list of strings s, each with its NUL,
+ * to buf of size bytes holding len; returns the new length
+ */
+static size_t
+pack(unsigned char *buf, size_t size, size_t len, const char *const *s,
+     const char *what)
+{
+	size_t l;
+
+	for (; *s != NULL; s++) {
+		l = strlen(*s) + 1;
+		if (len + l > size)
+			lg_die("%s", what);
+		memcpy(buf + len, *s, l);
+		len += l;
+	}
+	return len;
+}
+
 /* put_strings - a packet of NUL-terminated strings, NULL-terminated list */
 static void
 put_strings(struct conn *c, int cmd, const char *const *s)
 {
 	unsigned char buf[2048];
-	size_t len = 0, l;
 
-	for (; *s != NULL; s++) {
-		l = strlen(*s) + 1;
-		if (len + l > sizeof buf)
-			lg_die("strings too long");
-		memcpy(buf + len, *s, l);
-		len += l;
-	}
-	put(c, cmd, buf, len);
+	put(c, cmd, buf, pack(buf, sizeof buf, 0, s, "strings too long"));
 }
 
 /* flush - send the write buffer; -1 on error */
@@ -263,17 +275,10 @@ static void
 put_macros(struct conn *c, int cmd, const char *const *nv)
 {
 	unsigned char buf[512];
-	size_t len = 1, l;
 
 	buf[0] = (unsigned char)cmd;
-	for (; *nv != NULL; nv++) {
-		l = strlen(*nv) + 1;
-		if (len + l > sizeof buf)
-			lg_die("macros too long");
-		memcpy(buf + len, *nv, l);
-		len += l;
-	}
-	put(c, SMFIC_MACRO, buf, len);
+	put(c, SMFIC_MACRO, buf,
+	    pack(buf, sizeof buf, 1, nv, "macros too long"));
 }
 
 /* milter_session_open - connect, OPTNEG, CONNECT and HELO */
