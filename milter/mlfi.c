@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libmilter/mfapi.h>
 
@@ -372,6 +373,39 @@ answer(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt,
 	return SMFIS_CONTINUE;
 }
 
+/* now_us - CLOCK_MONOTONIC in microseconds */
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * log_slow - a decision that took longer than redis_timeout, which bounds
+ * every lookup: Redis timed out, or something of ours is slow.  The time is
+ * ours alone, from the callback's start to its reply (libmilter's own
+ * queueing before the callback is not in it).
+ */
+static void
+log_slow(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
+         const char *rcpt, long long us)
+{
+	char from[LOG_TEXT_MAX + 16], to[LOG_TEXT_MAX + 16];
+	char *qid = log_clean(queue_id(ctx), 64);
+
+	address_field(from, sizeof from, "from", c->sender);
+	address_field(to, sizeof to, "to", rcpt);
+	log_msg(LOG_WARNING,
+	        "%s: %s: slow decision: %lld ms, more than redis_timeout "
+	        "(%d ms):%s%s",
+	        qid, stage_names[stage], (us + 999) / 1000, cf->redis_timeout,
+	        from, to);
+	free(qid);
+}
+
 /* decide - evaluate one stage and answer it */
 static sfsistat
 decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
@@ -382,6 +416,7 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 	struct verdict v;
 	char err[256];
 	sfsistat rc;
+	long long t0 = now_us(), us;
 
 	if (policy_eval(&pc, &req, store, &v, err, sizeof err) != 0) {
 		str_copy(v.err, err, sizeof v.err);
@@ -390,6 +425,9 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 		rc = answer(ctx, c, stage, rcpt, &v);
 	}
 	verdict_free(&v);
+	us = now_us() - t0;
+	if (us > (long long)cf->redis_timeout * 1000)
+		log_slow(ctx, c, stage, rcpt, us);
 	return rc;
 }
 
