@@ -25,13 +25,25 @@
 #     that no rule chose, and not one broken or dropped connection;
 #   - the fault was seen at all (some on_error replies), so that the test
 #     is not vacuous;
-#   - the slowest RCPT reply (the only command that asks Redis with
-#     delay_checks = yes) took at most redis_timeout + 500 ms.
+#   - no decision took the milter more than redis_timeout + 500 ms, from
+#     the callback's start to its reply: the milter logs every decision
+#     slower than redis_timeout ("slow decision: N ms"), and the slowest of
+#     those lines is the figure.  Where the fault is a timeout (frozen,
+#     slow), such lines must be there: the measurement is seen to work.
 #     redis_timeout is 1000 ms here, not the default 500: the bound must
-#     hold for any setting, and with 1000 a reply bounded by redis_timeout
-#     + 500 ms is told apart from one bounded by twice redis_timeout (a
-#     wait for a pooled connection, then a command, each allowed the whole
-#     redis_timeout) without depending on the machine's speed;
+#     hold for any setting, and with 1000 a decision bounded by
+#     redis_timeout + 500 ms is told apart from one bounded by twice
+#     redis_timeout (a wait for a pooled connection, then a command, each
+#     allowed the whole redis_timeout) without depending on the machine's
+#     speed;
+#     the slowest reply as the load generator saw it is printed, not
+#     judged: it also holds the time a command waits in Debian's libmilter
+#     for a worker thread, which is not ours and not bounded.  With 32
+#     sessions that send each command the moment the last reply arrives,
+#     libmilter keeps a session waiting for up to seconds even in front of
+#     the do-nothing milter of tests/bench (RELIABILITY.md, section 1);
+#     the last test below bounds the reply end to end, where no queue of
+#     libmilter's is in the way;
 #   - once Redis is back, a probe (a new session every 20 ms, a recipient
 #     with a rule) gets the rule's reply within 1 s, measured from the
 #     moment Redis answers again, with nothing done to the milter;
@@ -126,13 +138,23 @@ run_prog "$REDMILTERCTL" -r "$REDIS_URL" import "$rules"
 LOAD=(-s "unix:PLACEHOLDER" --rules 2000 --recipients 500 --senders 50 -k 2
     -t $((10 * slow)) -n 1000000000)
 
-# scenario NAME ON_ERROR_REPLY INJECT HEAL - one fault under load
-#   INJECT and HEAL are function names; HEAL returns when Redis answers
-#   again (its time is the start of the recovery clock)
+# slow_decisions - the milter's "slow decision: N ms" lines since the mark:
+# "COUNT MAX_MS" (0 0 when none)
+slow_decisions() {
+	milter_log_new | sed -n 's/.*: slow decision: \([0-9]*\) ms, .*/\1/p' |
+	    awk '{ n++; if ($1 > m) m = $1 } END { printf "%d %d\n", n, m }'
+}
+
+# scenario NAME ON_ERROR_REPLY INJECT HEAL TAG [timeouts] - one fault under
+#   load.  INJECT and HEAL are function names; HEAL returns when Redis
+#   answers again (its time is the start of the recovery clock).
+#   "timeouts": the fault makes lookups time out, so slow decisions must
+#   have been logged.
 scenario() {
 	local name=$1 allow=$2 inject=$3 heal=$4 lg=$H_TMP/lg-$5 out n p
-	local t_heal rec max_ms cls
+	local timeouts=${6:-} t_heal rec max_ms cls sd nslow slow_ms
 	LOAD[1]=unix:$MILTER_SOCK_PATH
+	milter_mark
 	spawn "$LOADGEN" "${LOAD[@]}" -c 32 -d $((7 * slow)) \
 	    --allow-reply "$allow" >"$lg.out" 2>"$lg.err"
 	p=$SPAWN_PID
@@ -164,7 +186,10 @@ scenario() {
 	out=$(cat "$lg.out")
 	cls=$(classes "$lg.out")
 	max_ms=$(us_to_ms "$(kv rcpt_max_us "$out")")
-	note "$name: $(kv decisions "$out") RCPT decisions in $(kv secs "$out") s at concurrency 32: $cls; slowest RCPT reply ${max_ms} ms (MAIL $(us_to_ms "$(kv mail_max_us "$out")") ms, end of message $(us_to_ms "$(kv eom_max_us "$out")") ms); recovery ${rec} ms"
+	sd=$(slow_decisions)
+	nslow=${sd% *}
+	slow_ms=${sd#* }
+	note "$name: $(kv decisions "$out") RCPT decisions in $(kv secs "$out") s at concurrency 32: $cls; decisions slower than redis_timeout: $nslow, the slowest ${slow_ms} ms; slowest reply end to end (libmilter's queueing included) RCPT ${max_ms} ms, MAIL $(us_to_ms "$(kv mail_max_us "$out")") ms, end of message $(us_to_ms "$(kv eom_max_us "$out")") ms; recovery ${rec} ms"
 	if [ "$n" -eq 0 ] && [ "$(kv wrong "$out")" = 0 ] &&
 	    [ "$(kv io_errors "$out")" = 0 ]; then
 		pass "$name: under load, every reply the rule's or the on_error reply (no wrong reply, no broken session)"
@@ -174,11 +199,15 @@ scenario() {
 	fi
 	like "$(kv allowed "$out")" '^[1-9][0-9]*$' \
 	    "$name: the fault was seen (on_error replies: $(kv allowed "$out"))"
-	if [ -n "$max_ms" ] && [ "$max_ms" -le "$LATENCY_MAX_MS" ]; then
-		pass "$name: slowest RCPT reply ${max_ms} ms <= redis_timeout + 500 ms ($LATENCY_MAX_MS ms)"
+	if [ "$slow_ms" -le "$LATENCY_MAX_MS" ]; then
+		pass "$name: slowest decision ${slow_ms} ms <= redis_timeout + 500 ms ($LATENCY_MAX_MS ms; $nslow slower than redis_timeout)"
 	else
-		fail "$name: slowest RCPT reply ${max_ms:-?} ms <= redis_timeout + 500 ms ($LATENCY_MAX_MS ms)" \
-		    "$(grep -E '^(rcpt|txn) ' "$lg.out")"
+		fail "$name: slowest decision ${slow_ms} ms <= redis_timeout + 500 ms ($LATENCY_MAX_MS ms)" \
+		    "$(milter_log_new | grep -F 'slow decision' | sort -t' ' -k6 -n | tail -n 5)"
+	fi
+	if [ -n "$timeouts" ]; then
+		like "$nslow" '^[1-9][0-9]*$' \
+		    "$name: the timed-out decisions were logged as slow ($nslow)"
 	fi
 	if [ "$(kv io_errors "$out")" = 0 ] && milter_alive &&
 	    [ "$MILTER_PID" = "$milter_pid" ]; then
@@ -188,7 +217,7 @@ scenario() {
 		    "pid now '$MILTER_PID', was $milter_pid; alive: $(milter_alive && echo yes || echo no)" \
 		    "$(milter_log_tail 10)"
 	fi
-	SUMMARY+=("$name|$(kv decisions "$out")|$cls|$max_ms|$rec")
+	SUMMARY+=("$name|$(kv decisions "$out")|$cls|$slow_ms|$max_ms|$rec")
 }
 
 # --- the faults ----------------------------------------------------------------
@@ -250,7 +279,7 @@ note "redis-server pid $REDIS_PID port $REDIS_PORT; redmilter pid $MILTER_PID (r
 scenario "Redis killed (SIGKILL, down ${FAULT_SECS} s, started again)" \
     "$ONERR" kill_inject kill_heal kill
 scenario "Redis frozen (SIGSTOP ${FAULT_SECS} s, SIGCONT)" \
-    "$ONERR" stop_inject stop_heal stop
+    "$ONERR" stop_inject stop_heal stop timeouts
 scenario "Redis restarted (SIGTERM, started again at once)" \
     "$ONERR" restart_inject restart_heal restart
 scenario "Redis answering errors (CONFIG SET requirepass ${FAULT_SECS} s, clients killed)" \
@@ -258,7 +287,7 @@ scenario "Redis answering errors (CONFIG SET requirepass ${FAULT_SECS} s, client
 scenario "Redis refusing MGET (ACL SETUSER default -mget ${FAULT_SECS} s)" \
     "$ONERR" acl_inject acl_heal acl
 scenario "Redis slow (DEBUG SLEEP ${FAULT_SECS})" \
-    "$ONERR" sleep_inject sleep_heal sleep
+    "$ONERR" sleep_inject sleep_heal sleep timeouts
 
 ok "the milter (on_error = tempfail) stops cleanly after all faults" stop_milter
 
@@ -305,10 +334,10 @@ for x in "A|$a" "B|$b"; do
 		    "got: ${x#*|}"
 	fi
 done
-SUMMARY+=("one pooled connection, Redis frozen, a second lookup 200 ms later|2|A: $a; B: $b|-|-")
+SUMMARY+=("one pooled connection, Redis frozen, a second lookup 200 ms later|2|A: $a; B: $b|-|-|-")
 ok "the milter (redis_connections = 1) stops cleanly" stop_milter
 
-note "summary: fault | RCPT decisions | replies by class | slowest RCPT reply (ms) | recovery (ms)"
+note "summary: fault | RCPT decisions | replies by class | slowest decision (ms) | slowest RCPT reply end to end (ms) | recovery (ms)"
 for s in "${SUMMARY[@]}"; do
 	note "summary: $s"
 done
