@@ -48,39 +48,6 @@ struct store_cache {
 	atomic_ulong misses;
 };
 
-/* now_ms - monotonic milliseconds */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * hash - of a NUL-terminated key, eight bytes at a time (a decision looks
- * up some 60 keys of 30 to 60 bytes: a byte-at-a-time FNV-1a was a tenth of
- * the milter's time); the last bytes are zero-padded, the length mixed in
- */
-static unsigned long
-hash(const char *key)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
-	size_t len = strlen(key), i;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&w, key + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, key + i, len - i);
-	h = (h ^ w ^ len) * 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
-	return (unsigned long)h;
-}
-
 /* centry_free - one entry */
 static void
 centry_free(struct centry *e)
@@ -118,7 +85,7 @@ static int
 lookup(struct store_cache *c, const char *key, long long now,
        struct store_value *out)
 {
-	unsigned long h = hash(key);
+	unsigned long h = hash_bytes(key, strlen(key));
 	struct shard *sh = &c->shard[h % SHARDS];
 	struct centry *e;
 	int found = 0;
@@ -165,7 +132,7 @@ static void
 remember(struct store_cache *c, const char *key, const struct store_value *v,
          long long now)
 {
-	unsigned long h = hash(key);
+	unsigned long h = hash_bytes(key, strlen(key));
 	struct shard *sh = &c->shard[h % SHARDS];
 	size_t klen = strlen(key);
 	struct centry *e = xmalloc(sizeof *e + klen + 1);
@@ -189,7 +156,7 @@ remember(struct store_cache *c, const char *key, const struct store_value *v,
 static void
 forget(struct store_cache *c, const char *key)
 {
-	unsigned long h = hash(key);
+	unsigned long h = hash_bytes(key, strlen(key));
 	struct shard *sh = &c->shard[h % SHARDS];
 
 	pthread_mutex_lock(&sh->mu);
@@ -229,7 +196,7 @@ cache_mget(struct store *st, const char *const *keys, size_t n,
            struct store_value *out, char *err, size_t errlen)
 {
 	struct store_cache *c = (struct store_cache *)st;
-	long long now = now_ms();
+	long long now = mono_ms();
 	unsigned char stack_hit[256];
 	unsigned char *hit =
 	    n <= sizeof stack_hit ? memset(stack_hit, 0, n) : xcalloc(n, 1);

@@ -5,9 +5,11 @@
  * memory runs out: a milter that cannot allocate cannot answer anyway, and
  * libmilter's MTA-side timeout then applies milter_default_action.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -154,4 +156,38 @@ str_sanitize(const char *s, size_t len, size_t max)
 	}
 	out[n] = '\0';
 	return out;
+}
+
+/* mono_ms - the monotonic clock in milliseconds */
+long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * hash_bytes - of len bytes, eight at a time (a decision looks up some 60
+ * keys of 30 to 60 bytes: a byte-at-a-time FNV-1a was a tenth of the
+ * milter's time); the last bytes are zero-padded, the length mixed in
+ */
+unsigned long
+hash_bytes(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, b + i, len - i);
+	h = (h ^ w ^ len) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return (unsigned long)h;
 }

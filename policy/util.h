@@ -5,7 +5,9 @@
  * succeed or abort() after writing a message to stderr (Postfix mymalloc):
  * callers never test for NULL.  str_copy() has strlcpy() semantics.
  * str_sanitize() returns a malloc'd printable copy of untrusted bytes for logs
- * (Postfix printable()). All functions are thread-safe.
+ * (Postfix printable()).  mono_ms() is the monotonic clock in milliseconds;
+ * hash_bytes() a fast non-cryptographic hash for in-process tables.  All
+ * functions are thread-safe.
  */
 #ifndef UTIL_H
 #define UTIL_H
@@ -23,5 +25,8 @@ size_t str_copy(char *, const char *, size_t);
 void str_lower(char *);
 int str_printable(const char *, size_t);
 char *str_sanitize(const char *, size_t, size_t);
+
+long long mono_ms(void);
+unsigned long hash_bytes(const void *, size_t);
 
 #endif
