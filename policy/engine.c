@@ -335,6 +335,33 @@ verdict_free(struct verdict *v)
 	memset(v, 0, sizeof *v);
 }
 
+/* dup_or_null - a copy of s, or NULL */
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* verdict_copy - dst becomes a deep copy of src */
+void
+verdict_copy(struct verdict *dst, const struct verdict *src)
+{
+	size_t i;
+
+	*dst = *src;
+	dst->key = dup_or_null(src->key);
+	dst->action.text = dup_or_null(src->action.text);
+	dst->trail = NULL;
+	if (src->ntrail > 0)
+		dst->trail = xmalloc(src->ntrail * sizeof *dst->trail);
+	for (i = 0; i < src->ntrail; i++) {
+		dst->trail[i] = src->trail[i];
+		dst->trail[i].key = dup_or_null(src->trail[i].key);
+		dst->trail[i].value = dup_or_null(src->trail[i].value);
+		dst->trail[i].note = dup_or_null(src->trail[i].note);
+	}
+}
+
 /* verdict_type_name - a verdict type as text */
 const char *
 verdict_type_name(enum verdict_type t)

@@ -11,6 +11,8 @@
  * arguments), with err set.  A store failure is not an error of the call:
  * it is the verdict VERDICT_ERR_STORE.  The verdict owns everything it
  * points to; verdict_free() releases it and is a no-op on a zeroed verdict.
+ * verdict_copy() makes dst a deep copy of src (dst is overwritten, not
+ * freed).
  * Thread-safe as far as the store is.
  */
 #ifndef ENGINE_H
@@ -86,6 +88,7 @@ struct verdict {
 int policy_eval(const struct policy_conf *, const struct request *,
                 struct store *, struct verdict *, char *, size_t);
 void verdict_free(struct verdict *);
+void verdict_copy(struct verdict *, const struct verdict *);
 const char *verdict_type_name(enum verdict_type);
 const char *trail_what_name(enum trail_what);
 
