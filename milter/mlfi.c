@@ -35,6 +35,7 @@
 
 static const struct conf *cf;
 static struct store *store;
+static struct verdict_cache *vcache; /* NULL: every decision evaluated */
 static struct policy_conf pc;
 
 /* One SMTP connection; the second half is one transaction. */
@@ -55,12 +56,13 @@ struct conn {
 
 static const char *const stage_names[] = {"CONNECT", "HELO", "MAIL", "RCPT"};
 
-/* mlfi_setup - the configuration and store the callbacks use */
+/* mlfi_setup - the configuration, store and decision cache the callbacks use */
 void
-mlfi_setup(const struct conf *conf, struct store *st)
+mlfi_setup(const struct conf *conf, struct store *st, struct verdict_cache *vc)
 {
 	cf = conf;
 	store = st;
+	vcache = vc;
 	pc.prefix = conf->prefix;
 	pc.delims = conf->recipient_delimiter;
 	pc.delay_checks = conf->delay_checks;
@@ -418,10 +420,14 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 	sfsistat rc;
 	long long t0 = now_us(), us;
 
-	if (policy_eval(&pc, &req, store, &v, err, sizeof err) != 0) {
+	if (vcache != NULL && verdict_cache_get(vcache, &req, &v)) {
+		rc = answer(ctx, c, stage, rcpt, &v);
+	} else if (policy_eval(&pc, &req, store, &v, err, sizeof err) != 0) {
 		str_copy(v.err, err, sizeof v.err);
 		rc = on_error(ctx, c, stage, rcpt, &v, 0);
 	} else {
+		if (vcache != NULL)
+			verdict_cache_put(vcache, &req, &v);
 		rc = answer(ctx, c, stage, rcpt, &v);
 	}
 	verdict_free(&v);

@@ -182,6 +182,7 @@ run(struct conf *c, int foreground)
 {
 	struct daemon_ids ids;
 	struct store *st;
+	struct verdict_cache *vc = NULL;
 	const char *path = daemon_socket_path(c->socket);
 	char err[512];
 	int rc;
@@ -197,9 +198,14 @@ run(struct conf *c, int foreground)
 	if (daemon_lookup_ids(c->user, c->group, &ids, err, sizeof err) != 0)
 		die(EX_NOUSER, "configuration", err);
 	st = open_store(c);
+	/* cache_ttl bounds the age of what an answer rests on: a decision is
+	 * kept for half of it, built from lookups kept for the other half. */
 	if (c->cache_ttl > 0)
-		st = store_cache_new(st, c->cache_ttl, (size_t)c->cache_size);
-	mlfi_setup(c, st);
+		st = store_cache_new(st, c->cache_ttl - c->cache_ttl / 2,
+		                     (size_t)c->cache_size);
+	if (c->cache_ttl / 2 > 0)
+		vc = verdict_cache_new(c->cache_ttl / 2, (size_t)c->cache_size);
+	mlfi_setup(c, st, vc);
 	open_socket(c, &ids);
 	if (c->pidfile != NULL && !foreground && daemon_detach(err, sizeof err))
 		die(EX_OSERR, "detach", err);
@@ -221,6 +227,7 @@ run(struct conf *c, int foreground)
 	if (c->pidfile != NULL)
 		(void)unlink(c->pidfile);
 	st->close(st);
+	verdict_cache_free(vc);
 	log_close();
 	return rc;
 }
