@@ -18,12 +18,25 @@
 #define SHARDS 16
 #define BUCKETS_MIN 16    /* per shard */
 #define BUCKETS_MAX 65536 /* per shard */
+#define KEY_BUF 512       /* a request key this long needs no malloc */
+
+/* A verdict as an entry keeps it: without its 256-byte err buffer. */
+struct vkept {
+	enum verdict_type type;
+	enum table table;
+	char *key;
+	struct action action;
+	char *err; /* NULL when empty */
+	struct trail_entry *trail;
+	size_t ntrail;
+	size_t keys_looked_up;
+};
 
 struct ventry {
 	struct ventry *next;
 	unsigned long hash;
 	long long expires; /* mono_ms() */
-	struct verdict v;
+	struct vkept v;
 	size_t klen;
 	char key[];
 };
@@ -43,10 +56,11 @@ struct verdict_cache {
 
 /*
  * request_key - the request as one string of bytes: the stage, then each
- * field as 0 (not given) or 1, its bytes and a NUL; *len is its length
+ * field as 0 (not given) or 1, its bytes and a NUL; *len is its length.
+ * In buf when it fits (most requests: no allocation), else malloc'd.
  */
 static char *
-request_key(const struct request *r, size_t *len)
+request_key(const struct request *r, char *buf, size_t size, size_t *len)
 {
 	const char *f[] = {r->client_name, r->client_addr, r->helo,
 	                   r->auth,        r->sender,      r->recipient};
@@ -55,7 +69,7 @@ request_key(const struct request *r, size_t *len)
 
 	for (i = 0; i < sizeof f / sizeof f[0]; i++)
 		n += f[i] != NULL ? strlen(f[i]) + 2 : 1;
-	p = k = xmalloc(n);
+	p = k = n <= size ? buf : xmalloc(n);
 	*p++ = (char)('0' + r->stage);
 	for (i = 0; i < sizeof f / sizeof f[0]; i++) {
 		if (f[i] == NULL) {
@@ -71,11 +85,47 @@ request_key(const struct request *r, size_t *len)
 	return k;
 }
 
+/* view - a verdict that borrows what k holds (never verdict_free() it) */
+static void
+view(struct verdict *v, const struct vkept *k)
+{
+	memset(v, 0, sizeof *v);
+	v->type = k->type;
+	v->table = k->table;
+	v->key = k->key;
+	v->action = k->action;
+	str_copy(v->err, k->err != NULL ? k->err : "", sizeof v->err);
+	v->trail = k->trail;
+	v->ntrail = k->ntrail;
+	v->keys_looked_up = k->keys_looked_up;
+}
+
+/* keep - k takes a deep copy of v */
+static void
+keep(struct vkept *k, const struct verdict *v)
+{
+	struct verdict c;
+
+	verdict_copy(&c, v);
+	k->type = c.type;
+	k->table = c.table;
+	k->key = c.key;
+	k->action = c.action;
+	k->err = c.err[0] != '\0' ? xstrdup(c.err) : NULL;
+	k->trail = c.trail;
+	k->ntrail = c.ntrail;
+	k->keys_looked_up = c.keys_looked_up;
+}
+
 /* ventry_free - one entry */
 static void
 ventry_free(struct ventry *e)
 {
-	verdict_free(&e->v);
+	struct verdict v;
+
+	view(&v, &e->v);
+	verdict_free(&v); /* what the entry held, now released */
+	free(e->v.err);
 	free(e);
 }
 
@@ -112,7 +162,8 @@ verdict_cache_get(struct verdict_cache *c, const struct request *r,
                   struct verdict *v)
 {
 	size_t len;
-	char *k = request_key(r, &len);
+	char buf[KEY_BUF];
+	char *k = request_key(r, buf, sizeof buf, &len);
 	unsigned long h = hash_bytes(k, len);
 	struct vshard *sh = &c->shard[h % SHARDS];
 	struct ventry *e;
@@ -125,13 +176,17 @@ verdict_cache_get(struct verdict_cache *c, const struct request *r,
 		    memcmp(e->key, k, len) != 0)
 			continue;
 		if (e->expires > now) {
-			verdict_copy(v, &e->v);
+			struct verdict b;
+
+			view(&b, &e->v);
+			verdict_copy(v, &b);
 			found = 1;
 		}
 		break;
 	}
 	pthread_mutex_unlock(&sh->mu);
-	free(k);
+	if (k != buf)
+		free(k);
 	return found;
 }
 
@@ -165,7 +220,7 @@ verdict_cache_put(struct verdict_cache *c, const struct request *r,
                   const struct verdict *v)
 {
 	size_t len;
-	char *k;
+	char buf[KEY_BUF], *k;
 	unsigned long h;
 	struct vshard *sh;
 	struct ventry *e, **pp;
@@ -173,17 +228,18 @@ verdict_cache_put(struct verdict_cache *c, const struct request *r,
 
 	if (v->type == VERDICT_ERR_STORE)
 		return;
-	k = request_key(r, &len);
+	k = request_key(r, buf, sizeof buf, &len);
 	h = hash_bytes(k, len);
 	sh = &c->shard[h % SHARDS];
 	now = mono_ms();
 	e = xmalloc(sizeof *e + len);
 	e->hash = h;
 	e->expires = now + c->ttl_ms;
-	verdict_copy(&e->v, v);
+	keep(&e->v, v);
 	e->klen = len;
 	memcpy(e->key, k, len);
-	free(k);
+	if (k != buf)
+		free(k);
 
 	pthread_mutex_lock(&sh->mu);
 	for (pp = slot(c, sh, h); *pp != NULL; pp = &(*pp)->next) {
