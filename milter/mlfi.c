@@ -303,11 +303,13 @@ answer_reply(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 		str_copy(v->err, err, sizeof v->err);
 		return on_error(ctx, c, stage, rcpt, v, 1);
 	}
-	smtp = one_line(reply_smtp(&r));
-	log_decision(ctx, c, stage, rcpt,
-	             reply_is_temporary(&r) ? "tempfail" : "reject", rule,
-	             smtp);
-	free(smtp);
+	if (log_wanted(LOG_INFO)) {
+		smtp = one_line(reply_smtp(&r));
+		log_decision(ctx, c, stage, rcpt,
+		             reply_is_temporary(&r) ? "tempfail" : "reject",
+		             rule, smtp);
+		free(smtp);
+	}
 	if (cf->mode == CONF_MODE_TEST) {
 		reply_free(&r);
 		return SMFIS_CONTINUE;
@@ -349,8 +351,10 @@ answer(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt,
 	char rule[1200];
 
 	log_trail(ctx, c, stage, rcpt, v);
-	snprintf(rule, sizeof rule, "%s:%s", table_name(v->table),
-	         v->key != NULL ? v->key : "");
+	rule[0] = '\0'; /* only for log lines */
+	if (v->type != VERDICT_NONE && log_wanted(LOG_INFO))
+		snprintf(rule, sizeof rule, "%s:%s", table_name(v->table),
+		         v->key != NULL ? v->key : "");
 	switch (v->type) {
 	case VERDICT_NONE:
 		return SMFIS_CONTINUE;
