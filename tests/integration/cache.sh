@@ -96,3 +96,5 @@ restart_redis
 is "$(probe '<other@example.com>')" "$OLD" "Redis back: the same request gets the rule's reply at once, not a remembered 451"
 
 ok "the milter stops cleanly" stop_milter
+
+done_testing
