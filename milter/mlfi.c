@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libmilter/mfapi.h>
 
@@ -379,16 +378,6 @@ answer(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt,
 	return SMFIS_CONTINUE;
 }
 
-/* now_us - CLOCK_MONOTONIC in microseconds */
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /*
  * log_slow - a decision that took longer than redis_timeout, which bounds
  * every lookup: Redis timed out, or something of ours is slow.  The time is
@@ -422,7 +411,7 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 	struct verdict v;
 	char err[256];
 	sfsistat rc;
-	long long t0 = now_us(), us;
+	long long t0 = mono_us(), us;
 
 	if (vcache != NULL && verdict_cache_get(vcache, &req, &v)) {
 		rc = answer(ctx, c, stage, rcpt, &v);
@@ -435,7 +424,7 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 		rc = answer(ctx, c, stage, rcpt, &v);
 	}
 	verdict_free(&v);
-	us = now_us() - t0;
+	us = mono_us() - t0;
 	if (us > (long long)cf->redis_timeout * 1000)
 		log_slow(ctx, c, stage, rcpt, us);
 	return rc;

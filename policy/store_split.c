@@ -11,7 +11,6 @@
  */
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "store_split.h"
 #include "util.h"
@@ -27,16 +26,6 @@ struct store_split {
 
 #define PRIMARY(st) (((struct store_split *)(st))->primary)
 
-/* now_ms - the monotonic clock in milliseconds */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * use_read - whether this lookup asks the read store: yes unless it failed
  * less than SPLIT_HOLD_MS ago; after that, yes for the one lookup that
@@ -49,7 +38,7 @@ use_read(struct store_split *s)
 
 	if (hold == 0)
 		return 1;
-	if ((now = now_ms()) < hold)
+	if ((now = mono_ms()) < hold)
 		return 0;
 	return atomic_compare_exchange_strong(&s->hold, &hold,
 	                                      now + SPLIT_HOLD_MS);
@@ -69,7 +58,7 @@ split_mget(struct store *st, const char *const *keys, size_t n,
 				atomic_store(&s->hold, 0);
 			return STORE_OK;
 		}
-		atomic_store(&s->hold, now_ms() + SPLIT_HOLD_MS);
+		atomic_store(&s->hold, mono_ms() + SPLIT_HOLD_MS);
 	}
 	return s->primary->mget(s->primary, keys, n, out, err, errlen);
 }

@@ -158,14 +158,21 @@ str_sanitize(const char *s, size_t len, size_t max)
 	return out;
 }
 
-/* mono_ms - the monotonic clock in milliseconds */
+/* mono_us - the monotonic clock in microseconds */
 long long
-mono_ms(void)
+mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* mono_ms - the monotonic clock in milliseconds */
+long long
+mono_ms(void)
+{
+	return mono_us() / 1000;
 }
 
 /*

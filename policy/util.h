@@ -5,7 +5,7 @@
  * succeed or abort() after writing a message to stderr (Postfix mymalloc):
  * callers never test for NULL.  str_copy() has strlcpy() semantics.
  * str_sanitize() returns a malloc'd printable copy of untrusted bytes for logs
- * (Postfix printable()).  mono_ms() is the monotonic clock in milliseconds;
+ * (Postfix printable()).  mono_us() and mono_ms() are the monotonic clock;
  * hash_bytes() a fast non-cryptographic hash for in-process tables.  All
  * functions are thread-safe.
  */
@@ -26,6 +26,7 @@ void str_lower(char *);
 int str_printable(const char *, size_t);
 char *str_sanitize(const char *, size_t, size_t);
 
+long long mono_us(void);
 long long mono_ms(void);
 unsigned long hash_bytes(const void *, size_t);
 
