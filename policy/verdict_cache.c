@@ -19,6 +19,7 @@
 #define BUCKETS_MIN 16    /* per shard */
 #define BUCKETS_MAX 65536 /* per shard */
 #define KEY_BUF 512       /* a request key this long needs no malloc */
+#define KEY_KEEP_MAX 1024 /* a longer request is never kept: memory bound */
 
 /* A verdict as an entry keeps it: without its 256-byte err buffer. */
 struct vkept {
@@ -170,6 +171,11 @@ verdict_cache_get(struct verdict_cache *c, const struct request *r,
 	long long now = mono_ms();
 	int found = 0;
 
+	if (len > KEY_KEEP_MAX) {
+		if (k != buf)
+			free(k);
+		return 0;
+	}
 	pthread_mutex_lock(&sh->mu);
 	for (e = *slot(c, sh, h); e != NULL; e = e->next) {
 		if (e->hash != h || e->klen != len ||
@@ -229,6 +235,11 @@ verdict_cache_put(struct verdict_cache *c, const struct request *r,
 	if (v->type == VERDICT_ERR_STORE)
 		return;
 	k = request_key(r, buf, sizeof buf, &len);
+	if (len > KEY_KEEP_MAX) {
+		if (k != buf)
+			free(k);
+		return;
+	}
 	h = hash_bytes(k, len);
 	sh = &c->shard[h % SHARDS];
 	now = mono_ms();

@@ -118,9 +118,9 @@ START_TEST(verdict_cache_key_is_the_whole_request)
 	ck_assert_int_eq(verdict_cache_get(vc, &o, &got), 0);
 	ck_assert_int_eq(verdict_cache_get(vc, &r, &got), 1);
 	verdict_free(&got);
-	/* a request too long for the key's buffer on the stack */
+	/* a request too long for the key's buffer on the stack is kept */
 	{
-		char to[2048];
+		char to[800], huge[2048];
 
 		memset(to, 'x', sizeof to - 1);
 		to[sizeof to - 1] = '\0';
@@ -128,12 +128,18 @@ START_TEST(verdict_cache_key_is_the_whole_request)
 		o.recipient = to;
 		a_reply(&v, "long");
 		verdict_cache_put(vc, &o, &v);
-		verdict_free(&v);
 		ck_assert_int_eq(verdict_cache_get(vc, &o, &got), 1);
 		ck_assert_str_eq(got.action.text, "long");
 		verdict_free(&got);
 		to[100] = 'y';
 		ck_assert_int_eq(verdict_cache_get(vc, &o, &got), 0);
+		/* one of more than 1 kB is not (memory per entry is bounded) */
+		memset(huge, 'x', sizeof huge - 1);
+		huge[sizeof huge - 1] = '\0';
+		o.recipient = huge;
+		verdict_cache_put(vc, &o, &v);
+		ck_assert_int_eq(verdict_cache_get(vc, &o, &got), 0);
+		verdict_free(&v);
 	}
 	verdict_cache_free(vc);
 }
