@@ -12,8 +12,8 @@
  * (cache_ttl - ttl_ms) old, so that no answer rests on a lookup older than
  * cache_ttl in all: the milter splits cache_ttl between the two.
  *
- * A request of more than 1 kB in all (addresses that long are hostile or
- * broken) is never kept, so that an entry costs at most a few kB.  At most
+ * A request of more than 1 kB in all (longer than any ordinary one) is
+ * never kept, so that an entry costs at most a few kB.  At most
  * max_entries decisions are kept: a shard that reaches its share
  * drops its expired entries, then, if that was not enough, all of them.
  * Thread-safe: the table is split into shards, each behind its own mutex.
