@@ -10,10 +10,8 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store_cache.h"
 #include "util.h"

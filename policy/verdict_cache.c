@@ -165,17 +165,20 @@ verdict_cache_get(struct verdict_cache *c, const struct request *r,
 	size_t len;
 	char buf[KEY_BUF];
 	char *k = request_key(r, buf, sizeof buf, &len);
-	unsigned long h = hash_bytes(k, len);
-	struct vshard *sh = &c->shard[h % SHARDS];
+	unsigned long h;
+	struct vshard *sh;
 	struct ventry *e;
-	long long now = mono_ms();
+	long long now;
 	int found = 0;
 
-	if (len > KEY_KEEP_MAX) {
+	if (len > KEY_KEEP_MAX) { /* never kept: no need to look */
 		if (k != buf)
 			free(k);
 		return 0;
 	}
+	h = hash_bytes(k, len);
+	sh = &c->shard[h % SHARDS];
+	now = mono_ms();
 	pthread_mutex_lock(&sh->mu);
 	for (e = *slot(c, sh, h); e != NULL; e = e->next) {
 		if (e->hash != h || e->klen != len ||
