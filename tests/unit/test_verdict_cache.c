@@ -54,6 +54,17 @@ a_reply(struct verdict *v, const char *text)
 	v->keys_looked_up = 42;
 }
 
+/* put_reply - remember a_reply(text) for r (the cache keeps its own copy) */
+static void
+put_reply(struct verdict_cache *vc, const struct request *r, const char *text)
+{
+	struct verdict v;
+
+	a_reply(&v, text);
+	verdict_cache_put(vc, r, &v);
+	verdict_free(&v);
+}
+
 START_TEST(verdict_cache_hit_is_an_equal_independent_copy)
 {
 	struct verdict_cache *vc = verdict_cache_new(60000, 1024);
@@ -93,9 +104,7 @@ START_TEST(verdict_cache_key_is_the_whole_request)
 	struct request o;
 	struct verdict v, got;
 
-	a_reply(&v, "Mailbox full");
-	verdict_cache_put(vc, &r, &v);
-	verdict_free(&v);
+	put_reply(vc, &r, "Mailbox full");
 	o = r;
 	o.recipient = "<carol@example.com>";
 	ck_assert_int_eq(verdict_cache_get(vc, &o, &got), 0);
@@ -164,15 +173,11 @@ START_TEST(verdict_cache_entries_expire_and_are_replaced)
 {
 	struct verdict_cache *vc = verdict_cache_new(50, 1024);
 	struct request r = rcpt("<a@example.org>", "<bob@example.com>");
-	struct verdict v, got;
+	struct verdict got;
 	struct timespec nap = {0, 80 * 1000000L};
 
-	a_reply(&v, "first");
-	verdict_cache_put(vc, &r, &v);
-	verdict_free(&v);
-	a_reply(&v, "second");
-	verdict_cache_put(vc, &r, &v);
-	verdict_free(&v);
+	put_reply(vc, &r, "first");
+	put_reply(vc, &r, "second");
 	ck_assert_int_eq(verdict_cache_get(vc, &r, &got), 1);
 	ck_assert_str_eq(got.action.text, "second");
 	verdict_free(&got);
