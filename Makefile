@@ -71,65 +71,44 @@ endif
 B := build/$(VARIANT)
 
 # --- sources --------------------------------------------------------------
+# One folder, one library, from $(wildcard DIR/*.c); README's layout table
+# and `make check-layering` (tests/check-layering) say what each may use.
 
-# A .c file that another one #includes (policy/store_redis.c may pull in a
-# part of itself this way) belongs to that file and is never compiled alone.
-INCLUDE_C_RE := s,^[[:space:]]*\#[[:space:]]*include[[:space:]]*"([^"/]+[.]c)".*,\1,p
-INCLUDED_C := $(foreach d,policy milter,$(addprefix $(d)/,$(shell sed -nE \
-                '$(INCLUDE_C_RE)' $(wildcard $(d)/*.c) /dev/null 2>/dev/null)))
-ENGINE_SRCS := $(filter-out policy/redmilterctl.c policy/store_redis.c \
-                 policy/store_redis_%.c $(INCLUDED_C),$(wildcard policy/*.c))
-REDIS_SRCS := $(filter-out $(INCLUDED_C),$(wildcard policy/store_redis.c \
-                policy/store_redis_*.c))
-CTL_SRCS := $(wildcard policy/redmilterctl.c)
-MILTER_SRCS := $(filter-out $(INCLUDED_C),$(wildcard milter/*.c))
-# The daemon's main file: milter/redmilter.c or milter/main.c if present,
-# else whichever file defines main() in KNF (return type on its own line).
-MAIN_RE := ^(int[[:space:]]+)?main[[:space:]]*[(]
-MILTER_MAIN := $(firstword $(wildcard milter/redmilter.c milter/main.c) \
-  $(if $(MILTER_SRCS),$(shell grep -lE '$(MAIN_RE)' $(MILTER_SRCS) 2>/dev/null)))
-MILTER_LIB_SRCS := $(filter-out $(MILTER_MAIN),$(MILTER_SRCS))
+COMMON_SRCS := $(wildcard policy/common/*.c)
+STORE_SRCS := $(wildcard policy/store/*.c)
+POLICY_SRCS := $(wildcard policy/*.c)
+CTL_SRCS := $(wildcard policy/ctl/*.c)
+MILTER_SRCS := $(wildcard milter/*.c)
+LIB_DIRS := policy/common policy/store policy policy/ctl milter
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_HELPER_SRCS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
-
-ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(B)/%.o)
-REDIS_OBJS := $(REDIS_SRCS:%.c=$(B)/%.o)
-CTL_OBJS := $(CTL_SRCS:%.c=$(B)/%.o)
-MILTER_MAIN_OBJS := $(MILTER_MAIN:%.c=$(B)/%.o)
-MILTER_LIB_OBJS := $(MILTER_LIB_SRCS:%.c=$(B)/%.o)
-UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
-UNIT_HELPER_OBJS := $(UNIT_HELPER_SRCS:%.c=$(B)/%.o)
-UNIT_BINS := $(UNIT_SRCS:%.c=$(B)/%)
 # tests/integration/NAME.c: a Check program that needs a live service, run by
 # tests/integration/NAME.sh (which starts the service) as $(B)/tests/integration/NAME
 IT_SRCS := $(wildcard tests/integration/*.c)
+
+COMMON_LIB := $(B)/libcommon.a
+STORE_LIB := $(B)/libstore.a
+POLICY_LIB := $(B)/libpolicy.a
+CTL_LIB := $(B)/libctl.a
+MILTER_LIB := $(B)/libmilterglue.a
+UNIT_HELPER_LIB := $(B)/libtesthelp.a
+
+UNIT_BINS := $(UNIT_SRCS:%.c=$(B)/%)
 IT_BINS := $(IT_SRCS:%.c=$(B)/%)
 
-ENGINE_LIB := $(B)/libpolicy.a
-REDIS_LIB := $(if $(REDIS_SRCS),$(B)/libpolicy_redis.a)
-MILTER_LIB := $(if $(MILTER_LIB_SRCS),$(B)/libmilterglue.a)
-UNIT_HELPER_LIB := $(if $(UNIT_HELPER_SRCS),$(B)/libtesthelp.a)
+PROGRAMS := policy/redmilterctl milter/redmilter
 
-PROGRAMS :=
-ifneq ($(CTL_SRCS),)
-PROGRAMS += policy/redmilterctl
-endif
-ifneq ($(MILTER_MAIN),)
-PROGRAMS += milter/redmilter
-endif
+# Every folder's headers are on the include path: which file may include
+# which is `make check-layering`'s to say, not the compiler's.
+INCLUDES = $(LIB_DIRS:%=-I%)
 
-# Unit tests link everything; an archive member is pulled in only when a test
-# uses it.  hiredis and libmilter are linked when their code is in the tree
-# (and hiredis is installed), which is harmless for the tests that need
-# neither.
-ifneq ($(HIREDIS_LIBS),)
-UNIT_REDIS_LIB := $(REDIS_LIB)
-UNIT_REDIS_LIBS := $(HIREDIS_LIBS)
-endif
-UNIT_LIBS = $(UNIT_HELPER_LIB) $(MILTER_LIB) $(UNIT_REDIS_LIB) $(ENGINE_LIB)
-UNIT_LDLIBS = $(if $(MILTER_LIB),$(MILTER_LIBS)) $(UNIT_REDIS_LIBS) \
-              $(CHECK_LIBS) $(LDLIBS)
+# The libraries below a program, the highest first, as the linker wants them.
+ENGINE_LIBS = $(POLICY_LIB) $(STORE_LIB) $(COMMON_LIB)
+# Unit tests may use any library; an archive member is linked only when a
+# test needs it.
+UNIT_LIBS = $(UNIT_HELPER_LIB) $(MILTER_LIB) $(CTL_LIB) $(ENGINE_LIBS)
+UNIT_LDLIBS = $(MILTER_LIBS) $(HIREDIS_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
 # --- fuzzing (clang + libFuzzer, its own build directory) ----------------
 
@@ -139,7 +118,8 @@ FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_ALL_CFLAGS = $(WARN) $(WERROR_FLAGS) $(FUZZ_SAN) -fno-omit-frame-pointer \
                   $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP
 FB := build/fuzz
-FUZZ_ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(FB)/%.o)
+FUZZ_ENGINE_OBJS := $(POLICY_SRCS:%.c=$(FB)/%.o) $(STORE_SRCS:%.c=$(FB)/%.o) \
+                    $(COMMON_SRCS:%.c=$(FB)/%.o)
 FUZZ_OBJS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FB)/%.o)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FB)/%)
 FUZZ_SECONDS ?= 60
@@ -161,23 +141,22 @@ VALGRIND = valgrind --error-exitcode=99 --leak-check=full \
 
 # --- lint -------------------------------------------------------------------
 
-LINT_SRCS := $(wildcard policy/*.c milter/*.c)
-FORMAT_SRCS := $(sort $(wildcard policy/*.[ch] milter/*.[ch] tests/*.[ch] \
-                                 tests/*/*.[ch]))
+LINT_SRCS := $(COMMON_SRCS) $(STORE_SRCS) $(POLICY_SRCS) $(CTL_SRCS) $(MILTER_SRCS)
+FORMAT_SRCS := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.[ch])) \
+                      $(wildcard tests/*/*.[ch]))
 BANNED = strcpy|strcat|sprintf|vsprintf|gets|strncpy|strtok|atoi|atol
 # variableScope is suppressed: KNF declares a function's variables at its top
 # (style(9)), and cppcheck's advice to move each into its innermost block
 # fights that on nearly every function.
 CPPCHECK = cppcheck --enable=warning,style,performance,portability \
            --error-exitcode=1 --inline-suppr --quiet --std=c11 \
-           --suppress=variableScope -D_DEFAULT_SOURCE -Ipolicy -Imilter
+           --suppress=variableScope -D_DEFAULT_SOURCE $(INCLUDES)
 # STYLE.md's clang-tidy checks, less the analyzer's Annex K advice (memcpy_s
 # and friends, which glibc does not have): it flags every memcpy and memset.
 TIDY_CHECKS = -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,cert-*,portability-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
 
-MAN_PAGES := $(wildcard man/*.[1-8] policy/*.[1-8] milter/*.[1-8] \
-                        contrib/*.[1-8] doc/*.[1-8])
-CONF_EXAMPLE := $(wildcard contrib/redmilter.conf)
+MAN_PAGES := milter/redmilter.8 milter/redmilter.conf.5 policy/ctl/redmilterctl.8
+CONF_EXAMPLE := contrib/redmilter.conf
 
 .PHONY: all build-tests build-fuzz build-bench bench check check-unit deps \
         fuzz stress valgrind \
@@ -186,7 +165,7 @@ CONF_EXAMPLE := $(wildcard contrib/redmilter.conf)
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 
-all: $(ENGINE_LIB) $(PROGRAMS)
+all: $(PROGRAMS)
 
 build-tests: $(UNIT_BINS) $(IT_BINS) $(B)/tests/bench/loadgen
 
@@ -213,58 +192,48 @@ build/.variant: FORCE
 
 # --- compiling ----------------------------------------------------------------
 
-$(B)/policy/%.o: policy/%.c $(B)/.flags
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+need_hiredis = $(if $(HIREDIS_LIBS),,$(error hiredis not found by pkg-config: run tests/deps.sh))
+need_check = $(if $(CHECK_LIBS),,$(error Check not found by pkg-config: run tests/deps.sh))
 
-$(REDIS_OBJS): $(B)/policy/%.o: policy/%.c $(B)/.flags
+$(B)/%.o: %.c $(B)/.flags
 	@mkdir -p $(@D)
-	$(if $(HIREDIS_LIBS),,$(error hiredis not found by pkg-config: run tests/deps.sh))
-	$(CC) $(ALL_CFLAGS) $(HIREDIS_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -pthread $(INCLUDES) $(EXTRA_CFLAGS) -c -o $@ $<
 
-$(B)/milter/%.o: milter/%.c $(B)/.flags
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -pthread -Ipolicy -c -o $@ $<
-
-$(B)/tests/unit/%.o: tests/unit/%.c $(B)/.flags
-	@mkdir -p $(@D)
-	$(if $(CHECK_LIBS),,$(error Check not found by pkg-config: run tests/deps.sh))
-	$(CC) $(ALL_CFLAGS) -Ipolicy -Imilter $(CHECK_CFLAGS) -c -o $@ $<
+$(STORE_SRCS:%.c=$(B)/%.o) $(IT_SRCS:%.c=$(B)/%.o): EXTRA_CFLAGS = $(need_hiredis)$(HIREDIS_CFLAGS)
+$(B)/tests/unit/%.o $(B)/tests/integration/%.o: EXTRA_CFLAGS += $(need_check)$(CHECK_CFLAGS)
 
 $(B)/%.a:
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(ENGINE_LIB): $(ENGINE_OBJS)
-$(B)/libpolicy_redis.a: $(REDIS_OBJS)
-$(B)/libmilterglue.a: $(MILTER_LIB_OBJS)
-$(B)/libtesthelp.a: $(UNIT_HELPER_OBJS)
+$(COMMON_LIB): $(COMMON_SRCS:%.c=$(B)/%.o)
+$(STORE_LIB): $(STORE_SRCS:%.c=$(B)/%.o)
+$(POLICY_LIB): $(POLICY_SRCS:%.c=$(B)/%.o)
+$(CTL_LIB): $(CTL_SRCS:%.c=$(B)/%.o)
+$(MILTER_LIB): $(MILTER_SRCS:%.c=$(B)/%.o)
+$(UNIT_HELPER_LIB): $(UNIT_HELPER_SRCS:%.c=$(B)/%.o)
 
 # --- linking ------------------------------------------------------------------
+# A program's main() is a member of its folder's library (redmilterctl.c,
+# redmilter.c), pulled in by the C start-up code's reference to main.
 
-policy/redmilterctl: $(CTL_OBJS) $(REDIS_LIB) $(ENGINE_LIB) build/.variant
-	$(if $(HIREDIS_LIBS),,$(error hiredis not found by pkg-config: run tests/deps.sh))
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJS) $(REDIS_LIB) $(ENGINE_LIB) \
+policy/redmilterctl: $(CTL_LIB) $(ENGINE_LIBS) build/.variant
+	$(need_hiredis)
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $(CTL_LIB) $(ENGINE_LIBS) \
 	    $(HIREDIS_LIBS) $(LDLIBS)
 
-milter/redmilter: $(MILTER_MAIN_OBJS) $(MILTER_LIB) $(REDIS_LIB) $(ENGINE_LIB) \
-                  build/.variant
-	$(if $(HIREDIS_LIBS),,$(error hiredis not found by pkg-config: run tests/deps.sh))
-	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $(MILTER_MAIN_OBJS) $(MILTER_LIB) \
-	    $(REDIS_LIB) $(ENGINE_LIB) $(MILTER_LIBS) $(HIREDIS_LIBS) $(LDLIBS)
+milter/redmilter: $(MILTER_LIB) $(ENGINE_LIBS) build/.variant
+	$(need_hiredis)
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $(MILTER_LIB) $(ENGINE_LIBS) \
+	    $(MILTER_LIBS) $(HIREDIS_LIBS) $(LDLIBS)
 
 $(UNIT_BINS): $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_LIBS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_LIBS) $(UNIT_LDLIBS)
-
-$(B)/tests/integration/%.o: tests/integration/%.c $(B)/.flags
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -pthread -Ipolicy $(CHECK_CFLAGS) $(HIREDIS_CFLAGS) \
-	    -c -o $@ $<
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $< $(UNIT_LIBS) $(UNIT_LDLIBS)
 
 $(IT_BINS): $(B)/tests/integration/%: $(B)/tests/integration/%.o \
-            $(REDIS_LIB) $(ENGINE_LIB)
-	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $< $(REDIS_LIB) $(ENGINE_LIB) \
+            $(ENGINE_LIBS)
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $< $(ENGINE_LIBS) \
 	    $(HIREDIS_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
 # --- benchmark programs (tests/bench; BENCHMARKS.md) ------------------------
@@ -296,11 +265,12 @@ build-bench: $(BENCH_BINS)
 
 $(FB)/policy/%.o: policy/%.c $(FB)/.flags
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) $(INCLUDES) -fsanitize=fuzzer-no-link \
+	    -c -o $@ $<
 
 $(FUZZ_OBJS): $(FB)/%.o: tests/fuzz/%.c $(FB)/.flags
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -Wno-missing-prototypes -Ipolicy \
+	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -Wno-missing-prototypes $(INCLUDES) \
 	    -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FB)/libpolicy.a: $(FUZZ_ENGINE_OBJS)
@@ -405,22 +375,10 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(FORMAT_SRCS)
 
+# The layout's rules: which folder may include which, hiredis and libmilter
+# only in their files, no include cycle (tests/check-layering says them).
 check-layering:
-	@fail=0; \
-	for f in $(filter-out policy/store_redis.c policy/store_redis_%,$(wildcard policy/*.[ch])); do \
-		if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]*/)?(mfapi|hiredis)\.h[>"]' "$$f"; then \
-			echo "check-layering: $$f: only policy/store_redis.c and its parts policy/store_redis_*.[ch] may include hiredis.h, and milter/ alone mfapi.h" >&2; \
-			fail=1; \
-		fi; \
-	done; \
-	for f in $(wildcard milter/*.[ch]); do \
-		if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]*/)?hiredis\.h[>"]' "$$f"; then \
-			echo "check-layering: $$f: milter/ must reach Redis through the store interface" >&2; \
-			fail=1; \
-		fi; \
-	done; \
-	if [ $$fail -ne 0 ]; then exit 1; fi; \
-	echo 'check-layering: ok'
+	@bash tests/check-layering
 
 # --- install ------------------------------------------------------------------
 

@@ -22,7 +22,7 @@
 
 #include <libmilter/mfapi.h>
 
-#include "engine.h"
+#include "policy.h"
 #include "log.h"
 #include "mlfi.h"
 #include "reply.h"

@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#include "engine.h"
+#include "policy.h"
 
 struct verdict_cache;
 

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "engine.h"
+#include "policy.h"
 #include "store_cache.h"
 #include "store_mem.h"
 

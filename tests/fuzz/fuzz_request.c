@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "policy.h"
 #include "reply.h"
 #include "store_mem.h"
 

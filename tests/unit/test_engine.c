@@ -8,7 +8,7 @@
 
 #include <check.h>
 
-#include "engine.h"
+#include "policy.h"
 #include "reply.h"
 #include "store_mem.h"
 

@@ -10,7 +10,7 @@
 
 #include <check.h>
 
-#include "engine.h"
+#include "policy.h"
 #include "store_cache.h"
 #include "store_mem.h"
 #include "util.h"

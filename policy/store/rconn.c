@@ -26,7 +26,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include "store_redis_int.h"
+#include "rconn.h"
 #include "util.h"
 
 /* rconn_say - bounded message into err, from a literal format */

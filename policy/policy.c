@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "engine.h"
+#include "policy.h"
 #include "keys.h"
 #include "reply.h"
 #include "util.h"

@@ -15,8 +15,8 @@
  * freed).
  * Thread-safe as far as the store is.
  */
-#ifndef ENGINE_H
-#define ENGINE_H
+#ifndef POLICY_H
+#define POLICY_H
 
 #include <stddef.h>
 

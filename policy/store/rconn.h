@@ -16,8 +16,8 @@
  * settings and the atomic counters of a struct store_redis, never its pool,
  * so any thread may call them with a connection it has borrowed.
  */
-#ifndef STORE_REDIS_INT_H
-#define STORE_REDIS_INT_H
+#ifndef RCONN_H
+#define RCONN_H
 
 #include <pthread.h>
 #include <stdatomic.h>

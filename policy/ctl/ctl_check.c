@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
-#include "engine.h"
+#include "policy.h"
 #include "reply.h"
 #include "util.h"
 

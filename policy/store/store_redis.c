@@ -43,7 +43,7 @@
 
 #include "redis_url.h"
 #include "store_redis.h"
-#include "store_redis_int.h"
+#include "rconn.h"
 #include "util.h"
 
 #define SCAN_COUNT "1000"
