@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "daemon.h"
 
 /* daemon_socket_path - the file of a unix socket spec, or NULL */
@@ -40,7 +41,8 @@ daemon_lookup_ids(const char *user, const char *group, struct daemon_ids *ids,
 	ids->user = user;
 	if (user != NULL) {
 		if ((pw = getpwnam(user)) == NULL) {
-			snprintf(err, errlen, "user '%s' does not exist", user);
+			errbuf_set(err, errlen, "user '%s' does not exist",
+			           user);
 			return -1;
 		}
 		ids->uid = pw->pw_uid;
@@ -48,8 +50,8 @@ daemon_lookup_ids(const char *user, const char *group, struct daemon_ids *ids,
 	}
 	if (group != NULL) {
 		if ((gr = getgrnam(group)) == NULL) {
-			snprintf(err, errlen, "group '%s' does not exist",
-			         group);
+			errbuf_set(err, errlen, "group '%s' does not exist",
+			           group);
 			return -1;
 		}
 		ids->gid = gr->gr_gid;
@@ -63,12 +65,12 @@ daemon_socket_perms(const char *path, int mode, const struct daemon_ids *ids,
                     char *err, size_t errlen)
 {
 	if (chmod(path, (mode_t)mode) != 0) {
-		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "chmod %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (ids->set && geteuid() == 0 &&
 	    chown(path, ids->uid, ids->gid) != 0) {
-		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "chown %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -83,18 +85,19 @@ daemon_drop(const struct daemon_ids *ids, char *err, size_t errlen)
 	if (geteuid() != 0) {
 		if (getuid() == ids->uid && getgid() == ids->gid)
 			return 0;
-		snprintf(err, errlen, "not root: cannot change user or group");
+		errbuf_set(err, errlen,
+		           "not root: cannot change user or group");
 		return -1;
 	}
 	if ((ids->user != NULL ? initgroups(ids->user, ids->gid)
 	                       : setgroups(1, &ids->gid)) != 0 ||
 	    setgid(ids->gid) != 0 || setuid(ids->uid) != 0) {
-		snprintf(err, errlen, "dropping privileges: %s",
-		         strerror(errno));
+		errbuf_set(err, errlen, "dropping privileges: %s",
+		           strerror(errno));
 		return -1;
 	}
 	if (ids->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
-		snprintf(err, errlen, "dropping privileges: root came back");
+		errbuf_set(err, errlen, "dropping privileges: root came back");
 		return -1;
 	}
 	return 0;
@@ -109,12 +112,14 @@ daemon_pidfile(const char *path, char *err, size_t errlen)
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		snprintf(err, errlen, "pidfile %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "pidfile %s: %s", path,
+		           strerror(errno));
 		return -1;
 	}
 	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 	if (write(fd, buf, (size_t)n) != n || close(fd) != 0) {
-		snprintf(err, errlen, "pidfile %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "pidfile %s: %s", path,
+		           strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -125,7 +130,7 @@ int
 daemon_detach(char *err, size_t errlen)
 {
 	if (daemon(0, 0) != 0) {
-		snprintf(err, errlen, "daemon: %s", strerror(errno));
+		errbuf_set(err, errlen, "daemon: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

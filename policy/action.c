@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "errbuf.h"
 #include "action.h"
 #include "reply.h"
 #include "table.h"
@@ -64,8 +65,6 @@ struct keyword {
 	int needs_text;   /* WARN */
 };
 
-static int fail(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
 static int parse_bare(const struct keyword *, struct span *, struct action *,
                       char *, size_t);
 static int parse_fixed(const struct keyword *, struct span *, struct action *,
@@ -88,25 +87,6 @@ static const char *const type_names[] = {
     [ACTION_REPLY] = "REPLY", [ACTION_DISCARD] = "DISCARD",
     [ACTION_HOLD] = "HOLD",   [ACTION_WARN] = "WARN",
 };
-
-/* fail - write a message into err and return -1 */
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	n = vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	/* A truncated message is still terminated and still names the
-	 * problem first; only an encoding error needs a fallback. */
-	if (n < 0)
-		(void)str_copy(err, "invalid action", errlen);
-	return -1;
-}
 
 /* skip_blanks - drop leading spaces and tabs */
 static void
@@ -146,19 +126,21 @@ check_bytes(const char *what, const struct span *s, char *err, size_t errlen)
 		unsigned char c = (unsigned char)s->p[i];
 
 		if (c == '\0')
-			return fail(err, errlen,
-			            "%s contains a NUL byte at offset %zu",
-			            what, s->off + i);
+			return errbuf_set(
+			    err, errlen, "%s contains a NUL byte at offset %zu",
+			    what, s->off + i);
 		if (c > 0x7f)
-			return fail(err, errlen,
-			            "%s contains non-ASCII byte 0x%02x at "
-			            "offset %zu",
-			            what, c, s->off + i);
+			return errbuf_set(
+			    err, errlen,
+			    "%s contains non-ASCII byte 0x%02x at "
+			    "offset %zu",
+			    what, c, s->off + i);
 		if (c < 0x20 || c == 0x7f)
-			return fail(err, errlen,
-			            "%s contains control character 0x%02x at "
-			            "offset %zu",
-			            what, c, s->off + i);
+			return errbuf_set(
+			    err, errlen,
+			    "%s contains control character 0x%02x at "
+			    "offset %zu",
+			    what, c, s->off + i);
 	}
 	return 0;
 }
@@ -219,9 +201,9 @@ parse_reply_args(struct span *args, struct action *a, char *err, size_t errlen)
 	next_word(&rest, &w);
 	if (w.len > 0 && is_enh_word(&w)) {
 		if (w.len >= sizeof a->enh)
-			return fail(err, errlen,
-			            "malformed enhanced code %.*s%s",
-			            quote_len(&w), w.p, quote_more(&w));
+			return errbuf_set(err, errlen,
+			                  "malformed enhanced code %.*s%s",
+			                  quote_len(&w), w.p, quote_more(&w));
 		memcpy(a->enh, w.p, w.len);
 		a->enh[w.len] = '\0';
 		*args = rest;
@@ -253,7 +235,7 @@ parse_bare(const struct keyword *kw, struct span *args, struct action *a,
            char *err, size_t errlen)
 {
 	if (args->len > 0)
-		return fail(err, errlen, "%s takes no text", kw->name);
+		return errbuf_set(err, errlen, "%s takes no text", kw->name);
 	a->type = kw->type;
 	return 0;
 }
@@ -281,13 +263,13 @@ parse_logtext(const struct keyword *kw, struct span *args, struct action *a,
 {
 	a->type = kw->type;
 	if (args->len == 0)
-		return kw->needs_text
-		           ? fail(err, errlen, "%s needs a text", kw->name)
-		           : 0;
+		return kw->needs_text ? errbuf_set(err, errlen,
+		                                   "%s needs a text", kw->name)
+		                      : 0;
 	if (args->len > ACTION_LOGTEXT_MAX)
-		return fail(err, errlen,
-		            "%s text is too long (%zu bytes, at most %d)",
-		            kw->name, args->len, ACTION_LOGTEXT_MAX);
+		return errbuf_set(err, errlen,
+		                  "%s text is too long (%zu bytes, at most %d)",
+		                  kw->name, args->len, ACTION_LOGTEXT_MAX);
 	return take_text(args, &a->text, err, errlen);
 }
 
@@ -298,8 +280,9 @@ parse_code(const struct span *w, struct span *args, struct action *a, char *err,
 {
 	if (w->len != 3 || w->p[1] < '0' || w->p[1] > '9' || w->p[2] < '0' ||
 	    w->p[2] > '9')
-		return fail(err, errlen, "malformed reply code \"%.*s%s\"",
-		            quote_len(w), w->p, quote_more(w));
+		return errbuf_set(err, errlen,
+		                  "malformed reply code \"%.*s%s\"",
+		                  quote_len(w), w->p, quote_more(w));
 	a->type = ACTION_REPLY;
 	a->code =
 	    (w->p[0] - '0') * 100 + (w->p[1] - '0') * 10 + (w->p[2] - '0');
@@ -332,15 +315,15 @@ parse_value(struct span *v, struct action *a, char *err, size_t errlen)
 	while (v->len > 0 && IS_BLANK(v->p[v->len - 1]))
 		v->len--;
 	if (v->len == 0)
-		return fail(err, errlen, "empty action");
+		return errbuf_set(err, errlen, "empty action");
 	next_word(v, &w);
 	if (check_bytes("action", &w, err, errlen) < 0)
 		return -1;
 	if (w.p[0] >= '0' && w.p[0] <= '9')
 		return parse_code(&w, v, a, err, errlen);
 	if ((kw = find_keyword(&w)) == NULL)
-		return fail(err, errlen, "unknown action \"%.*s%s\"",
-		            quote_len(&w), w.p, quote_more(&w));
+		return errbuf_set(err, errlen, "unknown action \"%.*s%s\"",
+		                  quote_len(&w), w.p, quote_more(&w));
 	return kw->parse(kw, v, a, err, errlen);
 }
 
@@ -363,9 +346,9 @@ action_parse(const char *value, size_t len, struct action *a, char *err,
 		err[0] = '\0';
 	/* Refuse a huge value before looking at any of its bytes. */
 	if (len > ACTION_MAX)
-		return fail(err, errlen,
-		            "action is too long (%zu bytes, at most %d)", len,
-		            ACTION_MAX);
+		return errbuf_set(err, errlen,
+		                  "action is too long (%zu bytes, at most %d)",
+		                  len, ACTION_MAX);
 	if (value == NULL)
 		len = 0;
 	v.p = value;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "errbuf.h"
 #include "addr.h"
 #include "util.h"
 
@@ -29,22 +30,22 @@ struct span {
 	size_t len;
 };
 
-/* fail - write a reason and return ADDR_MALFORMED */
+/* malformed - write a reason, naming the byte at off, and say so */
 static enum addr_status
-fail(char *err, size_t errlen, const char *what, unsigned char c, size_t off)
+malformed(char *err, size_t errlen, const char *what, unsigned char c,
+          size_t off)
 {
-	if (err == NULL || errlen == 0)
-		return ADDR_MALFORMED;
 	if (c == 0 && off == (size_t)-1)
-		snprintf(err, errlen, "%s", what);
+		errbuf_set(err, errlen, "%s", what);
 	else if (c >= 0x20 && c < 0x7f)
-		snprintf(err, errlen, "%s '%c' at offset %zu", what, c, off);
+		errbuf_set(err, errlen, "%s '%c' at offset %zu", what, c, off);
 	else
-		snprintf(err, errlen, "%s 0x%02x at offset %zu", what, c, off);
+		errbuf_set(err, errlen, "%s 0x%02x at offset %zu", what, c,
+		           off);
 	return ADDR_MALFORMED;
 }
 
-#define FAIL(what) fail(err, errlen, (what), 0, (size_t)-1)
+#define FAIL(what) malformed(err, errlen, (what), 0, (size_t)-1)
 
 /* is_special - RFC 5321 specials that an unquoted local part cannot hold */
 static int
@@ -87,8 +88,8 @@ parse_local(struct span *s, struct addr *a, const char *base, char *err,
 				            "local part");
 			c = (unsigned char)s->p[i];
 		} else if (!quoted && is_special(c)) {
-			return fail(err, errlen, "invalid character", c,
-			            (size_t)(s->p + i - base));
+			return malformed(err, errlen, "invalid character", c,
+			                 (size_t)(s->p + i - base));
 		}
 		if (n >= ADDR_LOCAL_MAX)
 			return FAIL("local part is too long");
@@ -99,10 +100,10 @@ parse_local(struct span *s, struct addr *a, const char *base, char *err,
 			return FAIL("unterminated quoted local part");
 		i++;
 		if (i < s->len && s->p[i] != '@')
-			return fail(err, errlen,
-			            "invalid character after quoted local part",
-			            (unsigned char)s->p[i],
-			            (size_t)(s->p + i - base));
+			return malformed(
+			    err, errlen,
+			    "invalid character after quoted local part",
+			    (unsigned char)s->p[i], (size_t)(s->p + i - base));
 	}
 	a->local[n] = '\0';
 	if (n == 0)
@@ -272,9 +273,10 @@ check_bytes(const char *in, size_t len, char *err, size_t errlen)
 		unsigned char c = (unsigned char)in[i];
 
 		if (c == 0)
-			return fail(err, errlen, "NUL byte", c, i);
+			return malformed(err, errlen, "NUL byte", c, i);
 		if (c < 0x20 || c == 0x7f)
-			return fail(err, errlen, "control character", c, i);
+			return malformed(err, errlen, "control character", c,
+			                 i);
 	}
 	return ADDR_OK;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "addr.h"
 #include "policy.h"
 #include "keys.h"
@@ -304,7 +305,7 @@ policy_eval(const struct policy_conf *conf, const struct request *req,
 	v->type = VERDICT_NONE;
 	if (conf == NULL || conf->prefix == NULL || req == NULL ||
 	    store == NULL || (unsigned)req->stage > STAGE_RCPT) {
-		snprintf(err, errlen, "policy_eval: invalid arguments");
+		errbuf_set(err, errlen, "policy_eval: invalid arguments");
 		return -1;
 	}
 	for (t = 0; t < TABLE_COUNT; t++)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "catalogue.h"
 #include "reply.h"
 #include "util.h"
@@ -26,28 +27,6 @@
 #define LINE_SEP "\\n"
 #define LINE_SEP_LEN 2
 
-static int fail(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* fail - write a message into err and return -1 */
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	n = vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	/* A truncated message is still terminated and still names the
-	 * problem first; only an encoding error needs a fallback. */
-	if (n < 0)
-		(void)str_copy(err, "invalid reply", errlen);
-	return -1;
-}
-
 /* check_code - a reply code the milter may send */
 static int
 check_code(int code, char *err, size_t errlen)
@@ -55,21 +34,22 @@ check_code(int code, char *err, size_t errlen)
 	int first = code / 100, second = code / 10 % 10;
 
 	if (code < 0 || code > 999)
-		return fail(err, errlen, "reply code %d is not three digits",
-		            code);
+		return errbuf_set(err, errlen,
+		                  "reply code %d is not three digits", code);
 	if (first == 2 || first == 3)
-		return fail(
+		return errbuf_set(
 		    err, errlen,
 		    "reply code %03d is not 4xx or 5xx: acceptance is OK",
 		    code);
 	if (first != 4 && first != 5)
-		return fail(err, errlen, "reply code %03d is not 4xx or 5xx",
-		            code);
+		return errbuf_set(err, errlen,
+		                  "reply code %03d is not 4xx or 5xx", code);
 	if (second > 5)
-		return fail(err, errlen,
-		            "reply code %03d is invalid: its second digit must "
-		            "be 0 to 5",
-		            code);
+		return errbuf_set(
+		    err, errlen,
+		    "reply code %03d is invalid: its second digit must "
+		    "be 0 to 5",
+		    code);
 	return 0;
 }
 
@@ -97,14 +77,15 @@ check_enh(const char *enh, int code, char *err, size_t errlen)
 {
 	if (memchr(enh, '\0', ACTION_ENH_MAX) == NULL ||
 	    !str_printable(enh, strlen(enh)))
-		return fail(err, errlen, "malformed enhanced code");
+		return errbuf_set(err, errlen, "malformed enhanced code");
 	if (!enh_syntax_ok(enh))
-		return fail(err, errlen, "malformed enhanced code %s", enh);
+		return errbuf_set(err, errlen, "malformed enhanced code %s",
+		                  enh);
 	/* The class is one digit: "55.1.1" does not match 550. */
 	if (enh[1] != '.' || enh[0] - '0' != code / 100)
-		return fail(err, errlen,
-		            "enhanced code %s does not match reply code %d",
-		            enh, code);
+		return errbuf_set(
+		    err, errlen,
+		    "enhanced code %s does not match reply code %d", enh, code);
 	return 0;
 }
 
@@ -118,15 +99,17 @@ check_text(const char *text, char *err, size_t errlen)
 		size_t off = (size_t)(p - (const unsigned char *)text);
 
 		if (*p > 0x7f)
-			return fail(err, errlen,
-			            "text contains non-ASCII byte 0x%02x at "
-			            "offset %zu",
-			            *p, off);
+			return errbuf_set(
+			    err, errlen,
+			    "text contains non-ASCII byte 0x%02x at "
+			    "offset %zu",
+			    *p, off);
 		if (*p < 0x20 || *p == 0x7f)
-			return fail(err, errlen,
-			            "text contains control character 0x%02x at "
-			            "offset %zu",
-			            *p, off);
+			return errbuf_set(
+			    err, errlen,
+			    "text contains control character 0x%02x at "
+			    "offset %zu",
+			    *p, off);
 	}
 	return 0;
 }
@@ -163,8 +146,9 @@ check_lines(const char *text, size_t enhlen, char *err, size_t errlen)
 	const char *p = text, *q;
 
 	if (n > ACTION_LINES_MAX)
-		return fail(err, errlen, "reply has %zu lines, at most %d", n,
-		            ACTION_LINES_MAX);
+		return errbuf_set(err, errlen,
+		                  "reply has %zu lines, at most %d", n,
+		                  ACTION_LINES_MAX);
 	for (i = 1; i <= n; i++, p = q + LINE_SEP_LEN) {
 		size_t sent;
 
@@ -172,10 +156,11 @@ check_lines(const char *text, size_t enhlen, char *err, size_t errlen)
 			q = p + strlen(p);
 		sent = sent_length(enhlen, p, (size_t)(q - p));
 		if (sent > ACTION_LINE_MAX)
-			return fail(err, errlen,
-			            "reply line %zu is too long (%zu octets as "
-			            "sent with %% doubled, at most %d)",
-			            i, sent, ACTION_LINE_MAX);
+			return errbuf_set(
+			    err, errlen,
+			    "reply line %zu is too long (%zu octets as "
+			    "sent with %% doubled, at most %d)",
+			    i, sent, ACTION_LINE_MAX);
 	}
 	return 0;
 }
@@ -214,10 +199,10 @@ reply_build(const struct action *a, enum table t, struct reply *r, char *err,
 
 	memset(r, 0, sizeof *r);
 	if (a->type != ACTION_REPLY)
-		return fail(err, errlen, "%s is not a reply action",
-		            action_type_name(a->type));
+		return errbuf_set(err, errlen, "%s is not a reply action",
+		                  action_type_name(a->type));
 	if ((unsigned)t >= TABLE_COUNT)
-		return fail(err, errlen, "unknown table %d", (int)t);
+		return errbuf_set(err, errlen, "unknown table %d", (int)t);
 	if (check_code(a->code, err, errlen) < 0)
 		return -1;
 	catalogue_lookup(a->code, t, enh, sizeof enh, &text);
@@ -233,8 +218,8 @@ reply_build(const struct action *a, enum table t, struct reply *r, char *err,
 		return -1;
 	n = snprintf(r->code, sizeof r->code, "%d", a->code);
 	if (n < 0 || (size_t)n >= sizeof r->code)
-		return fail(err, errlen, "reply code %d is not three digits",
-		            a->code);
+		return errbuf_set(err, errlen,
+		                  "reply code %d is not three digits", a->code);
 	(void)str_copy(r->enh, enh, sizeof r->enh);
 	split_lines(text, r);
 	return 0;

@@ -14,22 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "action.h"
 #include "reply.h"
 #include "rule.h"
 #include "util.h"
-
-/* refuse - write the problem into err and return -1 */
-__attribute__((format(printf, 3, 4))) static int
-refuse(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* blank - a space or a tab */
 static int
@@ -88,7 +77,8 @@ client_check(const char *key, char *err, size_t errlen)
 	long bits = -1;
 
 	if (alen >= sizeof addr)
-		return slash != NULL ? refuse(err, errlen, "not a network") : 0;
+		return slash != NULL ? errbuf_set(err, errlen, "not a network")
+		                     : 0;
 	memcpy(addr, key, alen);
 	addr[alen] = '\0';
 	if (inet_pton(AF_INET, addr, ip) == 1)
@@ -96,7 +86,7 @@ client_check(const char *key, char *err, size_t errlen)
 	else if (inet_pton(AF_INET6, addr, ip) == 1)
 		af = AF_INET6;
 	else if (slash != NULL)
-		return refuse(err, errlen, "not a network");
+		return errbuf_set(err, errlen, "not a network");
 	else
 		return 0;
 	if (slash != NULL) {
@@ -105,15 +95,15 @@ client_check(const char *key, char *err, size_t errlen)
 		bits = prefix_bits(slash + 1, 0, max);
 		if (bits == max) {
 			inet_ntop(af, ip, canon, sizeof canon);
-			snprintf(err, errlen,
-			         "/%ld is the address itself: "
-			         "write %s",
-			         bits, canon);
+			errbuf_set(err, errlen,
+			           "/%ld is the address itself: "
+			           "write %s",
+			           bits, canon);
 			return -1;
 		}
 		if (bits < (af == AF_INET ? 8 : 16)) {
-			snprintf(err, errlen, "prefix length must be %s",
-			         af == AF_INET ? "8 to 31" : "16 to 127");
+			errbuf_set(err, errlen, "prefix length must be %s",
+			           af == AF_INET ? "8 to 31" : "16 to 127");
 			return -1;
 		}
 		mask(ip, af == AF_INET ? 4 : 16, bits);
@@ -121,15 +111,15 @@ client_check(const char *key, char *err, size_t errlen)
 	inet_ntop(af, ip, canon, sizeof canon);
 	if (strcmp(canon, addr) != 0) {
 		if (slash != NULL)
-			snprintf(err, errlen,
-			         "not the network's canonical "
-			         "form, write %s/%ld",
-			         canon, bits);
+			errbuf_set(err, errlen,
+			           "not the network's canonical "
+			           "form, write %s/%ld",
+			           canon, bits);
 		else
-			snprintf(err, errlen,
-			         "not the address's canonical "
-			         "form, write %s",
-			         canon);
+			errbuf_set(err, errlen,
+			           "not the address's canonical "
+			           "form, write %s",
+			           canon);
 		return -1;
 	}
 	return 0;
@@ -144,17 +134,17 @@ rule_key_check(enum table t, const char *key, char *out, size_t outlen,
 	const char *comma;
 
 	if (len == 0)
-		return refuse(err, errlen, "empty key");
+		return errbuf_set(err, errlen, "empty key");
 	if (len > RULE_KEY_MAX || len >= outlen)
-		return refuse(err, errlen, "key longer than %d bytes",
-		              RULE_KEY_MAX);
+		return errbuf_set(err, errlen, "key longer than %d bytes",
+		                  RULE_KEY_MAX);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)key[i];
 
 		if (c <= 0x20 || c == 0x7f) {
-			snprintf(err, errlen,
-			         "blank or control character in "
-			         "key");
+			errbuf_set(err, errlen,
+			           "blank or control character in "
+			           "key");
 			return -1;
 		}
 		out[i] =
@@ -163,7 +153,7 @@ rule_key_check(enum table t, const char *key, char *out, size_t outlen,
 	out[len] = '\0';
 	if (t == TABLE_PAIR && ((comma = strchr(out, ',')) == NULL ||
 	                        comma == out || comma[1] == '\0')) {
-		snprintf(err, errlen, "a pair key is SENDER,RECIPIENT");
+		errbuf_set(err, errlen, "a pair key is SENDER,RECIPIENT");
 		return -1;
 	}
 	if (t == TABLE_CLIENT)
@@ -247,22 +237,22 @@ parse_words(const char **p, struct rule *r, char *err, size_t errlen)
 		w = take_word(p);
 		if (w == NULL || rule_parse_ttl(w, &r->ttl) != 0) {
 			free(w);
-			return refuse(err, errlen,
-			              "-t needs a number of "
-			              "seconds");
+			return errbuf_set(err, errlen,
+			                  "-t needs a number of "
+			                  "seconds");
 		}
 		free(w);
 		w = take_word(p);
 	}
 	if (w == NULL || (t = table_from_name(w)) < 0) {
-		snprintf(err, errlen, "unknown table '%.40s'", w ? w : "");
+		errbuf_set(err, errlen, "unknown table '%.40s'", w ? w : "");
 		free(w);
 		return -1;
 	}
 	free(w);
 	r->table = (enum table)t;
 	if ((key = take_word(p)) == NULL)
-		return refuse(err, errlen, "missing key");
+		return errbuf_set(err, errlen, "missing key");
 	if (rule_key_check(r->table, key, folded, sizeof folded, err, errlen) !=
 	    0) {
 		free(key);
@@ -295,7 +285,7 @@ rule_parse_line(const char *line, struct rule *r, char *err, size_t errlen)
 	while (len > 0 && blank(p[len - 1]))
 		len--;
 	if (len == 0) {
-		snprintf(err, errlen, "missing action");
+		errbuf_set(err, errlen, "missing action");
 		rule_free(r);
 		return -1;
 	}

@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "errbuf.h"
 #include "conf.h"
 #include "util.h"
 
@@ -72,8 +73,6 @@ struct conf_key {
 static int check_socket(const char *, char *, size_t);
 static int check_redis(const char *, char *, size_t);
 static int check_delimiter(const char *, char *, size_t);
-static void errf(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* The first name of a value is the one conf_print() shows. */
 static const struct name_value bool_names[] = {
@@ -155,35 +154,6 @@ static const struct conf_key keys[] = {
 _Static_assert(sizeof(enum conf_on_error) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_mode) == sizeof(int), "enum size");
 
-/* errf - write a bounded message into err, if there is room at all */
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	/* A message cut short is still a message. */
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* errno_text - strerror() into a caller's buffer, either strerror_r() */
-static void
-errno_text(int e, char *buf, size_t size)
-{
-#if defined(_GNU_SOURCE)
-	const char *s = strerror_r(e, buf, size);
-
-	if (s != buf)
-		str_copy(buf, s, size);
-#else
-	if (strerror_r(e, buf, size) != 0)
-		(void)snprintf(buf, size, "error %d", e);
-#endif
-}
-
 /* quote - a printable, shortened copy of a value, for a message */
 static void
 quote(char *buf, size_t size, const char *v)
@@ -252,17 +222,18 @@ set_number(struct conf *c, const struct conf_key *k, const char *v, char *err,
 	quote(q, sizeof q, v);
 	r = parse_long(v, octal ? 8 : 10, &n);
 	if (r == -1) {
-		errf(err, errlen, "'%s' is not %s", q,
-		     octal ? "an octal number" : "a number");
+		errbuf_set(err, errlen, "'%s' is not %s", q,
+		           octal ? "an octal number" : "a number");
 		return -1;
 	}
 	if (r == -2 || n < k->min || n > k->max) {
 		if (octal)
-			errf(err, errlen, "'%s' is out of range %04lo..%04lo",
-			     q, (unsigned long)k->min, (unsigned long)k->max);
+			errbuf_set(
+			    err, errlen, "'%s' is out of range %04lo..%04lo", q,
+			    (unsigned long)k->min, (unsigned long)k->max);
 		else
-			errf(err, errlen, "'%s' is out of range %ld..%ld", q,
-			     k->min, k->max);
+			errbuf_set(err, errlen, "'%s' is out of range %ld..%ld",
+			           q, k->min, k->max);
 		return -1;
 	}
 	*int_field(c, k) = (int)n;
@@ -310,10 +281,10 @@ set_name(struct conf *c, const struct conf_key *k, const char *v, char *err,
 	}
 	quote(q, sizeof q, v);
 	if (k->type == KEY_BOOL) {
-		errf(err, errlen, "'%s' is not yes or no", q);
+		errbuf_set(err, errlen, "'%s' is not yes or no", q);
 	} else {
 		list_names(k->names, list, sizeof list);
-		errf(err, errlen, "'%s' is not one of %s", q, list);
+		errbuf_set(err, errlen, "'%s' is not one of %s", q, list);
 	}
 	return -1;
 }
@@ -332,25 +303,26 @@ set_string(struct conf *c, const struct conf_key *k, const char *v, char *err,
 		return 0;
 	}
 	if (len < (size_t)k->min) {
-		errf(err, errlen, "empty value");
+		errbuf_set(err, errlen, "empty value");
 		return -1;
 	}
 	if (len > (size_t)k->max) {
-		errf(err, errlen, "longer than %ld characters", k->max);
+		errbuf_set(err, errlen, "longer than %ld characters", k->max);
 		return -1;
 	}
 	/* These messages do not quote the value: redis may hold a password. */
 	if (!str_printable(v, len)) {
-		errf(err, errlen, "control or non-ASCII character in value");
+		errbuf_set(err, errlen,
+		           "control or non-ASCII character in value");
 		return -1;
 	}
 	if ((k->flags & KEY_NOSPACE) && strchr(v, ' ') != NULL) {
-		errf(err, errlen, "whitespace in value");
+		errbuf_set(err, errlen, "whitespace in value");
 		return -1;
 	}
 	if (k->type == KEY_PATH && *v != '/') {
 		quote(q, sizeof q, v);
-		errf(err, errlen, "'%s' is not an absolute path", q);
+		errbuf_set(err, errlen, "'%s' is not an absolute path", q);
 		return -1;
 	}
 	if (k->check != NULL && k->check(v, err, errlen) != 0)
@@ -376,12 +348,12 @@ check_unix_path(const char *path, char *err, size_t errlen)
 
 	quote(q, sizeof q, path);
 	if (*path != '/') {
-		errf(err, errlen, "'%s' is not an absolute path", q);
+		errbuf_set(err, errlen, "'%s' is not an absolute path", q);
 		return -1;
 	}
 	if (strlen(path) > max) {
-		errf(err, errlen, "unix socket path longer than %zu bytes",
-		     max);
+		errbuf_set(err, errlen,
+		           "unix socket path longer than %zu bytes", max);
 		return -1;
 	}
 	return 0;
@@ -402,11 +374,12 @@ check_inet(const char *spec, char *err, size_t errlen)
 	if (plen == 0 || plen >= sizeof port || parse_long(port, 10, &n) != 0 ||
 	    n < 1 || n > 65535) {
 		quote(q, sizeof q, plen < sizeof port ? port : spec);
-		errf(err, errlen, "port '%s' is not a number 1..65535", q);
+		errbuf_set(err, errlen, "port '%s' is not a number 1..65535",
+		           q);
 		return -1;
 	}
 	if (at != NULL && at[1] == '\0') {
-		errf(err, errlen, "no host after '@'");
+		errbuf_set(err, errlen, "no host after '@'");
 		return -1;
 	}
 	return 0;
@@ -441,12 +414,14 @@ check_socket(const char *v, char *err, size_t errlen)
 	}
 	quote(q, sizeof q, v);
 	if (*v == '/')
-		errf(err, errlen, "'%s' has no type: write unix:%s", q, q);
+		errbuf_set(err, errlen, "'%s' has no type: write unix:%s", q,
+		           q);
 	else
-		errf(err, errlen,
-		     "'%s' is not unix:PATH, local:PATH, inet:PORT[@HOST] "
-		     "or inet6:PORT[@HOST]",
-		     q);
+		errbuf_set(
+		    err, errlen,
+		    "'%s' is not unix:PATH, local:PATH, inet:PORT[@HOST] "
+		    "or inet6:PORT[@HOST]",
+		    q);
 	return -1;
 }
 
@@ -469,10 +444,11 @@ check_redis(const char *v, char *err, size_t errlen)
 			continue;
 		if (v[n] != '\0')
 			return 0;
-		errf(err, errlen, "nothing after '%s'", schemes[i]);
+		errbuf_set(err, errlen, "nothing after '%s'", schemes[i]);
 		return -1;
 	}
-	errf(err, errlen, "must start with redis://, unix: or sentinel://");
+	errbuf_set(err, errlen,
+	           "must start with redis://, unix: or sentinel://");
 	return -1;
 }
 
@@ -481,7 +457,7 @@ static int
 check_delimiter(const char *v, char *err, size_t errlen)
 {
 	if (strchr(v, '@') != NULL) {
-		errf(err, errlen, "'@' cannot be a delimiter");
+		errbuf_set(err, errlen, "'@' cannot be a delimiter");
 		return -1;
 	}
 	return 0;
@@ -497,7 +473,7 @@ set_key(struct conf *c, const struct conf_key *k, const char *v, char *err,
 	why[0] = '\0';
 	if (setters[k->type](c, k, v, why, sizeof why) == 0)
 		return 0;
-	errf(err, errlen, "%s: %s", k->name, why);
+	errbuf_set(err, errlen, "%s: %s", k->name, why);
 	return -1;
 }
 
@@ -549,7 +525,7 @@ conf_set(struct conf *c, const char *key, const char *value, char *err,
 
 	if (i < 0) {
 		quote(q, sizeof q, key);
-		errf(err, errlen, "unknown key '%s'", q);
+		errbuf_set(err, errlen, "unknown key '%s'", q);
 		return -1;
 	}
 	return set_key(c, &keys[i], value, err, errlen);
@@ -585,7 +561,7 @@ conf_line(struct conf *c, char *line, unsigned long lineno,
 	if (*key == '\0' || *key == '#')
 		return 0;
 	if ((eq = strchr(key, '=')) == NULL) {
-		errf(err, errlen, "missing '=' after key");
+		errbuf_set(err, errlen, "missing '=' after key");
 		return -1;
 	}
 	*eq = '\0';
@@ -593,16 +569,17 @@ conf_line(struct conf *c, char *line, unsigned long lineno,
 	key = trim(key);
 	quote(q, sizeof q, key);
 	if (*key == '\0') {
-		errf(err, errlen, "missing key before '='");
+		errbuf_set(err, errlen, "missing key before '='");
 		return -1;
 	}
 	if ((i = find_key(key)) < 0) {
-		errf(err, errlen, "unknown key '%s'", q);
+		errbuf_set(err, errlen, "unknown key '%s'", q);
 		return -1;
 	}
 	if (first[i] != 0) {
-		errf(err, errlen, "duplicate key '%s' (first set on line %lu)",
-		     q, first[i]);
+		errbuf_set(err, errlen,
+		           "duplicate key '%s' (first set on line %lu)", q,
+		           first[i]);
 		return -1;
 	}
 	first[i] = lineno;
@@ -666,12 +643,13 @@ line_problem(enum line_status st, int e, char *err, size_t errlen)
 	char why[128];
 
 	if (st == LINE_LONG) {
-		errf(err, errlen, "line longer than %d bytes", CONF_LINE_MAX);
+		errbuf_set(err, errlen, "line longer than %d bytes",
+		           CONF_LINE_MAX);
 	} else if (st == LINE_NUL) {
-		errf(err, errlen, "NUL byte in line");
+		errbuf_set(err, errlen, "NUL byte in line");
 	} else {
-		errno_text(e, why, sizeof why);
-		errf(err, errlen, "read error: %s", why);
+		errbuf_strerror(e, why, sizeof why);
+		errbuf_set(err, errlen, "read error: %s", why);
 	}
 }
 
@@ -691,8 +669,8 @@ conf_read(struct conf *c, const char *path, char *err, size_t errlen)
 	int ret = 0;
 
 	if ((fp = fopen(path, "re")) == NULL) {
-		errno_text(errno, why, sizeof why);
-		errf(err, errlen, "%s: cannot open: %s", path, why);
+		errbuf_strerror(errno, why, sizeof why);
+		errbuf_set(err, errlen, "%s: cannot open: %s", path, why);
 		return -1;
 	}
 	memset(first, 0, sizeof first);
@@ -707,7 +685,8 @@ conf_read(struct conf *c, const char *path, char *err, size_t errlen)
 			ret = -1;
 		}
 		if (ret != 0)
-			errf(err, errlen, "%s:%lu: %s", path, lineno, msg);
+			errbuf_set(err, errlen, "%s:%lu: %s", path, lineno,
+			           msg);
 	}
 	(void)fclose(fp); /* read only: nothing to lose */
 	return ret;
@@ -747,8 +726,8 @@ read_password(const char *path, char **out, char *err, size_t errlen)
 	int e;
 
 	if ((fp = fopen(path, "re")) == NULL) {
-		errno_text(errno, why, sizeof why);
-		errf(err, errlen, "%s: cannot open: %s", path, why);
+		errbuf_strerror(errno, why, sizeof why);
+		errbuf_set(err, errlen, "%s: cannot open: %s", path, why);
 		return -1;
 	}
 	/* Unbuffered, so that no stdio buffer keeps a copy. */
@@ -759,15 +738,16 @@ read_password(const char *path, char **out, char *err, size_t errlen)
 	if (st == LINE_OK && buf[0] != '\0') {
 		*out = xstrdup(buf);
 	} else if (st == LINE_OK || st == LINE_EOF) {
-		errf(err, errlen, "%s: no password on the first line", path);
+		errbuf_set(err, errlen, "%s: no password on the first line",
+		           path);
 	} else if (st == LINE_LONG) {
-		errf(err, errlen, "%s: password longer than %d bytes", path,
-		     CONF_PASSWORD_MAX);
+		errbuf_set(err, errlen, "%s: password longer than %d bytes",
+		           path, CONF_PASSWORD_MAX);
 	} else if (st == LINE_NUL) {
-		errf(err, errlen, "%s: NUL byte in the password", path);
+		errbuf_set(err, errlen, "%s: NUL byte in the password", path);
 	} else {
-		errno_text(e, why, sizeof why);
-		errf(err, errlen, "%s: read error: %s", path, why);
+		errbuf_strerror(e, why, sizeof why);
+		errbuf_set(err, errlen, "%s: read error: %s", path, why);
 	}
 	explicit_bzero(buf, sizeof buf);
 	return *out != NULL ? 0 : -1;
@@ -796,9 +776,9 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 		return 0;
 	if (c->redis != NULL && (ui = url_userinfo(c->redis, &len)) != NULL &&
 	    memchr(ui, ':', len) != NULL) {
-		errf(err, errlen,
-		     "redis_password_file: redis holds a password too: "
-		     "use only one of them");
+		errbuf_set(err, errlen,
+		           "redis_password_file: redis holds a password too: "
+		           "use only one of them");
 		return -1;
 	}
 	return read_password(c->redis_password_file, &c->redis_password, err,

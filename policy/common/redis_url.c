@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "redis_url.h"
 #include "util.h"
 
@@ -89,11 +90,11 @@ parse_unix(const char *s, struct redis_url *u, char *err, size_t errlen)
 
 	u->is_unix = 1;
 	if (plen == 0 || s[0] != '/') {
-		snprintf(err, errlen, "unix: needs an absolute socket path");
+		errbuf_set(err, errlen, "unix: needs an absolute socket path");
 		return -1;
 	}
 	if (plen >= sizeof u->path) {
-		snprintf(err, errlen, "unix socket path is too long");
+		errbuf_set(err, errlen, "unix socket path is too long");
 		return -1;
 	}
 	memcpy(u->path, s, plen);
@@ -101,7 +102,7 @@ parse_unix(const char *s, struct redis_url *u, char *err, size_t errlen)
 	if (q != NULL &&
 	    (strncmp(q, "?db=", 4) != 0 ||
 	     parse_int(q + 4, strlen(q + 4), 0, 65535, &db) != 0)) {
-		snprintf(err, errlen, "unix: expected ?db=N after the path");
+		errbuf_set(err, errlen, "unix: expected ?db=N after the path");
 		return -1;
 	}
 	u->db = (int)db;
@@ -116,17 +117,17 @@ parse_auth(const char *s, size_t len, struct redis_url *u, char *err,
 	const char *colon = memchr(s, ':', len);
 
 	if (colon == NULL) {
-		snprintf(err, errlen,
-		         "redis://: expected ':password@' before "
-		         "the host");
+		errbuf_set(err, errlen,
+		           "redis://: expected ':password@' before "
+		           "the host");
 		return -1;
 	}
 	if (unescape(s, (size_t)(colon - s), u->user, sizeof u->user) != 0 ||
 	    unescape(colon + 1, len - (size_t)(colon - s) - 1, u->password,
 	             sizeof u->password) != 0) {
-		snprintf(err, errlen,
-		         "redis://: bad user or password "
-		         "(too long, or a bad %%XX escape)");
+		errbuf_set(err, errlen,
+		           "redis://: bad user or password "
+		           "(too long, or a bad %%XX escape)");
 		return -1;
 	}
 	return 0;
@@ -163,13 +164,13 @@ parse_hostport(const char *s, size_t len, struct redis_hostport *u, long dflt,
 	u->host[hend - hs] = '\0';
 	if (port != NULL &&
 	    parse_int(port, len - (size_t)(port - s), 1, 65535, &p) != 0) {
-		snprintf(err, errlen, "redis://: bad port");
+		errbuf_set(err, errlen, "redis://: bad port");
 		return -1;
 	}
 	u->port = (int)p;
 	return 0;
 bad:
-	snprintf(err, errlen, "redis://: bad host");
+	errbuf_set(err, errlen, "redis://: bad host");
 	return -1;
 }
 
@@ -199,7 +200,7 @@ parse_tcp(const char *s, struct redis_url *u, char *err, size_t errlen)
 	u->port = hp.port;
 	if (slash != NULL && slash[1] != '\0' &&
 	    parse_int(slash + 1, strlen(slash + 1), 0, 65535, &db) != 0) {
-		snprintf(err, errlen, "redis://: bad database number");
+		errbuf_set(err, errlen, "redis://: bad database number");
 		return -1;
 	}
 	u->db = (int)db;
@@ -215,12 +216,12 @@ parse_master(const char *s, struct redis_url *u, char *err, size_t errlen)
 	long db = 0;
 
 	if (len == 0 || len >= sizeof u->master) {
-		snprintf(err, errlen, "sentinel://: bad master name");
+		errbuf_set(err, errlen, "sentinel://: bad master name");
 		return -1;
 	}
 	for (i = 0; i < len; i++) {
 		if (s[i] <= ' ' || s[i] > '~') {
-			snprintf(err, errlen, "sentinel://: bad master name");
+			errbuf_set(err, errlen, "sentinel://: bad master name");
 			return -1;
 		}
 	}
@@ -228,7 +229,7 @@ parse_master(const char *s, struct redis_url *u, char *err, size_t errlen)
 	u->master[len] = '\0';
 	if (slash != NULL && slash[1] != '\0' &&
 	    parse_int(slash + 1, strlen(slash + 1), 0, 65535, &db) != 0) {
-		snprintf(err, errlen, "sentinel://: bad database number");
+		errbuf_set(err, errlen, "sentinel://: bad database number");
 		return -1;
 	}
 	u->db = (int)db;
@@ -248,9 +249,9 @@ parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
 		s = at + 1;
 	}
 	if ((slash = strchr(s, '/')) == NULL) {
-		snprintf(err, errlen,
-		         "sentinel://: expected /MASTER after "
-		         "the Sentinels");
+		errbuf_set(err, errlen,
+		           "sentinel://: expected /MASTER after "
+		           "the Sentinels");
 		return -1;
 	}
 	while (s < slash) {
@@ -258,9 +259,9 @@ parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
 		if (comma == NULL)
 			comma = slash;
 		if (u->nsentinels == REDIS_URL_SENTINELS_MAX) {
-			snprintf(err, errlen,
-			         "sentinel://: at most %d Sentinels",
-			         REDIS_URL_SENTINELS_MAX);
+			errbuf_set(err, errlen,
+			           "sentinel://: at most %d Sentinels",
+			           REDIS_URL_SENTINELS_MAX);
 			return -1;
 		}
 		if (parse_hostport(s, (size_t)(comma - s),
@@ -270,7 +271,7 @@ parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
 		s = comma + (comma < slash ? 1 : 0);
 	}
 	if (u->nsentinels == 0) {
-		snprintf(err, errlen, "sentinel://: no Sentinel given");
+		errbuf_set(err, errlen, "sentinel://: no Sentinel given");
 		return -1;
 	}
 	return parse_master(slash + 1, u, err, errlen);
@@ -291,8 +292,8 @@ redis_url_parse(const char *url, struct redis_url *u, char *err, size_t errlen)
 		return parse_tcp(url + 8, u, err, errlen);
 	if (strncmp(url, "sentinel://", 11) == 0)
 		return parse_sentinel(url + 11, u, err, errlen);
-	snprintf(err, errlen,
-	         "Redis URL must start with redis://, unix: or sentinel://");
+	errbuf_set(err, errlen,
+	           "Redis URL must start with redis://, unix: or sentinel://");
 	return -1;
 }
 

@@ -26,21 +26,9 @@
 
 #include <hiredis/hiredis.h>
 
+#include "errbuf.h"
 #include "rconn.h"
 #include "util.h"
-
-/* rconn_say - bounded message into err, from a literal format */
-void
-rconn_say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* rconn_error - "WHO WHAT: " and the text of an error reply, printable */
 void
@@ -50,7 +38,7 @@ rconn_error(const redisReply *rep, const char *who, const char *what, char *err,
 	char *s = str_sanitize(rep->str != NULL ? rep->str : "",
 	                       rep->str != NULL ? rep->len : 0, 200);
 
-	rconn_say(err, errlen, "%s %s: %s", who, what, s);
+	errbuf_set(err, errlen, "%s %s: %s", who, what, s);
 	free(s);
 }
 
@@ -132,8 +120,8 @@ static void
 say_timeout(const struct store_redis *r, struct call *k, const char *who,
             const char *what)
 {
-	rconn_say(k->err, k->errlen, "%s %s: timed out (timeout %d ms)", who,
-	          what, r->timeout_ms);
+	errbuf_set(k->err, k->errlen, "%s %s: timed out (timeout %d ms)", who,
+	           what, r->timeout_ms);
 }
 
 /* rconn_arm - the socket timeout of c set to what is left of the deadline */
@@ -148,7 +136,8 @@ rconn_arm(const struct store_redis *r, redisContext *c, struct call *k,
 		return -1;
 	}
 	if (redisSetTimeout(c, tv) != REDIS_OK) {
-		rconn_say(k->err, k->errlen, "%s %s: %s", who, what, c->errstr);
+		errbuf_set(k->err, k->errlen, "%s %s: %s", who, what,
+		           c->errstr);
 		return -1;
 	}
 	return 0;
@@ -164,8 +153,8 @@ rconn_no_reply(const struct store_redis *r, const redisContext *c, int e,
 		return;
 	}
 	k->lost = c->err == REDIS_ERR_IO || c->err == REDIS_ERR_EOF;
-	rconn_say(k->err, k->errlen, "%s %s: %s", who, what,
-	          c->errstr[0] != '\0' ? c->errstr : "no reply");
+	errbuf_set(k->err, k->errlen, "%s %s: %s", who, what,
+	           c->errstr[0] != '\0' ? c->errstr : "no reply");
 }
 
 /*
@@ -261,10 +250,10 @@ connect_at(struct store_redis *r, const char *kind, const char *host, int port,
 		why = c != NULL ? c->errstr : "cannot allocate a connection";
 	}
 	if (path != NULL)
-		rconn_say(k->err, k->errlen, "%s %s: %s", kind, path, why);
+		errbuf_set(k->err, k->errlen, "%s %s: %s", kind, path, why);
 	else
-		rconn_say(k->err, k->errlen, "%s %s:%d: %s", kind, host, port,
-		          why);
+		errbuf_set(k->err, k->errlen, "%s %s:%d: %s", kind, host, port,
+		           why);
 	if (c != NULL)
 		redisFree(c);
 	return NULL;
@@ -288,16 +277,16 @@ master_addr(const redisReply *rep, const char *who, const char *master,
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 	    rep->element[0]->type != REDIS_REPLY_STRING ||
 	    rep->element[1]->type != REDIS_REPLY_STRING) {
-		rconn_say(k->err, k->errlen, "%s does not know master %s", who,
-		          master);
+		errbuf_set(k->err, k->errlen, "%s does not know master %s", who,
+		           master);
 		return -2;
 	}
 	errno = 0;
 	p = strtol(rep->element[1]->str, &end, 10);
 	if (errno != 0 || *end != '\0' || p < 1 || p > 65535 ||
 	    str_copy(host, rep->element[0]->str, hostlen) >= hostlen) {
-		rconn_say(k->err, k->errlen,
-		          "%s names a bad address for master %s", who, master);
+		errbuf_set(k->err, k->errlen,
+		           "%s names a bad address for master %s", who, master);
 		return -2;
 	}
 	*port = (int)p;
@@ -359,8 +348,8 @@ is_primary(struct store_redis *r, redisContext *c, const char *who,
 	         strcmp(rep->element[0]->str, "master") == 0)
 		rc = 0;
 	else
-		rconn_say(k->err, k->errlen, "%s is not the primary of %s", who,
-		          r->url.master);
+		errbuf_set(k->err, k->errlen, "%s is not the primary of %s",
+		           who, r->url.master);
 	freeReplyObject(rep);
 	return rc;
 }
@@ -424,7 +413,7 @@ connect_sentinel(struct store_redis *r, struct call *k)
 			return c;
 		}
 		if (rc == -2 || !answered)
-			rconn_say(k->err, k->errlen, "%s", why);
+			errbuf_set(k->err, k->errlen, "%s", why);
 		answered |= rc == -2;
 	}
 	return NULL;

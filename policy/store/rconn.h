@@ -9,7 +9,7 @@
  * store_redis_conn.c has a call's deadline, one command's round trip and
  * the making of a connection (connect, AUTH, SELECT, the Sentinels, ROLE).
  *
- * Functions (store_redis_conn.c): rconn_say(), rconn_error(),
+ * Functions (rconn.c): rconn_error(),
  * rconn_deadline(), rconn_call_new(), rconn_left_us(), rconn_arm(),
  * rconn_no_reply(), rconn_roundtrip(), rconn_connect().  They write their
  * errors into the caller's buffer and never log.  They touch only the
@@ -54,8 +54,6 @@ struct call {
 	int lost; /* the last command's connection was closed by the server */
 };
 
-void rconn_say(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
 void rconn_error(const redisReply *, const char *, const char *, char *,
                  size_t);
 struct timespec rconn_deadline(long long);

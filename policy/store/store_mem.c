@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "store_mem.h"
 #include "util.h"
 
@@ -57,8 +58,8 @@ find(struct store_mem *m, const char *key)
 static enum store_status
 failing(struct store_mem *m, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "in-memory store: injected %s",
-	         store_status_name(m->failing));
+	errbuf_set(err, errlen, "in-memory store: injected %s",
+	           store_status_name(m->failing));
 	return m->failing;
 }
 

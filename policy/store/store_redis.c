@@ -41,6 +41,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "errbuf.h"
 #include "redis_url.h"
 #include "store_redis.h"
 #include "rconn.h"
@@ -112,7 +113,7 @@ acquire(struct store_redis *r, struct call *k, int *fresh)
 		s = NULL;
 	}
 	if (s == NULL) {
-		rconn_say(
+		errbuf_set(
 		    k->err, k->errlen,
 		    "Redis: timed out waiting for a free connection, all %d "
 		    "busy (timeout %d ms)",
@@ -205,8 +206,9 @@ redis_mget(struct store *st, const char *const *keys, size_t n,
 	if (rep == NULL)
 		return STORE_ERR_RETRY;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
-		rconn_say(err, errlen,
-		          "Redis MGET: unexpected reply of type %d", rep->type);
+		errbuf_set(err, errlen,
+		           "Redis MGET: unexpected reply of type %d",
+		           rep->type);
 		freeReplyObject(rep);
 		return STORE_ERR_CONFIG;
 	}
@@ -216,9 +218,9 @@ redis_mget(struct store *st, const char *const *keys, size_t n,
 		if (e->type != REDIS_REPLY_STRING &&
 		    e->type != REDIS_REPLY_NIL) {
 			store_values_free(out, i);
-			rconn_say(err, errlen,
-			          "Redis MGET: unexpected element type %d",
-			          e->type);
+			errbuf_set(err, errlen,
+			           "Redis MGET: unexpected element type %d",
+			           e->type);
 			freeReplyObject(rep);
 			return STORE_ERR_CONFIG;
 		}
@@ -422,9 +424,9 @@ scan_batch(struct store_redis *r, redisContext *c, const redisReply *keys,
 	ret = stop ? 1 : 0;
 done:
 	if (ret < 0)
-		rconn_say(err, errlen, "Redis SCAN: %s",
-		          c->errstr[0] != '\0' ? c->errstr
-		                               : "unexpected reply");
+		errbuf_set(err, errlen, "Redis SCAN: %s",
+		           c->errstr[0] != '\0' ? c->errstr
+		                                : "unexpected reply");
 	freeReplyObject(vals);
 	free(argv);
 	return ret;
@@ -463,7 +465,7 @@ redis_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
 		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 		    rep->element[0]->type != REDIS_REPLY_STRING ||
 		    rep->element[1]->type != REDIS_REPLY_ARRAY) {
-			rconn_say(err, errlen, "Redis SCAN: unexpected reply");
+			errbuf_set(err, errlen, "Redis SCAN: unexpected reply");
 			freeReplyObject(rep);
 			rc = -1;
 			break;
@@ -519,9 +521,9 @@ apply_failed(const struct store_redis *r, const redisContext *c, int e,
 	mine.err = why;
 	mine.errlen = sizeof why;
 	rconn_no_reply(r, c, e, &mine, "Redis", before_exec ? "MULTI" : "EXEC");
-	rconn_say(k->err, k->errlen, "%s%s", why,
-	          before_exec ? " (nothing was written)"
-	                      : " (outcome unknown)");
+	errbuf_set(k->err, k->errlen, "%s%s", why,
+	           before_exec ? " (nothing was written)"
+	                       : " (outcome unknown)");
 }
 
 /*
@@ -545,7 +547,7 @@ redis_apply(struct store *st, const struct store_op *ops, size_t n, char *err,
 	if ((s = borrow(r, &k, "MULTI")) == NULL)
 		return STORE_ERR_RETRY;
 	if (queue_ops(s->c, ops, n) != 0) {
-		rconn_say(err, errlen, "Redis MULTI: %s", s->c->errstr);
+		errbuf_set(err, errlen, "Redis MULTI: %s", s->c->errstr);
 		release(r, s, 1);
 		return STORE_ERR_RETRY;
 	}
@@ -560,7 +562,7 @@ redis_apply(struct store *st, const struct store_op *ops, size_t n, char *err,
 			if (rep->type == REDIS_REPLY_ERROR)
 				rconn_error(rep, "Redis", "EXEC", err, errlen);
 			else
-				rconn_say(err, errlen, "Redis EXEC: aborted");
+				errbuf_set(err, errlen, "Redis EXEC: aborted");
 			bad = 1;
 		}
 		freeReplyObject(rep);
@@ -697,14 +699,14 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	    str_copy(r->sentinel_password, conf->sentinel_password,
 	             sizeof r->sentinel_password) >=
 	        sizeof r->sentinel_password) {
-		rconn_say(err, errlen, "Sentinel password is too long");
+		errbuf_set(err, errlen, "Sentinel password is too long");
 		free(r);
 		return NULL;
 	}
 	if (conf->password != NULL &&
 	    str_copy(r->url.password, conf->password, sizeof r->url.password) >=
 	        sizeof r->url.password) {
-		rconn_say(err, errlen, "Redis password is too long");
+		errbuf_set(err, errlen, "Redis password is too long");
 		free(r);
 		return NULL;
 	}
