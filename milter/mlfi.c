@@ -208,11 +208,11 @@ log_trail(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 static int
 set_reply(SMFICTX *ctx, const struct reply *r)
 {
-	char *l[ACTION_LINES_MAX + 1] = {NULL};
+	char *l[REPLY_LINES_MAX + 1] = {NULL};
 	size_t i;
 	int rc;
 
-	for (i = 0; i < r->nlines && i < ACTION_LINES_MAX; i++)
+	for (i = 0; i < r->nlines && i < REPLY_LINES_MAX; i++)
 		l[i] = reply_milter_line(r, i);
 	if (r->nlines == 1)
 		rc = smfi_setreply(ctx, (char *)r->code, (char *)r->enh, l[0]);
@@ -223,7 +223,7 @@ set_reply(SMFICTX *ctx, const struct reply *r)
 		                     l[16], l[17], l[18], l[19], l[20], l[21],
 		                     l[22], l[23], l[24], l[25], l[26], l[27],
 		                     l[28], l[29], l[30], l[31], (char *)NULL);
-	for (i = 0; i < ACTION_LINES_MAX; i++)
+	for (i = 0; i < REPLY_LINES_MAX; i++)
 		free(l[i]);
 	return rc == MI_SUCCESS ? 0 : -1;
 }
@@ -298,7 +298,7 @@ answer_reply(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 	char err[256], *smtp;
 	sfsistat rc;
 
-	if (reply_build(&v->action, v->table, &r, err, sizeof err) != 0) {
+	if (action_reply(&v->action, v->table, &r, err, sizeof err) != 0) {
 		str_copy(v->err, err, sizeof v->err);
 		return on_error(ctx, c, stage, rcpt, v, 1);
 	}

@@ -34,8 +34,6 @@
 
 #include "errbuf.h"
 #include "action.h"
-#include "reply.h"
-#include "table.h"
 #include "util.h"
 
 #define IS_BLANK(c) ((c) == ' ' || (c) == '\t')
@@ -219,7 +217,7 @@ check_reply(const struct action *a, char *err, size_t errlen)
 	int t;
 
 	for (t = 0; t < TABLE_COUNT; t++) {
-		if (reply_build(a, (enum table)t, &r, err, errlen) < 0)
+		if (action_reply(a, (enum table)t, &r, err, errlen) < 0)
 			return -1;
 		reply_free(&r);
 		/* With both given, the table changes nothing. */
@@ -379,4 +377,22 @@ action_type_name(enum action_type t)
 	    type_names[t] == NULL)
 		return "?";
 	return type_names[t];
+}
+
+/*
+ * action_reply - the reply of a REPLY action in a table
+ *
+ * Returns 0 with r filled (the caller releases it with reply_free()), or -1
+ * with a message in err when the action is not a reply or its reply breaks
+ * a reply rule; then r holds nothing.
+ */
+int
+action_reply(const struct action *a, enum table t, struct reply *r, char *err,
+             size_t errlen)
+{
+	memset(r, 0, sizeof *r);
+	if (a->type != ACTION_REPLY)
+		return errbuf_set(err, errlen, "%s is not a reply action",
+		                  action_type_name(a->type));
+	return reply_build(a->code, a->enh, a->text, t, r, err, errlen);
 }

@@ -7,6 +7,9 @@
  * with a message naming the problem in err (for example "enhanced code 4.7.1
  * does not match reply code 550"); on error the action holds nothing to free.
  * action_free() releases the text and is a no-op on a zeroed action.
+ * action_reply() builds the reply of a REPLY action for a table
+ * (reply_build() with the action's code, enhanced code and text), and
+ * refuses any other type of action.
  * The reply code and enhanced code are filled in only when the rule gave
  * them: defaults come from the catalogue when the reply is rendered, because
  * they depend on the table.  Thread-safe.
@@ -16,10 +19,10 @@
 
 #include <stddef.h>
 
+#include "reply.h"
+#include "table.h"
+
 #define ACTION_MAX 16384       /* longest rule value accepted */
-#define ACTION_LINES_MAX 32    /* lines of a multi-line reply */
-#define ACTION_LINE_MAX 512    /* one reply line, CR LF included */
-#define ACTION_ENH_MAX 12      /* "123.123.123" and NUL */
 #define ACTION_LOGTEXT_MAX 512 /* text of DISCARD, HOLD, WARN */
 
 enum action_type {
@@ -33,13 +36,15 @@ enum action_type {
 
 struct action {
 	enum action_type type;
-	int code;                 /* ACTION_REPLY: 400..559 */
-	char enh[ACTION_ENH_MAX]; /* "" when the rule gave none */
-	char *text;               /* NULL when the rule gave none */
+	int code;                /* ACTION_REPLY: 400..559 */
+	char enh[REPLY_ENH_MAX]; /* "" when the rule gave none */
+	char *text;              /* NULL when the rule gave none */
 };
 
 int action_parse(const char *, size_t, struct action *, char *, size_t);
 void action_free(struct action *);
 const char *action_type_name(enum action_type);
+int action_reply(const struct action *, enum table, struct reply *, char *,
+                 size_t);
 
 #endif

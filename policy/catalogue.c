@@ -51,7 +51,7 @@ find_row(int code)
 /*
  * catalogue_lookup - the default enhanced code and text of a code
  *
- * Writes the enhanced code into enh (enhlen bytes, ACTION_ENH_MAX is
+ * Writes the enhanced code into enh (enhlen bytes, REPLY_ENH_MAX is
  * enough; always terminated when enhlen > 0) and points *text at a static
  * string.  A code outside 100..999 is given an empty enhanced code and the
  * generic text; callers validate codes first.  enh or text may be NULL

@@ -175,7 +175,7 @@ rule_check(const struct store_value *sv, enum table t, struct action *act,
 		return -1;
 	if (act->type != ACTION_REPLY)
 		return 0;
-	if (reply_build(act, t, &r, why, whylen) != 0) {
+	if (action_reply(act, t, &r, why, whylen) != 0) {
 		action_free(act);
 		return -1;
 	}

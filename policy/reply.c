@@ -7,9 +7,9 @@
  * reply_build() is where the reply rules of SPEC.md live: the code is 4xx
  * or 5xx with a second digit 0-5, the enhanced code is class.subject.detail
  * with the code's class, the text is printable ASCII, the two characters
- * backslash and n split it into at most ACTION_LINES_MAX lines, and each
+ * backslash and n split it into at most REPLY_LINES_MAX lines, and each
  * line as sent ("550-5.1.1 " + text with '%' doubled + CR LF) fits in
- * ACTION_LINE_MAX octets.  action_parse() relies on it for those checks.
+ * REPLY_LINE_MAX octets.  action_parse() relies on it for those checks.
  * A built reply owns its lines; reply_free() releases them.  Returned
  * strings are malloc'd and the caller frees them.  No globals; thread-safe.
  */
@@ -75,7 +75,7 @@ enh_syntax_ok(const char *enh)
 static int
 check_enh(const char *enh, int code, char *err, size_t errlen)
 {
-	if (memchr(enh, '\0', ACTION_ENH_MAX) == NULL ||
+	if (memchr(enh, '\0', REPLY_ENH_MAX) == NULL ||
 	    !str_printable(enh, strlen(enh)))
 		return errbuf_set(err, errlen, "malformed enhanced code");
 	if (!enh_syntax_ok(enh))
@@ -145,22 +145,22 @@ check_lines(const char *text, size_t enhlen, char *err, size_t errlen)
 	size_t n = count_lines(text), i;
 	const char *p = text, *q;
 
-	if (n > ACTION_LINES_MAX)
+	if (n > REPLY_LINES_MAX)
 		return errbuf_set(err, errlen,
 		                  "reply has %zu lines, at most %d", n,
-		                  ACTION_LINES_MAX);
+		                  REPLY_LINES_MAX);
 	for (i = 1; i <= n; i++, p = q + LINE_SEP_LEN) {
 		size_t sent;
 
 		if ((q = strstr(p, LINE_SEP)) == NULL)
 			q = p + strlen(p);
 		sent = sent_length(enhlen, p, (size_t)(q - p));
-		if (sent > ACTION_LINE_MAX)
+		if (sent > REPLY_LINE_MAX)
 			return errbuf_set(
 			    err, errlen,
 			    "reply line %zu is too long (%zu octets as "
 			    "sent with %% doubled, at most %d)",
-			    i, sent, ACTION_LINE_MAX);
+			    i, sent, REPLY_LINE_MAX);
 	}
 	return 0;
 }
@@ -182,45 +182,42 @@ split_lines(const char *text, struct reply *r)
 }
 
 /*
- * reply_build - the reply of a REPLY action in a table
+ * reply_build - the reply of a code in a table
  *
- * Fills r from the action, taking the enhanced code and the text from the
- * catalogue when the action has none.  Returns 0, or -1 with a message in
- * err when the action is not a reply or breaks a reply rule; then r holds
- * nothing to free.  On success the caller releases r with reply_free().
+ * Fills r, taking the enhanced code and the text from the catalogue when
+ * enh is empty (or NULL) or text is NULL.  Returns 0, or -1 with a message
+ * in err when the reply breaks a reply rule; then r holds nothing to free.
+ * On success the caller releases r with reply_free().
  */
 int
-reply_build(const struct action *a, enum table t, struct reply *r, char *err,
-            size_t errlen)
+reply_build(int code, const char *enh, const char *text, enum table t,
+            struct reply *r, char *err, size_t errlen)
 {
-	char enh[ACTION_ENH_MAX];
-	const char *text;
+	char e[REPLY_ENH_MAX];
+	const char *dtext;
 	int n;
 
 	memset(r, 0, sizeof *r);
-	if (a->type != ACTION_REPLY)
-		return errbuf_set(err, errlen, "%s is not a reply action",
-		                  action_type_name(a->type));
 	if ((unsigned)t >= TABLE_COUNT)
 		return errbuf_set(err, errlen, "unknown table %d", (int)t);
-	if (check_code(a->code, err, errlen) < 0)
+	if (check_code(code, err, errlen) < 0)
 		return -1;
-	catalogue_lookup(a->code, t, enh, sizeof enh, &text);
-	if (a->enh[0] != '\0') {
-		if (check_enh(a->enh, a->code, err, errlen) < 0)
+	catalogue_lookup(code, t, e, sizeof e, &dtext);
+	if (enh != NULL && enh[0] != '\0') {
+		if (check_enh(enh, code, err, errlen) < 0)
 			return -1;
-		(void)str_copy(enh, a->enh, sizeof enh);
+		(void)str_copy(e, enh, sizeof e);
 	}
-	if (a->text != NULL)
-		text = a->text;
+	if (text == NULL)
+		text = dtext;
 	if (check_text(text, err, errlen) < 0 ||
-	    check_lines(text, strlen(enh), err, errlen) < 0)
+	    check_lines(text, strlen(e), err, errlen) < 0)
 		return -1;
-	n = snprintf(r->code, sizeof r->code, "%d", a->code);
+	n = snprintf(r->code, sizeof r->code, "%d", code);
 	if (n < 0 || (size_t)n >= sizeof r->code)
 		return errbuf_set(err, errlen,
-		                  "reply code %d is not three digits", a->code);
-	(void)str_copy(r->enh, enh, sizeof r->enh);
+		                  "reply code %d is not three digits", code);
+	(void)str_copy(r->enh, e, sizeof r->enh);
 	split_lines(text, r);
 	return 0;
 }
@@ -283,7 +280,7 @@ reply_smtp(const struct reply *r)
 	if (r == NULL || r->lines == NULL || r->nlines == 0)
 		return NULL;
 	enhlen = strlen(r->enh);
-	/* Lines are bounded by ACTION_LINE_MAX, so this cannot overflow. */
+	/* Lines are bounded by REPLY_LINE_MAX, so this cannot overflow. */
 	for (i = 0; i < r->nlines; i++)
 		n += 3 + 1 + enhlen + 1 + strlen(r->lines[i]) + 2;
 	o = out = xmalloc(n + 1);

@@ -172,7 +172,7 @@ rule_action_check(enum table t, const char *val, size_t len, char *err,
 	if (action_parse(val, len, &a, err, errlen) != 0)
 		return -1;
 	if (a.type == ACTION_REPLY) {
-		if (reply_build(&a, t, &r, err, errlen) != 0) {
+		if (action_reply(&a, t, &r, err, errlen) != 0) {
 			action_free(&a);
 			return -1;
 		}

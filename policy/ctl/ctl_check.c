@@ -91,7 +91,8 @@ print_verdict(const struct ctl *c, const char *rcpt, const struct verdict *v)
 		printf("%s: %s (%s)\n", rcpt, verdict_type_name(v->type), why);
 		return CTL_OK;
 	case VERDICT_REPLY:
-		if (reply_build(&v->action, v->table, &r, why, sizeof why) != 0)
+		if (action_reply(&v->action, v->table, &r, why, sizeof why) !=
+		    0)
 			break;
 		smtp = reply_smtp(&r);
 		snprintf(why, sizeof why, "%s %s", table_name(v->table),

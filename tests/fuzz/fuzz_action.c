@@ -56,7 +56,7 @@ check_milter_line(const struct reply *r, size_t i)
 	len = strlen(m);
 	check(printable(m), "milter line printable");
 	check(len <= MILTER_LINE_MAX, "milter line within 980");
-	check(4 + strlen(r->enh) + 1 + len + 2 <= ACTION_LINE_MAX,
+	check(4 + strlen(r->enh) + 1 + len + 2 <= REPLY_LINE_MAX,
 	      "line as sent within 512 octets");
 	/* Undoubling gives the line back: no lone '%' reaches libmilter. */
 	for (j = 0, k = 0; m[j] != '\0'; j++, k++) {
@@ -113,13 +113,13 @@ check_reply(const struct action *a)
 	check(a->code >= 400 && a->code <= 559 && a->code / 10 % 10 <= 5,
 	      "code 4xx or 5xx, second digit 0-5");
 	for (t = 0; t < TABLE_COUNT; t++) {
-		check(reply_build(a, (enum table)t, &r, err, sizeof err) == 0,
+		check(action_reply(a, (enum table)t, &r, err, sizeof err) == 0,
 		      "a parsed rule builds in every table");
 		check(strlen(r.code) == 3 && r.code[0] - '0' == a->code / 100,
 		      "code string");
 		check(r.enh[0] == r.code[0] && r.enh[1] == '.',
 		      "enh class is the code's first digit");
-		check(r.nlines >= 1 && r.nlines <= ACTION_LINES_MAX,
+		check(r.nlines >= 1 && r.nlines <= REPLY_LINES_MAX,
 		      "1 to 32 lines");
 		for (i = 0; i < r.nlines; i++) {
 			check(printable(r.lines[i]), "line printable");

@@ -4,7 +4,7 @@
  * HELO, SASL login, MAIL and RCPT arguments (ESMTP parameters included, as
  * the milter sees argv), and one stored rule value, through policy_eval()
  * on an in-memory store, in both delay_checks modes and every stage, then
- * reply_build() and the libmilter rendering.
+ * action_reply() and the libmilter rendering.
  *
  * The input is split on NUL bytes into those seven fields.  Invariants
  * (abort() on violation): policy_eval() never fails on well-formed
@@ -51,7 +51,7 @@ check_verdict(const struct verdict *v)
 
 	if (v->type != VERDICT_REPLY)
 		return;
-	if (reply_build(&v->action, v->table, &r, err, sizeof err) != 0)
+	if (action_reply(&v->action, v->table, &r, err, sizeof err) != 0)
 		abort(); /* the engine checked it: it must render */
 	if ((r.code[0] != '4' && r.code[0] != '5') || r.enh[0] != r.code[0])
 		abort();

@@ -1,6 +1,6 @@
 /*
  * test_action - unit tests of action_parse() (SPEC.md "Actions", "Reply
- * rules"), with the rendering of SPEC's examples through reply_build().
+ * rules"), with the rendering of SPEC's examples through action_reply().
  *
  * Table-driven: each table row is one loop iteration of a Check test, so a
  * failure names the row.  Run: ./test_action (CK_FORK=no under valgrind).
@@ -258,7 +258,7 @@ START_TEST(action_parse_renders_spec_examples)
 	char err[ERRLEN], *s;
 
 	expect_ok(t->in, strlen(t->in), &a);
-	ck_assert_msg(reply_build(&a, t->table, &r, err, sizeof err) == 0,
+	ck_assert_msg(action_reply(&a, t->table, &r, err, sizeof err) == 0,
 	              "%s: %s", t->in, err);
 	s = reply_smtp(&r);
 	ck_assert_str_eq(s, t->smtp);
@@ -334,14 +334,15 @@ END_TEST
 
 START_TEST(action_parse_accepts_32_lines)
 {
-	char *s = lines_value(ACTION_LINES_MAX);
+	char *s = lines_value(REPLY_LINES_MAX);
 	struct action a;
 	struct reply r;
 	char err[ERRLEN];
 
 	expect_ok(s, strlen(s), &a);
-	ck_assert_int_eq(reply_build(&a, TABLE_CLIENT, &r, err, sizeof err), 0);
-	ck_assert_uint_eq(r.nlines, ACTION_LINES_MAX);
+	ck_assert_int_eq(action_reply(&a, TABLE_CLIENT, &r, err, sizeof err),
+	                 0);
+	ck_assert_uint_eq(r.nlines, REPLY_LINES_MAX);
 	reply_free(&r);
 	action_free(&a);
 	free(s);
@@ -350,7 +351,7 @@ END_TEST
 
 START_TEST(action_parse_refuses_33_lines)
 {
-	char *s = lines_value(ACTION_LINES_MAX + 1);
+	char *s = lines_value(REPLY_LINES_MAX + 1);
 
 	expect_bad(s, strlen(s), "reply has 33 lines, at most 32");
 	free(s);

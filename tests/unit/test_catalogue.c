@@ -61,7 +61,7 @@ static const struct other others[] = {
 static void
 expect(int code, enum table t, const char *enh, const char *text)
 {
-	char got[ACTION_ENH_MAX];
+	char got[REPLY_ENH_MAX];
 	const char *gtext = NULL;
 
 	memset(got, 'z', sizeof got);
@@ -152,7 +152,7 @@ START_TEST(catalogue_rows_enh_class_matches_code)
 		if (row->rcpt_enh != NULL)
 			ck_assert_int_eq(row->rcpt_enh[0] - '0',
 			                 row->code / 100);
-		ck_assert_uint_lt(strlen(row->enh), ACTION_ENH_MAX);
+		ck_assert_uint_lt(strlen(row->enh), REPLY_ENH_MAX);
 	}
 }
 END_TEST
@@ -170,7 +170,7 @@ END_TEST
 
 START_TEST(catalogue_lookup_accepts_null_outputs)
 {
-	char enh[ACTION_ENH_MAX];
+	char enh[REPLY_ENH_MAX];
 	const char *text = NULL;
 
 	catalogue_lookup(552, TABLE_CLIENT, NULL, 0, &text);
@@ -182,7 +182,7 @@ END_TEST
 
 START_TEST(catalogue_lookup_gives_empty_enh_for_out_of_range_code)
 {
-	char enh[ACTION_ENH_MAX] = "zzz";
+	char enh[REPLY_ENH_MAX] = "zzz";
 	const char *text = NULL;
 
 	catalogue_lookup(-5, TABLE_CLIENT, enh, sizeof enh, &text);

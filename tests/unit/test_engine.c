@@ -72,8 +72,8 @@ eval(const struct request *req, struct verdict *v)
 	ck_assert_int_eq(policy_eval(&conf, req, store, v, err, sizeof err), 0);
 	if (v->type != VERDICT_REPLY)
 		return strdup(verdict_type_name(v->type));
-	ck_assert_int_eq(reply_build(&v->action, v->table, &r, err, sizeof err),
-	                 0);
+	ck_assert_int_eq(
+	    action_reply(&v->action, v->table, &r, err, sizeof err), 0);
 	s = reply_smtp(&r);
 	reply_free(&r);
 	return s;

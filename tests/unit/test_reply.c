@@ -1,8 +1,10 @@
 /*
- * test_reply - unit tests of reply_build() and the two renderings.
+ * test_reply - unit tests of reply_build(), action_reply() and the two
+ * renderings.
  *
- * Replies are built both from parsed rules and from hand-made actions,
- * since reply_build() must refuse a broken action whatever its origin.
+ * Replies are built both from parsed rules and from hand-made actions
+ * (through action_reply(), which hands reply_build() their code, enhanced
+ * code and text), since a broken action must be refused whatever its origin.
  * Run: ./test_reply (CK_FORK=no under valgrind).
  */
 #include <stdlib.h>
@@ -38,7 +40,7 @@ build_ok(const struct action *a, enum table t, struct reply *r)
 {
 	char err[ERRLEN];
 
-	ck_assert_msg(reply_build(a, t, r, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(action_reply(a, t, r, err, sizeof err) == 0, "%s", err);
 }
 
 /* build_bad - build must fail with msg in err and leave r empty */
@@ -48,7 +50,7 @@ build_bad(const struct action *a, enum table t, const char *msg)
 	struct reply r;
 	char err[ERRLEN];
 
-	ck_assert_int_eq(reply_build(a, t, &r, err, sizeof err), -1);
+	ck_assert_int_eq(action_reply(a, t, &r, err, sizeof err), -1);
 	ck_assert_msg(strstr(err, msg) != NULL, "got \"%s\", want \"%s\"", err,
 	              msg);
 	ck_assert_ptr_null(r.lines);
@@ -177,7 +179,7 @@ START_TEST(reply_build_refuses_unterminated_enh)
 }
 END_TEST
 
-START_TEST(reply_build_refuses_other_action_types)
+START_TEST(action_reply_refuses_other_action_types)
 {
 	static const enum action_type types[] = {
 	    ACTION_OK, ACTION_DUNNO, ACTION_DISCARD, ACTION_HOLD, ACTION_WARN};
@@ -225,7 +227,7 @@ text_of(size_t n, size_t len, char c)
 
 START_TEST(reply_build_accepts_32_lines_and_refuses_33)
 {
-	char *text = text_of(ACTION_LINES_MAX, 3, 'a'), *s, *p;
+	char *text = text_of(REPLY_LINES_MAX, 3, 'a'), *s, *p;
 	struct action a = hand(550, "5.7.1", text);
 	struct reply r;
 	size_t crlf = 0;
@@ -242,7 +244,7 @@ START_TEST(reply_build_accepts_32_lines_and_refuses_33)
 	free(s);
 	reply_free(&r);
 	free(text);
-	text = text_of(ACTION_LINES_MAX + 1, 3, 'a');
+	text = text_of(REPLY_LINES_MAX + 1, 3, 'a');
 	a = hand(550, "5.7.1", text);
 	build_bad(&a, TABLE_CLIENT, "reply has 33 lines, at most 32");
 	free(text);
@@ -283,7 +285,7 @@ START_TEST(reply_build_enforces_512_octets_at_boundary)
 		m = reply_milter_line(&r, 0);
 		/* As sent: "550 " enh ' ' text CR LF, with '%' doubled. */
 		ck_assert_uint_le(4 + strlen(r.enh) + 1 + strlen(m) + 2,
-		                  ACTION_LINE_MAX);
+		                  REPLY_LINE_MAX);
 		ck_assert_uint_eq(strlen(m), l->len + l->pct);
 		free(m);
 		reply_free(&r);
@@ -396,16 +398,42 @@ START_TEST(reply_free_and_renderings_accept_empty_reply)
 }
 END_TEST
 
+START_TEST(reply_build_takes_the_catalogue_for_what_is_not_given)
+{
+	struct reply r;
+	char err[256];
+
+	ck_assert_int_eq(
+	    reply_build(550, NULL, NULL, TABLE_RECIPIENT, &r, err, sizeof err),
+	    0);
+	ck_assert_str_eq(r.code, "550");
+	ck_assert_str_eq(r.enh, "5.1.1");
+	ck_assert_uint_eq(r.nlines, 1);
+	reply_free(&r);
+	ck_assert_int_eq(
+	    reply_build(550, "", "Go away", TABLE_CLIENT, &r, err, sizeof err),
+	    0);
+	ck_assert_str_eq(r.enh, "5.7.1");
+	ck_assert_str_eq(r.lines[0], "Go away");
+	reply_free(&r);
+	ck_assert_int_eq(
+	    reply_build(550, "4.7.1", NULL, TABLE_CLIENT, &r, err, sizeof err),
+	    -1);
+	ck_assert_str_eq(err,
+	                 "enhanced code 4.7.1 does not match reply code 550");
+}
+END_TEST
+
 START_TEST(reply_build_bounds_err)
 {
 	struct action a = hand(250, "", NULL);
 	struct reply r;
 	char err[6];
 
-	ck_assert_int_eq(reply_build(&a, TABLE_CLIENT, &r, err, sizeof err),
+	ck_assert_int_eq(action_reply(&a, TABLE_CLIENT, &r, err, sizeof err),
 	                 -1);
 	ck_assert_str_eq(err, "reply");
-	ck_assert_int_eq(reply_build(&a, TABLE_CLIENT, &r, NULL, 0), -1);
+	ck_assert_int_eq(action_reply(&a, TABLE_CLIENT, &r, NULL, 0), -1);
 }
 END_TEST
 
@@ -423,7 +451,7 @@ reply_suite(void)
 	tcase_add_loop_test(tc, reply_build_enforces_512_octets_at_boundary, 0,
 	                    (int)NELEM(limits));
 	tcase_add_test(tc, reply_build_refuses_unterminated_enh);
-	tcase_add_test(tc, reply_build_refuses_other_action_types);
+	tcase_add_test(tc, action_reply_refuses_other_action_types);
 	tcase_add_test(tc, reply_build_refuses_unknown_table);
 	tcase_add_test(tc, reply_build_accepts_32_lines_and_refuses_33);
 	tcase_add_test(tc, reply_milter_line_doubles_percent_per_line);
@@ -431,6 +459,8 @@ reply_suite(void)
 	tcase_add_test(tc, reply_is_temporary_follows_class);
 	tcase_add_test(tc, reply_build_from_parsed_rules);
 	tcase_add_test(tc, reply_free_and_renderings_accept_empty_reply);
+	tcase_add_test(tc,
+	               reply_build_takes_the_catalogue_for_what_is_not_given);
 	tcase_add_test(tc, reply_build_bounds_err);
 	suite_add_tcase(s, tc);
 	return s;
