@@ -55,7 +55,7 @@ check_rule(struct lint_state *ls, int t, const char *key, const char *where,
 		         "a Redis %s, not a string: lookups never see it",
 		         type);
 		add(ls, where, msg);
-	} else if (rule_action_check((enum table)t, val, len, why,
+	} else if (rule_action_parse((enum table)t, val, len, NULL, why,
 	                             sizeof why) != 0) {
 		add(ls, where, why);
 	}

@@ -19,7 +19,7 @@
 #include "addr.h"
 #include "policy.h"
 #include "keys.h"
-#include "reply.h"
+#include "rule.h"
 #include "util.h"
 
 #define TRAIL_VALUE_MAX 200 /* bytes of a stored value kept in the trail */
@@ -160,29 +160,6 @@ store_keys(const char *prefix, const struct keylist *kl, size_t total,
 	return full;
 }
 
-/*
- * rule_check - parse a stored value, and check that it renders as a reply
- *
- * Returns 0, or -1 with the problem in why.
- */
-static int
-rule_check(const struct store_value *sv, enum table t, struct action *act,
-           char *why, size_t whylen)
-{
-	struct reply r;
-
-	if (action_parse(sv->val, sv->len, act, why, whylen) != 0)
-		return -1;
-	if (act->type != ACTION_REPLY)
-		return 0;
-	if (action_reply(act, t, &r, why, whylen) != 0) {
-		action_free(act);
-		return -1;
-	}
-	reply_free(&r);
-	return 0;
-}
-
 /* decide - make the verdict of a deciding rule */
 static void
 decide(struct verdict *v, enum table t, const char *key, struct action *act)
@@ -225,7 +202,8 @@ walk_table(const struct policy_conf *conf, enum table t,
 				          NULL);
 			continue;
 		}
-		if (rule_check(sv, t, &act, why, sizeof why) != 0) {
+		if (rule_action_parse(t, sv->val, sv->len, &act, why,
+		                      sizeof why) != 0) {
 			trail_add(v, t, TRAIL_BROKEN, kl->v[i], sv, why);
 			if (conf->skip_broken)
 				continue;

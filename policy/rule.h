@@ -5,11 +5,12 @@
  * lookup can reach it: not empty, at most RULE_KEY_MAX bytes, no blanks or
  * control characters, a pair key "SENDER,RECIPIENT", and a client address
  * or network in the canonical form that lookups use (the message suggests
- * the canonical form).  rule_check() checks key and action together, the
- * action with the engine's own parser and renderer, so that what
- * redmilterctl writes is what the milter reads.  rule_parse_line() reads one
- * import line "[-t SECONDS] TABLE KEY ACTION..." into a rule that owns
- * copies of its strings; it returns 1 for a rule, 0 for a blank or comment
+ * the canonical form).  rule_action_parse() reads a value as the action of
+ * a rule of a table, for the milter (out: the parsed action, which the
+ * caller frees) and for redmilterctl and lint (out NULL: only checked), so
+ * that what redmilterctl writes is what the milter reads.  rule_parse_line()
+ * reads one import line "[-t SECONDS] TABLE KEY ACTION..." into a rule that
+ * owns copies of its strings; it returns 1 for a rule, 0 for a blank or comment
  * line, -1 with err for a bad line.  rule_free() frees a parsed rule.
  * All return 0 (or as said) or -1 with the problem in err.  Thread-safe.
  */
@@ -18,6 +19,7 @@
 
 #include <stddef.h>
 
+#include "action.h"
 #include "table.h"
 
 #define RULE_KEY_MAX 512
@@ -32,7 +34,8 @@ struct rule {
 
 int rule_key_check(enum table, const char *, char *out, size_t outlen,
                    char *err, size_t errlen);
-int rule_action_check(enum table, const char *, size_t, char *, size_t);
+int rule_action_parse(enum table, const char *, size_t, struct action *, char *,
+                      size_t);
 int rule_parse_ttl(const char *, long long *);
 int rule_parse_line(const char *, struct rule *, char *, size_t);
 void rule_free(struct rule *);

@@ -168,7 +168,7 @@ cmd_add(struct ctl *c, int argc, char **argv)
 	if (table_key(argv, &t, key, sizeof key) != 0)
 		return CTL_INVALID;
 	action = join(argc - 2, argv + 2);
-	if (rule_action_check((enum table)t, action, strlen(action), err,
+	if (rule_action_parse((enum table)t, action, strlen(action), NULL, err,
 	                      sizeof err) != 0) {
 		ctl_warn("%s %s: %s", argv[0], key, err);
 		free(action);
