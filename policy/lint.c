@@ -7,6 +7,7 @@
 
 #include "lint.h"
 #include "rule.h"
+#include "schema.h"
 #include "table.h"
 #include "util.h"
 
@@ -17,7 +18,6 @@ struct finding {
 
 struct lint_state {
 	const char *prefix;
-	size_t plen;
 	size_t nrules;
 	struct finding *v;
 	size_t n;
@@ -45,8 +45,8 @@ has_upper(const char *s)
 
 /* check_rule - the problems of one rule key and value */
 static void
-check_rule(struct lint_state *ls, int t, const char *key, const char *where,
-           const char *val, size_t len, const char *type)
+check_rule(struct lint_state *ls, enum table t, const char *key,
+           const char *where, const char *val, size_t len, const char *type)
 {
 	char folded[RULE_KEY_MAX + 1], why[256], msg[320];
 
@@ -55,13 +55,12 @@ check_rule(struct lint_state *ls, int t, const char *key, const char *where,
 		         "a Redis %s, not a string: lookups never see it",
 		         type);
 		add(ls, where, msg);
-	} else if (rule_action_parse((enum table)t, val, len, NULL, why,
-	                             sizeof why) != 0) {
+	} else if (rule_action_parse(t, val, len, NULL, why, sizeof why) != 0) {
 		add(ls, where, why);
 	}
 	if (has_upper(key))
 		add(ls, where, "upper-case letters: no lookup can reach it");
-	else if (rule_key_check((enum table)t, key, folded, sizeof folded, why,
+	else if (rule_key_check(t, key, folded, sizeof folded, why,
 	                        sizeof why) != 0)
 		add(ls, where, why);
 }
@@ -72,27 +71,32 @@ visit(const char *key, const char *val, size_t len, long long ttl,
       const char *type, void *arg)
 {
 	struct lint_state *ls = arg;
-	const char *rest = key + ls->plen, *colon;
-	char name[16], *where;
-	int t = -1;
+	const char *rest, *name;
+	size_t nlen;
+	char *where;
+	enum table t;
 
 	(void)ttl;
-	if (strncmp(key, ls->prefix, ls->plen) != 0 || *rest == '_')
+	switch (schema_parse_key(ls->prefix, key, &t, &rest)) {
+	case SCHEMA_OUTSIDE:
+	case SCHEMA_INTERNAL:
 		return 0;
-	ls->nrules++;
-	colon = strchr(rest, ':');
-	if (colon != NULL && (size_t)(colon - rest) < sizeof name) {
-		memcpy(name, rest, (size_t)(colon - rest));
-		name[colon - rest] = '\0';
-		t = table_from_name(name);
-	}
-	if (t < 0) {
+	case SCHEMA_UNKNOWN_TABLE:
+		ls->nrules++;
 		add(ls, rest, "unknown table");
 		return 0;
+	case SCHEMA_RULE:
+		break;
 	}
-	where = xstrdup(rest);
-	where[colon - rest] = ' ';
-	check_rule(ls, t, colon + 1, where, val, len, type);
+	ls->nrules++;
+	/* Findings name a rule as redmilterctl does: "TABLE KEY". */
+	name = table_name(t);
+	nlen = strlen(name);
+	where = xmalloc(nlen + 1 + strlen(rest) + 1);
+	memcpy(where, name, nlen);
+	where[nlen] = ' ';
+	memcpy(where + nlen + 1, rest, strlen(rest) + 1);
+	check_rule(ls, t, rest, where, val, len, type);
 	free(where);
 	return 0;
 }
@@ -112,7 +116,7 @@ enum store_status
 lint_run(struct store *store, const char *prefix, lint_fn fn, void *arg,
          size_t *nrules, size_t *nproblems, char *err, size_t errlen)
 {
-	struct lint_state ls = {prefix, strlen(prefix), 0, NULL, 0};
+	struct lint_state ls = {prefix, 0, NULL, 0};
 	enum store_status st;
 	size_t i;
 

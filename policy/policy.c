@@ -20,6 +20,7 @@
 #include "policy.h"
 #include "keys.h"
 #include "rule.h"
+#include "schema.h"
 #include "util.h"
 
 #define TRAIL_VALUE_MAX 200 /* bytes of a stored value kept in the trail */
@@ -126,35 +127,29 @@ build_keys(const struct policy_conf *conf, const struct request *req,
 }
 
 /*
- * store_keys - "<prefix><table>:<key>" of every key, in table order, all in
- * one allocation (*arena, which the caller frees with full)
+ * store_keys - the store key of every key (schema.h), in table order, all
+ * in one allocation (*arena, which the caller frees with full)
  */
 static char **
 store_keys(const char *prefix, const struct keylist *kl, size_t total,
            char **arena)
 {
-	size_t plen = strlen(prefix), size = 0, j, off = 0;
+	size_t size = 0, j, off = 0, n;
 	char **full = xmalloc(total * sizeof *full), *p;
 	int t;
 
 	for (t = 0; t < TABLE_COUNT; t++)
 		for (j = 0; j < kl[t].n; j++)
-			size += plen + strlen(table_name((enum table)t)) + 1 +
-			        strlen(kl[t].v[j]) + 1;
+			size += schema_rule_key_size(prefix, (enum table)t,
+			                             kl[t].v[j]);
 	p = *arena = xmalloc(size);
 	for (t = 0; t < TABLE_COUNT; t++) {
-		const char *name = table_name((enum table)t);
-		size_t nlen = strlen(name);
-
 		for (j = 0; j < kl[t].n; j++) {
-			size_t klen = strlen(kl[t].v[j]);
-
 			full[off++] = p;
-			memcpy(p, prefix, plen);
-			memcpy(p + plen, name, nlen);
-			p[plen + nlen] = ':';
-			memcpy(p + plen + nlen + 1, kl[t].v[j], klen + 1);
-			p += plen + nlen + 1 + klen + 1;
+			n = schema_rule_key_write(p, size, prefix,
+			                          (enum table)t, kl[t].v[j]);
+			p += n + 1;
+			size -= n + 1;
 		}
 	}
 	return full;

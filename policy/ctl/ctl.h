@@ -28,7 +28,6 @@ struct ctl {
 
 struct store *ctl_store(struct ctl *);
 void ctl_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
-char *ctl_store_key(const char *prefix, const char *table, const char *key);
 
 int ctl_list(struct ctl *, int, char **);
 int ctl_export(struct ctl *, int, char **);

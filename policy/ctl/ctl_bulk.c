@@ -17,6 +17,7 @@
 
 #include "ctl.h"
 #include "rule.h"
+#include "schema.h"
 #include "table.h"
 #include "util.h"
 
@@ -27,7 +28,7 @@
 /* A stored rule, as scanned. */
 struct stored {
 	int table; /* -1: bookkeeping or unknown table */
-	char *key; /* after "<prefix><table>:" */
+	char *key; /* after "<prefix><table>:"; the whole key if no rule */
 	char *full;
 	char *val; /* NULL: not a string */
 	size_t len;
@@ -37,7 +38,6 @@ struct stored {
 
 struct stored_set {
 	const char *prefix;
-	size_t plen;
 	struct stored *v;
 	size_t n;
 };
@@ -48,22 +48,20 @@ collect(const char *key, const char *val, size_t len, long long ttl,
         const char *type, void *arg)
 {
 	struct stored_set *ss = arg;
-	const char *rest = key + ss->plen, *colon = strchr(rest, ':');
 	struct stored *s;
-	char name[16];
+	const char *rest;
+	enum table t;
 
 	ss->v = xgrow(ss->v, ss->n, sizeof *ss->v);
 	s = &ss->v[ss->n++];
 	memset(s, 0, sizeof *s);
-	s->table = -1;
-	if (*rest != '_' && colon != NULL &&
-	    (size_t)(colon - rest) < sizeof name) {
-		memcpy(name, rest, (size_t)(colon - rest));
-		name[colon - rest] = '\0';
-		s->table = table_from_name(name);
-	}
 	s->full = xstrdup(key);
-	s->key = s->full + (colon != NULL ? (size_t)(colon + 1 - key) : 0);
+	s->table = -1;
+	if (schema_parse_key(ss->prefix, key, &t, &rest) == SCHEMA_RULE)
+		s->table = (int)t;
+	else
+		rest = key;
+	s->key = s->full + (rest - key);
 	s->val = val != NULL ? xmemdup(val, len) : NULL;
 	s->len = len;
 	s->ttl = ttl;
@@ -107,13 +105,11 @@ scan_rules(struct ctl *c, int t, struct stored_set *ss)
 	enum store_status rc;
 
 	ss->prefix = c->conf.prefix;
-	ss->plen = strlen(c->conf.prefix);
 	ss->v = NULL;
 	ss->n = 0;
 	if (st == NULL)
 		return CTL_STORE;
-	match =
-	    ctl_store_key(c->conf.prefix, t >= 0 ? table_name(t) : NULL, "");
+	match = schema_scan_prefix(c->conf.prefix, t);
 	rc = st->scan(st, match, collect, ss, err, sizeof err);
 	free(match);
 	if (rc != STORE_OK) {
@@ -431,9 +427,8 @@ write_rules(struct ctl *c, const struct import *im, int replace)
 		return CTL_STORE;
 	for (i = 0; i < im->n; i++)
 		add_op(&o,
-		       ctl_store_key(c->conf.prefix,
-		                     table_name(im->v[i].r.table),
-		                     im->v[i].r.key),
+		       schema_rule_key(c->conf.prefix, im->v[i].r.table,
+		                       im->v[i].r.key),
 		       im->v[i].r.action, im->v[i].r.ttl);
 	if (replace)
 		rc = old_rules(c, im, &o);

@@ -21,6 +21,7 @@
 #include "ctl.h"
 #include "lint.h"
 #include "rule.h"
+#include "schema.h"
 #include "store_redis.h"
 #include "table.h"
 #include "util.h"
@@ -42,25 +43,6 @@ ctl_warn(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-/* ctl_store_key - "<prefix><table>:<key>", or "<prefix>" if table is NULL */
-char *
-ctl_store_key(const char *prefix, const char *table, const char *key)
-{
-	size_t plen = strlen(prefix), tlen = table ? strlen(table) : 0;
-	size_t klen = table ? strlen(key) : 0;
-	char *k = xmalloc(plen + tlen + 1 + klen + 1);
-
-	memcpy(k, prefix, plen);
-	if (table == NULL) {
-		k[plen] = '\0';
-		return k;
-	}
-	memcpy(k + plen, table, tlen);
-	k[plen + tlen] = ':';
-	memcpy(k + plen + tlen + 1, key, klen + 1);
-	return k;
 }
 
 /*
@@ -174,7 +156,7 @@ cmd_add(struct ctl *c, int argc, char **argv)
 		free(action);
 		return CTL_INVALID;
 	}
-	full = ctl_store_key(c->conf.prefix, argv[0], key);
+	full = schema_rule_key(c->conf.prefix, (enum table)t, key);
 	if ((st = ctl_store(c)) == NULL)
 		rc = CTL_STORE;
 	else if (st->put(st, full, action, strlen(action), ttl, err,
@@ -204,7 +186,7 @@ cmd_del(struct ctl *c, int argc, char **argv)
 		return CTL_INVALID;
 	if ((st = ctl_store(c)) == NULL)
 		return CTL_STORE;
-	full = ctl_store_key(c->conf.prefix, argv[0], key);
+	full = schema_rule_key(c->conf.prefix, (enum table)t, key);
 	rc = st->del(st, full, err, sizeof err);
 	free(full);
 	if (rc == STORE_NOTFOUND) {
@@ -237,7 +219,7 @@ cmd_get(struct ctl *c, int argc, char **argv)
 		return CTL_INVALID;
 	if ((st = ctl_store(c)) == NULL)
 		return CTL_STORE;
-	full = ctl_store_key(c->conf.prefix, argv[0], key);
+	full = schema_rule_key(c->conf.prefix, (enum table)t, key);
 	rc = st->get(st, full, &v, &ttl, err, sizeof err);
 	free(full);
 	if (rc == STORE_NOTFOUND) {
@@ -404,9 +386,7 @@ main(int argc, char **argv)
 		conf_free(&c.conf);
 		return CTL_INVALID;
 	}
-	lock = ctl_store_key(c.conf.prefix, NULL, NULL);
-	lock = xrealloc(lock, strlen(lock) + sizeof "_import.lock");
-	memcpy(lock + strlen(lock), "_import.lock", sizeof "_import.lock");
+	lock = schema_internal_key(c.conf.prefix, "import.lock");
 	c.lock_name = lock;
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[optind], commands[i].name) == 0)
