@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cidr.h"
 #include "keys.h"
 #include "util.h"
 
@@ -170,69 +171,6 @@ name_is_domain(const char *s)
 }
 
 /*
- * put_uint - decimal digits of n at p; returns the end
- *
- * The client's 24 (IPv4) or 112 (IPv6) network keys are built for every
- * decision: formatting them by hand instead of with snprintf() (which
- * inet_ntop() uses for IPv4 too) is a third of the engine's time saved.
- */
-static char *
-put_uint(char *p, unsigned n)
-{
-	char d[10];
-	size_t i = 0;
-
-	do
-		d[i++] = (char)('0' + n % 10);
-	while ((n /= 10) != 0);
-	while (i > 0)
-		*p++ = d[--i];
-	return p;
-}
-
-/* ip_text - canonical text of an address (inet_ntop's); returns its end */
-static char *
-ip_text(int af, const unsigned char *ip, char *out)
-{
-	int i;
-
-	if (af == AF_INET6) {
-		if (inet_ntop(af, ip, out, INET6_ADDRSTRLEN) == NULL)
-			return NULL;
-		return out + strlen(out);
-	}
-	for (i = 0; i < 4; i++) {
-		if (i > 0)
-			*out++ = '.';
-		out = put_uint(out, ip[i]);
-	}
-	*out = '\0';
-	return out;
-}
-
-/* add_network - the network of a prefix length, in canonical CIDR text */
-static void
-add_network(struct keylist *kl, int af, const unsigned char *ip, unsigned bits)
-{
-	unsigned char net[sizeof(struct in6_addr)];
-	char key[INET6_ADDRSTRLEN + 5], *p;
-	size_t size = af == AF_INET ? 4 : 16, i;
-
-	for (i = 0; i < size; i++) {
-		unsigned keep = bits >= 8 * (i + 1) ? 8
-		                : bits > 8 * i      ? bits - 8 * (unsigned)i
-		                                    : 0;
-
-		net[i] = (unsigned char)(ip[i] & (0xff00u >> keep));
-	}
-	if ((p = ip_text(af, net, key)) == NULL)
-		return;
-	*p++ = '/';
-	*put_uint(p, bits) = '\0';
-	keylist_add(kl, key);
-}
-
-/*
  * parse_ip - a textual address into binary form
  *
  * Accepts "192.0.2.1", "2001:db8::1", "IPv6:2001:db8::1" (Sendmail) and
@@ -273,19 +211,19 @@ static void
 keys_ip(struct keylist *kl, const char *text)
 {
 	unsigned char ip[sizeof(struct in6_addr)];
-	char txt[INET6_ADDRSTRLEN];
-	unsigned bits, last;
-	int af;
+	char txt[CIDR_TEXT_MAX];
+	int af, bits, last;
 
 	if ((af = parse_ip(text, ip)) == 0)
 		return;
-	if (ip_text(af, ip, txt) == NULL)
+	if (cidr_text(af, ip, -1, txt) == NULL)
 		return;
 	keylist_add(kl, txt);
 	bits = af == AF_INET ? 31 : 127;
 	last = af == AF_INET ? 8 : 16;
 	for (; bits >= last; bits--)
-		add_network(kl, af, ip, bits);
+		if (cidr_text(af, ip, bits, txt) != NULL)
+			keylist_add(kl, txt);
 }
 
 /*

@@ -17,6 +17,7 @@
 
 #include "errbuf.h"
 #include "action.h"
+#include "cidr.h"
 #include "rule.h"
 #include "util.h"
 
@@ -43,34 +44,43 @@ prefix_bits(const char *s, long min, long max)
 	return v;
 }
 
-/* mask - clear every bit after the first bits of an address */
-static void
-mask(unsigned char *ip, size_t size, long bits)
+/*
+ * network_bits - the prefix length after the '/' of a network key
+ *
+ * Returns it, or -1 with the problem in err: not a number, the address
+ * itself (/32, /128), or shorter than lookups try.
+ */
+static long
+network_bits(int af, const unsigned char *ip, const char *s, char *err,
+             size_t errlen)
 {
-	size_t i;
+	long max = af == AF_INET ? 32 : 128, bits = prefix_bits(s, 0, max);
+	char canon[CIDR_TEXT_MAX];
 
-	for (i = 0; i < size; i++) {
-		long keep = bits - 8 * (long)i;
-
-		if (keep >= 8)
-			continue;
-		ip[i] =
-		    keep <= 0 ? 0 : (unsigned char)(ip[i] & (0xff00u >> keep));
+	if (bits == max) {
+		(void)cidr_text(af, ip, -1, canon);
+		return errbuf_set(err, errlen,
+		                  "/%ld is the address itself: write %s", bits,
+		                  canon);
 	}
+	if (bits < (af == AF_INET ? 8 : 16))
+		return errbuf_set(err, errlen, "prefix length must be %s",
+		                  af == AF_INET ? "8 to 31" : "16 to 127");
+	return bits;
 }
 
 /*
  * client_check - an address or network as lookups write it
  *
  * Lookups try the address in inet_ntop() form and networks /31../8 (IPv4)
- * or /127../16 (IPv6) with the host bits cleared; anything else is never
- * tried.  Keys that are not addresses (host names) pass.
+ * or /127../16 (IPv6) with the host bits cleared (cidr.h); anything else is
+ * never tried.  Keys that are not addresses (host names) pass.
  */
 static int
 client_check(const char *key, char *err, size_t errlen)
 {
 	unsigned char ip[sizeof(struct in6_addr)];
-	char addr[INET6_ADDRSTRLEN + 1], canon[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN + 1], canon[CIDR_TEXT_MAX];
 	const char *slash = strchr(key, '/');
 	size_t alen = slash != NULL ? (size_t)(slash - key) : strlen(key);
 	int af;
@@ -85,44 +95,17 @@ client_check(const char *key, char *err, size_t errlen)
 		af = AF_INET;
 	else if (inet_pton(AF_INET6, addr, ip) == 1)
 		af = AF_INET6;
-	else if (slash != NULL)
-		return errbuf_set(err, errlen, "not a network");
 	else
-		return 0;
-	if (slash != NULL) {
-		long max = af == AF_INET ? 32 : 128;
-
-		bits = prefix_bits(slash + 1, 0, max);
-		if (bits == max) {
-			inet_ntop(af, ip, canon, sizeof canon);
-			errbuf_set(err, errlen,
-			           "/%ld is the address itself: "
-			           "write %s",
-			           bits, canon);
-			return -1;
-		}
-		if (bits < (af == AF_INET ? 8 : 16)) {
-			errbuf_set(err, errlen, "prefix length must be %s",
-			           af == AF_INET ? "8 to 31" : "16 to 127");
-			return -1;
-		}
-		mask(ip, af == AF_INET ? 4 : 16, bits);
-	}
-	inet_ntop(af, ip, canon, sizeof canon);
-	if (strcmp(canon, addr) != 0) {
-		if (slash != NULL)
-			errbuf_set(err, errlen,
-			           "not the network's canonical "
-			           "form, write %s/%ld",
-			           canon, bits);
-		else
-			errbuf_set(err, errlen,
-			           "not the address's canonical "
-			           "form, write %s",
-			           canon);
+		return slash != NULL ? errbuf_set(err, errlen, "not a network")
+		                     : 0;
+	if (slash != NULL &&
+	    (bits = network_bits(af, ip, slash + 1, err, errlen)) < 0)
 		return -1;
-	}
-	return 0;
+	(void)cidr_text(af, ip, (int)bits, canon);
+	if (strcmp(canon, key) == 0)
+		return 0;
+	return errbuf_set(err, errlen, "not the %s's canonical form, write %s",
+	                  slash != NULL ? "network" : "address", canon);
 }
 
 /* rule_key_check - fold a key and check that lookups can reach it */

@@ -32,6 +32,9 @@ static const struct key_case keys[] = {
     {"client", "192.0.2.7/32", NULL,
      "/32 is the address itself: write 192.0.2.7"},
     {"client", "10.0.0.0/7", NULL, "prefix length must be 8 to 31"},
+    /* No lookup writes a prefix length with a leading zero. */
+    {"client", "192.0.2.0/024", NULL,
+     "not the network's canonical form, write 192.0.2.0/24"},
     {"client", "10.0.0.0/x", NULL, "prefix length must be 8 to 31"},
     {"client", "2001:DB8::1", "2001:db8::1", NULL},
     {"client", "2001:db8:0::1", NULL,
