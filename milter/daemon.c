@@ -16,17 +16,6 @@
 #include "errbuf.h"
 #include "daemon.h"
 
-/* daemon_socket_path - the file of a unix socket spec, or NULL */
-const char *
-daemon_socket_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	return NULL;
-}
-
 /* daemon_lookup_ids - uid and gid of user and group (either may be NULL) */
 int
 daemon_lookup_ids(const char *user, const char *group, struct daemon_ids *ids,

@@ -4,8 +4,7 @@
  * detaching, and warnings about files others can read or write.
  *
  * Each function returns 0, or -1 after writing the problem into err.
- * daemon_socket_path() returns the path of a unix socket spec ("unix:" or
- * "local:"), or NULL for inet sockets.  Called at start, single-threaded.
+ * Called at start, single-threaded.
  */
 #ifndef DAEMON_H
 #define DAEMON_H
@@ -20,7 +19,6 @@ struct daemon_ids {
 	const char *user;
 };
 
-const char *daemon_socket_path(const char *spec);
 int daemon_lookup_ids(const char *user, const char *group, struct daemon_ids *,
                       char *, size_t);
 int daemon_socket_perms(const char *path, int mode, const struct daemon_ids *,

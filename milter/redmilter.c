@@ -27,6 +27,7 @@
 #include "log.h"
 #include "mlfi.h"
 #include "redis_url.h"
+#include "sockspec.h"
 #include "store_cache.h"
 #include "store_redis.h"
 #include "store_split.h"
@@ -162,7 +163,7 @@ die(int status, const char *what, const char *err)
 static void
 open_socket(const struct conf *c, const struct daemon_ids *ids)
 {
-	const char *path = daemon_socket_path(c->socket);
+	const char *path = sockspec_unix_path(c->socket);
 	char err[512];
 
 	if (smfi_register(*mlfi_desc()) != MI_SUCCESS)
@@ -183,7 +184,7 @@ run(struct conf *c, int foreground)
 	struct daemon_ids ids;
 	struct store *st;
 	struct verdict_cache *vc = NULL;
-	const char *path = daemon_socket_path(c->socket);
+	const char *path = sockspec_unix_path(c->socket);
 	char err[512];
 	int rc;
 

@@ -32,6 +32,7 @@
 
 #include "errbuf.h"
 #include "conf.h"
+#include "sockspec.h"
 #include "util.h"
 
 #define CONF_LINE_MAX 4096    /* longest line, without its newline */
@@ -339,90 +340,13 @@ static int (*const setters[])(struct conf *, const struct conf_key *,
     [KEY_MODE] = set_number,   [KEY_BOOL] = set_name,   [KEY_ENUM] = set_name,
 };
 
-/* check_unix_path - the PATH of unix:PATH or local:PATH */
-static int
-check_unix_path(const char *path, char *err, size_t errlen)
-{
-	size_t max = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1;
-	char q[CONF_SHOW_MAX + 4];
-
-	quote(q, sizeof q, path);
-	if (*path != '/') {
-		errbuf_set(err, errlen, "'%s' is not an absolute path", q);
-		return -1;
-	}
-	if (strlen(path) > max) {
-		errbuf_set(err, errlen,
-		           "unix socket path longer than %zu bytes", max);
-		return -1;
-	}
-	return 0;
-}
-
-/* check_inet - the PORT[@HOST] of inet:PORT[@HOST] or inet6:PORT[@HOST] */
-static int
-check_inet(const char *spec, char *err, size_t errlen)
-{
-	const char *at = strchr(spec, '@');
-	size_t plen = at != NULL ? (size_t)(at - spec) : strlen(spec);
-	char port[8], q[CONF_SHOW_MAX + 4];
-	long n;
-
-	memset(port, 0, sizeof port);
-	if (plen < sizeof port)
-		memcpy(port, spec, plen);
-	if (plen == 0 || plen >= sizeof port || parse_long(port, 10, &n) != 0 ||
-	    n < 1 || n > 65535) {
-		quote(q, sizeof q, plen < sizeof port ? port : spec);
-		errbuf_set(err, errlen, "port '%s' is not a number 1..65535",
-		           q);
-		return -1;
-	}
-	if (at != NULL && at[1] == '\0') {
-		errbuf_set(err, errlen, "no host after '@'");
-		return -1;
-	}
-	return 0;
-}
-
-/* The socket types libmilter knows; local: is its other name for unix:. */
-static const struct socket_type {
-	const char *prefix;
-	int (*check)(const char *, char *, size_t);
-} socket_types[] = {
-    {"unix:", check_unix_path},
-    {"local:", check_unix_path},
-    {"inet:", check_inet},
-    {"inet6:", check_inet},
-};
-
-/*
- * check_socket - a libmilter socket spec with an explicit type
- *
- * libmilter takes a bare path for unix:PATH; we want it written out.
- */
+/* check_socket - a libmilter socket spec (sockspec.h) */
 static int
 check_socket(const char *v, char *err, size_t errlen)
 {
-	char q[CONF_SHOW_MAX + 4];
-	size_t i, n;
+	struct sockspec s;
 
-	for (i = 0; i < sizeof socket_types / sizeof socket_types[0]; i++) {
-		n = strlen(socket_types[i].prefix);
-		if (strncmp(v, socket_types[i].prefix, n) == 0)
-			return socket_types[i].check(v + n, err, errlen);
-	}
-	quote(q, sizeof q, v);
-	if (*v == '/')
-		errbuf_set(err, errlen, "'%s' has no type: write unix:%s", q,
-		           q);
-	else
-		errbuf_set(
-		    err, errlen,
-		    "'%s' is not unix:PATH, local:PATH, inet:PORT[@HOST] "
-		    "or inet6:PORT[@HOST]",
-		    q);
-	return -1;
+	return sockspec_parse(v, &s, err, errlen);
 }
 
 /*
