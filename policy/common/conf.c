@@ -1,8 +1,8 @@
 /*
  * conf - redmilter.conf: defaults, parsing and checking.
  *
- * Public: conf_init(), conf_read(), conf_set(), conf_finish(), conf_free(),
- * conf_print().  See conf.h for the contract.
+ * Public: conf_init(), conf_read(), conf_set(), conf_finish(), conf_free().
+ * See conf.h for the contract.
  *
  * Every key is one row of keys[] below (Postfix CONFIG_*_TABLE): its name,
  * its type, its default written as in the file, its limits and the offset
@@ -32,13 +32,13 @@
 
 #include "errbuf.h"
 #include "conf.h"
+#include "redis_url.h"
 #include "sockspec.h"
 #include "util.h"
 
 #define CONF_LINE_MAX 4096    /* longest line, without its newline */
 #define CONF_PASSWORD_MAX 512 /* longest password in redis_password_file */
 #define CONF_SHOW_MAX 64      /* longest value quoted in a message */
-#define CONF_MASK "*****"     /* what conf_print() shows for a password */
 
 enum key_type {
 	KEY_STRING, /* printable text, see the flags and check below */
@@ -51,7 +51,6 @@ enum key_type {
 
 #define KEY_NONE 0x1    /* an empty value means none: the field is NULL */
 #define KEY_NOSPACE 0x2 /* no whitespace inside the value */
-#define KEY_SECRET 0x4  /* the value may embed a password: hide it */
 
 struct name_value {
 	const char *name;
@@ -75,7 +74,6 @@ static int check_socket(const char *, char *, size_t);
 static int check_redis(const char *, char *, size_t);
 static int check_delimiter(const char *, char *, size_t);
 
-/* The first name of a value is the one conf_print() shows. */
 static const struct name_value bool_names[] = {
     {"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1},
     {"off", 0}, {"1", 1},  {"0", 0},    {NULL, 0},
@@ -110,7 +108,7 @@ static const struct name_value facility_names[] = {
 
 #define F(field) offsetof(struct conf, field)
 
-/* Every key, in the order of SPEC.md, conf_print() and the man page. */
+/* Every key, in the order of redmilter.conf(5). */
 static const struct conf_key keys[] = {
     {"socket", KEY_STRING, "unix:/run/redmilter/redmilter.sock", 1, 1024,
      F(socket), NULL, check_socket, KEY_NOSPACE},
@@ -121,11 +119,11 @@ static const struct conf_key keys[] = {
      KEY_NONE | KEY_NOSPACE},
     {"pidfile", KEY_PATH, "", 1, 4095, F(pidfile), NULL, NULL, KEY_NONE},
     {"redis", KEY_STRING, "redis://127.0.0.1:6379/0", 1, 1024, F(redis), NULL,
-     check_redis, KEY_NOSPACE | KEY_SECRET},
+     check_redis, KEY_NOSPACE},
     {"redis_password_file", KEY_PATH, "", 1, 4095, F(redis_password_file), NULL,
      NULL, KEY_NONE},
     {"redis_read", KEY_STRING, "", 1, 1024, F(redis_read), NULL, check_redis,
-     KEY_NONE | KEY_NOSPACE | KEY_SECRET},
+     KEY_NONE | KEY_NOSPACE},
     {"redis_sentinel_password_file", KEY_PATH, "", 1, 4095,
      F(redis_sentinel_password_file), NULL, NULL, KEY_NONE},
     {"redis_timeout", KEY_INT, "500", 1, 60000, F(redis_timeout), NULL, NULL,
@@ -350,30 +348,18 @@ check_socket(const char *v, char *err, size_t errlen)
 }
 
 /*
- * check_redis - the scheme of a Redis address
+ * check_redis - a Redis address (redis_url.h), parsed as the store will
  *
- * Only a syntactic look: the store parses the address fully.  The value
- * is not quoted back, as it may hold a password.
+ * redis_url_parse() never puts the password into its message.
  */
 static int
 check_redis(const char *v, char *err, size_t errlen)
 {
-	static const char *const schemes[] = {"redis://",
-	                                      "unix:", "sentinel://"};
-	size_t i, n;
+	struct redis_url u;
+	int r = redis_url_parse(v, &u, err, errlen);
 
-	for (i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
-		n = strlen(schemes[i]);
-		if (strncmp(v, schemes[i], n) != 0)
-			continue;
-		if (v[n] != '\0')
-			return 0;
-		errbuf_set(err, errlen, "nothing after '%s'", schemes[i]);
-		return -1;
-	}
-	errbuf_set(err, errlen,
-	           "must start with redis://, unix: or sentinel://");
-	return -1;
+	explicit_bzero(&u, sizeof u);
+	return r;
 }
 
 /* check_delimiter - recipient_delimiter cannot hold '@' */
@@ -616,19 +602,6 @@ conf_read(struct conf *c, const char *path, char *err, size_t errlen)
 	return ret;
 }
 
-/* url_userinfo - the user[:password] part of a scheme://...@ URL, or NULL */
-static const char *
-url_userinfo(const char *url, size_t *len)
-{
-	const char *start = strstr(url, "://"), *at;
-
-	if (start == NULL || (at = strrchr(start + 3, '@')) == NULL)
-		return NULL;
-	start += 3;
-	*len = (size_t)(at - start);
-	return start;
-}
-
 /* wipe - overwrite and free a secret string, leave NULL */
 static void
 wipe(char **p)
@@ -687,8 +660,8 @@ read_password(const char *path, char **out, char *err, size_t errlen)
 int
 conf_finish(struct conf *c, char *err, size_t errlen)
 {
-	const char *ui;
-	size_t len;
+	struct redis_url u;
+	int has_auth;
 
 	wipe(&c->redis_password);
 	wipe(&c->redis_sentinel_password);
@@ -698,13 +671,13 @@ conf_finish(struct conf *c, char *err, size_t errlen)
 		return -1;
 	if (c->redis_password_file == NULL)
 		return 0;
-	if (c->redis != NULL && (ui = url_userinfo(c->redis, &len)) != NULL &&
-	    memchr(ui, ':', len) != NULL) {
-		errbuf_set(err, errlen,
-		           "redis_password_file: redis holds a password too: "
-		           "use only one of them");
-		return -1;
-	}
+	has_auth = c->redis != NULL &&
+	           redis_url_parse(c->redis, &u, NULL, 0) == 0 && u.has_auth;
+	explicit_bzero(&u, sizeof u);
+	if (has_auth)
+		return errbuf_set(err, errlen,
+		                  "redis_password_file: redis holds a password "
+		                  "too: use only one of them");
 	return read_password(c->redis_password_file, &c->redis_password, err,
 	                     errlen);
 }
@@ -729,93 +702,4 @@ conf_free(struct conf *c)
 	}
 	wipe(&c->redis_password);
 	wipe(&c->redis_sentinel_password);
-}
-
-/*
- * mask_url - a copy of url with the password of its user part hidden
- *
- * "redis://:secret@host" and "redis://user:secret@host" show "*****" for
- * "secret"; a user part without ':' is hidden whole, in case a client
- * takes it for a password.  Returns a string the caller frees.
- */
-static char *
-mask_url(const char *url)
-{
-	const char *ui, *colon, *keep;
-	size_t len, n;
-	char *out;
-
-	if ((ui = url_userinfo(url, &len)) == NULL)
-		return xstrdup(url);
-	colon = memchr(ui, ':', len);
-	keep = colon != NULL ? colon + 1 : ui;
-	n = (size_t)(keep - url) + sizeof CONF_MASK + strlen(ui + len);
-	out = xmalloc(n); /* exactly: no truncation below */
-	(void)snprintf(out, n, "%.*s%s%s", (int)(keep - url), url, CONF_MASK,
-	               ui + len);
-	return out;
-}
-
-/* value_name - the first name of value in names[] */
-static const char *
-value_name(const struct name_value *nv, int value)
-{
-	for (; nv->name != NULL; nv++)
-		if (nv->value == value)
-			return nv->name;
-	return "?";
-}
-
-/*
- * show_value - the text of key k's value in c, as conf_print() writes it
- *
- * Returns a string the caller frees.
- */
-static char *
-show_value(const struct conf *c, const struct conf_key *k)
-{
-	const char *field = (const char *)c + k->offset;
-	char num[32];
-	int n;
-
-	if (is_string(k)) {
-		const char *s = *(char *const *)(const void *)field;
-
-		if (s == NULL)
-			return xstrdup("");
-		return (k->flags & KEY_SECRET) ? mask_url(s) : xstrdup(s);
-	}
-	n = *(const int *)(const void *)field;
-	if (k->type == KEY_INT)
-		(void)snprintf(num, sizeof num, "%d", n);
-	else if (k->type == KEY_MODE)
-		(void)snprintf(num, sizeof num, "%04o", (unsigned int)n);
-	else
-		return xstrdup(value_name(k->names, n));
-	return xstrdup(num);
-}
-
-/*
- * conf_print - call out() with "key = value" for every key, in table order
- *
- * A key set to none or empty gives "key =".  The Redis password is never
- * shown: redis_password not at all, a password in the redis URL masked.
- */
-void
-conf_print(const struct conf *c, void (*out)(const char *line, void *),
-           void *arg)
-{
-	size_t i, n;
-	char *v, *line;
-
-	for (i = 0; i < NKEYS; i++) {
-		v = show_value(c, &keys[i]);
-		n = strlen(keys[i].name) + strlen(v) + 4;
-		line = xmalloc(n); /* " = " and the NUL */
-		(void)snprintf(line, n, "%s =%s%s", keys[i].name,
-		               *v != '\0' ? " " : "", v);
-		out(line, arg);
-		free(line);
-		free(v);
-	}
 }

@@ -57,8 +57,5 @@ int conf_set(struct conf *, const char *key, const char *value, char *err,
              size_t errlen);
 int conf_finish(struct conf *, char *err, size_t errlen);
 void conf_free(struct conf *);
-/* conf_print - write every key and its value, password hidden */
-void conf_print(const struct conf *, void (*out)(const char *line, void *),
-                void *arg);
 
 #endif

@@ -130,6 +130,7 @@ parse_auth(const char *s, size_t len, struct redis_url *u, char *err,
 		           "(too long, or a bad %%XX escape)");
 		return -1;
 	}
+	u->has_auth = 1;
 	return 0;
 }
 
@@ -293,7 +294,7 @@ redis_url_parse(const char *url, struct redis_url *u, char *err, size_t errlen)
 	if (strncmp(url, "sentinel://", 11) == 0)
 		return parse_sentinel(url + 11, u, err, errlen);
 	errbuf_set(err, errlen,
-	           "Redis URL must start with redis://, unix: or sentinel://");
+	           "must start with redis://, unix: or sentinel://");
 	return -1;
 }
 

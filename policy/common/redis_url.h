@@ -32,6 +32,7 @@ struct redis_url {
 	int db;
 	char user[128];                          /* "" when none */
 	char password[REDIS_URL_SECRET_MAX + 1]; /* "" when none */
+	int has_auth;                            /* "[user]:password@" given */
 	int is_sentinel;                         /* sentinel:// */
 	char master[128];                        /* its master name */
 	struct redis_hostport sentinel[REDIS_URL_SENTINELS_MAX];

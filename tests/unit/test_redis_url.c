@@ -48,7 +48,7 @@ static const struct url_case cases[] = {
     {"unix:/x.sock?db=x", -1, "", 0, "", 0, "", "",
      "unix: expected ?db=N after the path"},
     {"http://x", -1, "", 0, "", 0, "", "",
-     "Redis URL must start with redis://, unix: or sentinel://"},
+     "must start with redis://, unix: or sentinel://"},
     {"sentinel://h1", -1, "", 0, "", 0, "", "",
      "sentinel://: expected /MASTER after the Sentinels"},
     {"sentinel:///mymaster", -1, "", 0, "", 0, "", "",
