@@ -28,9 +28,8 @@
 #include "mlfi.h"
 #include "redis_url.h"
 #include "sockspec.h"
-#include "store_cache.h"
-#include "store_redis.h"
-#include "store_split.h"
+#include "store_open.h"
+#include "verdict_cache.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/usr/local/etc"
@@ -69,41 +68,23 @@ load(struct conf *c, int given)
 	}
 }
 
-/* open_one - a Redis store on one URL, or exit */
+/*
+ * open_store - the store of the configuration, or exit; cache_ms: how long
+ * a lookup may be reused (0: never)
+ */
 static struct store *
-open_one(const struct conf *c, const char *key, const char *url)
+open_store(const struct conf *c, long cache_ms)
 {
-	struct store_redis_conf rc = {
-	    .url = url,
-	    .password = c->redis_password,
-	    .sentinel_password = c->redis_sentinel_password,
-	    .timeout_ms = c->redis_timeout,
-	    .connections = c->redis_connections,
-	};
+	struct store_open_opts o = {.cache_ms = cache_ms};
 	struct store *st;
-	char err[512];
+	char err[600];
 
-	if ((st = store_redis_open(&rc, err, sizeof err)) == NULL) {
-		fprintf(stderr, "redmilter: %s: %s: %s\n",
-		        conf_file ? conf_file : "defaults", key, err);
+	if ((st = store_open(c, &o, err, sizeof err)) == NULL) {
+		fprintf(stderr, "redmilter: %s: %s\n",
+		        conf_file ? conf_file : "defaults", err);
 		exit(EX_CONFIG);
 	}
 	return st;
-}
-
-/*
- * open_store - the store of the configuration, or exit: `redis`, with
- * lookups from `redis_read` first when it is set
- */
-static struct store *
-open_store(const struct conf *c)
-{
-	struct store *primary = open_one(c, "redis", c->redis);
-
-	if (c->redis_read == NULL)
-		return primary;
-	return store_split_new(open_one(c, "redis_read", c->redis_read),
-	                       primary);
 }
 
 /* print_finding - one problem of -n */
@@ -118,7 +99,7 @@ print_finding(const char *where, const char *problem, void *arg)
 static int
 check_only(const struct conf *c)
 {
-	struct store *st = open_store(c);
+	struct store *st = open_store(c, 0);
 	size_t nrules = 0, nproblems = 0;
 	char err[512], url[600];
 
@@ -198,12 +179,9 @@ run(struct conf *c, int foreground)
 	daemon_check_file(c->redis_password_file, 1, warn_line);
 	if (daemon_lookup_ids(c->user, c->group, &ids, err, sizeof err) != 0)
 		die(EX_NOUSER, "configuration", err);
-	st = open_store(c);
 	/* cache_ttl bounds the age of what an answer rests on: a decision is
 	 * kept for half of it, built from lookups kept for the other half. */
-	if (c->cache_ttl > 0)
-		st = store_cache_new(st, c->cache_ttl - c->cache_ttl / 2,
-		                     (size_t)c->cache_size);
+	st = open_store(c, c->cache_ttl - c->cache_ttl / 2);
 	if (c->cache_ttl / 2 > 0)
 		vc = verdict_cache_new(c->cache_ttl / 2, (size_t)c->cache_size);
 	mlfi_setup(c, st, vc);

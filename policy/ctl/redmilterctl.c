@@ -22,7 +22,7 @@
 #include "lint.h"
 #include "rule.h"
 #include "schema.h"
-#include "store_redis.h"
+#include "store_open.h"
 #include "table.h"
 #include "util.h"
 
@@ -48,28 +48,23 @@ ctl_warn(const char *fmt, ...)
 /*
  * ctl_store - the Redis store, opened on first use
  *
- * One connection; the command timeout is the configured one, but at least
+ * One connection to the primary (redmilterctl writes, and reads what it
+ * wrote); the command timeout is the configured one, but at least
  * BULK_TIMEOUT_MS: an import's EXEC of 100,000 rules is one command.
  * Returns NULL after saying why.
  */
 struct store *
 ctl_store(struct ctl *c)
 {
-	struct store_redis_conf rc;
-	char err[512];
+	struct store_open_opts o = {.connections = 1,
+	                            .min_timeout_ms = BULK_TIMEOUT_MS,
+	                            .primary_only = 1};
+	char err[600];
 
 	if (c->store != NULL)
 		return c->store;
-	memset(&rc, 0, sizeof rc);
-	rc.url = c->conf.redis;
-	rc.password = c->conf.redis_password;
-	rc.sentinel_password = c->conf.redis_sentinel_password;
-	rc.timeout_ms = c->conf.redis_timeout > BULK_TIMEOUT_MS
-	                    ? c->conf.redis_timeout
-	                    : BULK_TIMEOUT_MS;
-	rc.connections = 1;
-	if ((c->store = store_redis_open(&rc, err, sizeof err)) == NULL)
-		ctl_warn("redis: %s", err);
+	if ((c->store = store_open(&c->conf, &o, err, sizeof err)) == NULL)
+		ctl_warn("%s", err);
 	return c->store;
 }
 
