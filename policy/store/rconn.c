@@ -1,17 +1,17 @@
 /*
- * store_redis_conn - the Redis store's connections and round trips.
+ * rconn - the Redis store's connections and round trips.
  *
- * Part of store_redis (see store_redis.h for the contract and
- * store_redis_int.h for what the two files share): a call's deadline
- * (rconn_call_new, rconn_deadline, rconn_left_us), one command within it
- * (rconn_arm, rconn_roundtrip, rconn_no_reply), the error messages
- * (rconn_say, rconn_error), and a new connection set up for use
+ * Part of store_redis (see store_redis.h for the contract and rconn.h for
+ * what the two files share): a call's deadline (rconn_call_new,
+ * rconn_deadline, rconn_left_us), one command within it (rconn_arm,
+ * rconn_roundtrip, rconn_no_reply), the message of an error reply
+ * (rconn_error), and a new connection set up for use
  * (rconn_connect): connect, AUTH and SELECT, or with a sentinel:// URL the
  * Sentinels asked in turn for the primary and its ROLE checked.
  *
  * Every step gets only what is left of the call's deadline; a connection
  * that fails in any way is freed here, never handed back half set up.
- * Errors go into the caller's buffer (struct call); nothing is logged.
+ * Errors go into the caller's buffer (struct rconn_call); nothing is logged.
  * Thread-safe: a connection is used by the one thread that borrowed it, and
  * the counters and the last good Sentinel are atomic.
  */
@@ -59,10 +59,10 @@ rconn_deadline(long long us)
 }
 
 /* rconn_call_new - a call of r with its deadline starting now */
-struct call
+struct rconn_call
 rconn_call_new(const struct store_redis *r, char *err, size_t errlen)
 {
-	struct call k;
+	struct rconn_call k;
 
 	k.until = rconn_deadline((long long)r->timeout_ms * 1000);
 	k.err = err;
@@ -117,7 +117,7 @@ timed_out(const redisContext *c, int e, const struct timespec *until)
 
 /* say_timeout - the message of a step that ran out of time */
 static void
-say_timeout(const struct store_redis *r, struct call *k, const char *who,
+say_timeout(const struct store_redis *r, struct rconn_call *k, const char *who,
             const char *what)
 {
 	errbuf_set(k->err, k->errlen, "%s %s: timed out (timeout %d ms)", who,
@@ -126,7 +126,7 @@ say_timeout(const struct store_redis *r, struct call *k, const char *who,
 
 /* rconn_arm - the socket timeout of c set to what is left of the deadline */
 int
-rconn_arm(const struct store_redis *r, redisContext *c, struct call *k,
+rconn_arm(const struct store_redis *r, redisContext *c, struct rconn_call *k,
           const char *who, const char *what)
 {
 	struct timeval tv;
@@ -146,7 +146,7 @@ rconn_arm(const struct store_redis *r, redisContext *c, struct call *k,
 /* rconn_no_reply - why a command of c got no reply (errno e); sets k->lost */
 void
 rconn_no_reply(const struct store_redis *r, const redisContext *c, int e,
-               struct call *k, const char *who, const char *what)
+               struct rconn_call *k, const char *who, const char *what)
 {
 	if (timed_out(c, e, &k->until)) {
 		say_timeout(r, k, who, what);
@@ -164,7 +164,7 @@ rconn_no_reply(const struct store_redis *r, const redisContext *c, int e,
  * with k->err set, and k->lost when the server had closed the connection.
  */
 redisReply *
-rconn_roundtrip(struct store_redis *r, redisContext *c, struct call *k,
+rconn_roundtrip(struct store_redis *r, redisContext *c, struct rconn_call *k,
                 const char *who, int argc, const char **argv, const size_t *len)
 {
 	redisReply *rep;
@@ -188,8 +188,8 @@ rconn_roundtrip(struct store_redis *r, redisContext *c, struct call *k,
  * Returns 0; -1 when no reply came, -2 for an error reply (k->err set).
  */
 static int
-simple(struct store_redis *r, redisContext *c, struct call *k, const char *who,
-       int argc, const char **argv)
+simple(struct store_redis *r, redisContext *c, struct rconn_call *k,
+       const char *who, int argc, const char **argv)
 {
 	redisReply *rep = rconn_roundtrip(r, c, k, who, argc, argv, NULL);
 
@@ -206,7 +206,8 @@ simple(struct store_redis *r, redisContext *c, struct call *k, const char *who,
 
 /* setup - AUTH and SELECT on a new connection; 0, or -1/-2 as simple() */
 static int
-setup(struct store_redis *r, redisContext *c, struct call *k, const char *who)
+setup(struct store_redis *r, redisContext *c, struct rconn_call *k,
+      const char *who)
 {
 	const char *auth[3] = {"AUTH", r->url.user, r->url.password};
 	const char *select[2] = {"SELECT", NULL};
@@ -233,7 +234,7 @@ setup(struct store_redis *r, redisContext *c, struct call *k, const char *who)
  */
 static redisContext *
 connect_at(struct store_redis *r, const char *kind, const char *host, int port,
-           const char *path, struct call *k)
+           const char *path, struct rconn_call *k)
 {
 	const char *why = "timed out before connecting";
 	struct timeval tv;
@@ -265,7 +266,7 @@ connect_at(struct store_redis *r, const char *kind, const char *host, int port,
  */
 static int
 master_addr(const redisReply *rep, const char *who, const char *master,
-            char *host, size_t hostlen, int *port, struct call *k)
+            char *host, size_t hostlen, int *port, struct rconn_call *k)
 {
 	char *end;
 	long p;
@@ -302,7 +303,7 @@ master_addr(const redisReply *rep, const char *who, const char *master,
  */
 static int
 ask_sentinel(struct store_redis *r, int i, char *host, size_t hostlen,
-             int *port, struct call *k)
+             int *port, struct rconn_call *k)
 {
 	const struct redis_hostport *s = &r->url.sentinel[i];
 	const char *auth[2] = {"AUTH", r->sentinel_password};
@@ -332,7 +333,7 @@ done:
 /* is_primary - ROLE says "master": 0, or -1/-2 as simple() */
 static int
 is_primary(struct store_redis *r, redisContext *c, const char *who,
-           struct call *k)
+           struct rconn_call *k)
 {
 	const char *role[1] = {"ROLE"};
 	redisReply *rep = rconn_roundtrip(r, c, k, who, 1, role, NULL);
@@ -362,9 +363,10 @@ is_primary(struct store_redis *r, redisContext *c, const char *who,
  * one that hangs leaves time for the next one and for the primary.
  */
 static int
-via_sentinel(struct store_redis *r, int i, struct call *k, redisContext **out)
+via_sentinel(struct store_redis *r, int i, struct rconn_call *k,
+             redisContext **out)
 {
-	struct call half = *k;
+	struct rconn_call half = *k;
 	long long left = rconn_left_us(&k->until);
 	char host[256], who[300];
 	redisContext *c;
@@ -395,11 +397,11 @@ via_sentinel(struct store_redis *r, int i, struct call *k, redisContext **out)
  * that did not answer.
  */
 static redisContext *
-connect_sentinel(struct store_redis *r, struct call *k)
+connect_sentinel(struct store_redis *r, struct rconn_call *k)
 {
 	int n = r->url.nsentinels, first = atomic_load(&r->good_sentinel);
 	int j, rc, answered = 0;
-	struct call mine = *k;
+	struct rconn_call mine = *k;
 	redisContext *c = NULL;
 	char why[512];
 
@@ -421,7 +423,7 @@ connect_sentinel(struct store_redis *r, struct call *k)
 
 /* rconn_connect - a new connection with AUTH and SELECT, or NULL */
 redisContext *
-rconn_connect(struct store_redis *r, struct call *k)
+rconn_connect(struct store_redis *r, struct rconn_call *k)
 {
 	redisContext *c;
 

@@ -1,17 +1,18 @@
 /*
- * store_redis_int - what the two files of the Redis store share.
+ * rconn - what the two files of the Redis store share.
  *
- * Internal to policy/store_redis.c and policy/store_redis_conn.c: not
+ * Internal to policy/store/store_redis.c and policy/store/rconn.c: not
  * installed and not part of the API, which is store_redis.h.  Like those
- * two files (and no other file of policy/), it includes hiredis.
+ * two files (and no other file), it includes hiredis.
  *
  * store_redis.c has the pool of connections and the store's calls;
- * store_redis_conn.c has a call's deadline, one command's round trip and
- * the making of a connection (connect, AUTH, SELECT, the Sentinels, ROLE).
+ * rconn.c has a call's deadline (struct rconn_call), one command's round
+ * trip and the making of a connection (connect, AUTH, SELECT, the
+ * Sentinels, ROLE).
  *
- * Functions (rconn.c): rconn_error(),
- * rconn_deadline(), rconn_call_new(), rconn_left_us(), rconn_arm(),
- * rconn_no_reply(), rconn_roundtrip(), rconn_connect().  They write their
+ * Functions (rconn.c): rconn_error(), rconn_deadline(), rconn_call_new(),
+ * rconn_left_us(), rconn_arm(), rconn_no_reply(), rconn_roundtrip(),
+ * rconn_connect().  They write their
  * errors into the caller's buffer and never log.  They touch only the
  * settings and the atomic counters of a struct store_redis, never its pool,
  * so any thread may call them with a connection it has borrowed.
@@ -47,7 +48,7 @@ struct store_redis {
 };
 
 /* One call: its deadline, and where its error message goes. */
-struct call {
+struct rconn_call {
 	struct timespec until; /* on the monotonic clock */
 	char *err;
 	size_t errlen;
@@ -57,14 +58,15 @@ struct call {
 void rconn_error(const redisReply *, const char *, const char *, char *,
                  size_t);
 struct timespec rconn_deadline(long long);
-struct call rconn_call_new(const struct store_redis *, char *, size_t);
+struct rconn_call rconn_call_new(const struct store_redis *, char *, size_t);
 long long rconn_left_us(const struct timespec *);
-int rconn_arm(const struct store_redis *, redisContext *, struct call *,
+int rconn_arm(const struct store_redis *, redisContext *, struct rconn_call *,
               const char *, const char *);
 void rconn_no_reply(const struct store_redis *, const redisContext *, int,
-                    struct call *, const char *, const char *);
-redisReply *rconn_roundtrip(struct store_redis *, redisContext *, struct call *,
-                            const char *, int, const char **, const size_t *);
-redisContext *rconn_connect(struct store_redis *, struct call *);
+                    struct rconn_call *, const char *, const char *);
+redisReply *rconn_roundtrip(struct store_redis *, redisContext *,
+                            struct rconn_call *, const char *, int,
+                            const char **, const size_t *);
+redisContext *rconn_connect(struct store_redis *, struct rconn_call *);
 
 #endif

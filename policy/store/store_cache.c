@@ -162,7 +162,12 @@ forget(struct store_cache *c, const char *key)
 	pthread_mutex_unlock(&sh->mu);
 }
 
-/* fetch - the missed keys in one backend mget, remembered; 0 or -1 */
+/*
+ * fetch - the missed keys in one backend mget, remembered
+ *
+ * Returns the backend's status: STORE_OK with every missed out[i] filled,
+ * or its failure, with err set and nothing remembered.
+ */
 static enum store_status
 fetch(struct store_cache *c, const char *const *keys, size_t n,
       const unsigned char *hit, struct store_value *out, long long now,

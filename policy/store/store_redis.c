@@ -1,9 +1,9 @@
 /*
  * store_redis - the store on Redis, through hiredis.  See store_redis.h.
  *
- * This file has the pool and the store's calls; store_redis_conn.c makes
- * the connections and runs one command within a deadline (what the two
- * share is in store_redis_int.h).  They are the only files of redmilter
+ * This file has the pool and the store's calls; rconn.c makes the
+ * connections and runs one command within a deadline (what the two share
+ * is in rconn.h).  They are the only files of redmilter
  * that include hiredis, and they use only the API that hiredis 0.14
  * (Debian 12) shares with 1.x: redisConnect*WithTimeout, redisSetTimeout,
  * redisCommandArgv, redisAppendCommandArgv, redisGetReply, freeReplyObject.
@@ -103,7 +103,7 @@ release(struct store_redis *r, struct slot *s, int broken)
  * call (0: it was pooled), or NULL with err set.
  */
 static struct slot *
-acquire(struct store_redis *r, struct call *k, int *fresh)
+acquire(struct store_redis *r, struct rconn_call *k, int *fresh)
 {
 	struct slot *s = wait_slot(r, &k->until);
 
@@ -144,7 +144,7 @@ static redisReply *
 command(struct store_redis *r, int argc, const char **argv,
         const size_t *argvlen, int retry, char *err, size_t errlen)
 {
-	struct call k = rconn_call_new(r, err, errlen);
+	struct rconn_call k = rconn_call_new(r, err, errlen);
 	struct slot *s;
 	redisReply *rep;
 	int fresh;
@@ -172,7 +172,7 @@ command(struct store_redis *r, int argc, const char **argv,
  * timeout set to what is left of the call's deadline; NULL with err set
  */
 static struct slot *
-borrow(struct store_redis *r, struct call *k, const char *what)
+borrow(struct store_redis *r, struct rconn_call *k, const char *what)
 {
 	struct slot *s;
 	int fresh;
@@ -332,49 +332,61 @@ get_reply(struct store_redis *r, redisContext *c)
 	return rep;
 }
 
-/*
- * key_type - TYPE of a key: 0 a string, 1 gone, 2 another type (named in
- * buf), -1 on failure
- */
-static int
+/* What TYPE says of a key that MGET found no string under. */
+enum key_kind {
+	KEY_KIND_STRING, /* a string after all (set since the MGET) */
+	KEY_KIND_GONE,   /* no key any more */
+	KEY_KIND_OTHER,  /* a hash, a list...: named in the caller's buffer */
+	KEY_KIND_FAILED  /* no answer, or not a status */
+};
+
+/* key_type - TYPE of a key; for KEY_KIND_OTHER its name goes into buf */
+static enum key_kind
 key_type(struct store_redis *r, redisContext *c, const char *key, char *buf,
          size_t len)
 {
 	const char *argv[2] = {"TYPE", key};
 	redisReply *rep;
-	int t;
+	enum key_kind k;
 
 	if (pipeline_send(c, 2, argv, NULL) != 0 ||
 	    (rep = get_reply(r, c)) == NULL)
-		return -1;
+		return KEY_KIND_FAILED;
 	if (rep->type != REDIS_REPLY_STATUS)
-		t = -1;
+		k = KEY_KIND_FAILED;
 	else if (strcmp(rep->str, "none") == 0)
-		t = 1;
+		k = KEY_KIND_GONE;
 	else if (strcmp(rep->str, "string") == 0)
-		t = 0;
+		k = KEY_KIND_STRING;
 	else
-		t = 2;
-	if (t == 2)
+		k = KEY_KIND_OTHER;
+	if (k == KEY_KIND_OTHER)
 		str_copy(buf, rep->str, len);
 	freeReplyObject(rep);
-	return t;
+	return k;
 }
+
+/* What a SCAN batch asks of the scan. */
+enum scan_step {
+	SCAN_GO_ON,   /* scan the next batch */
+	SCAN_STOPPED, /* the callback asked to stop */
+	SCAN_FAILED   /* Redis failed; err set */
+};
 
 /*
  * scan_batch - values and TTLs of one SCAN batch, passed to fn
  *
- * One MGET and one PTTL a key, pipelined.  Returns 1 when fn asked to
- * stop, 0 to go on, -1 on failure (err set).
+ * One MGET and one PTTL a key, pipelined.
  */
-static int
+static enum scan_step
 scan_batch(struct store_redis *r, redisContext *c, const redisReply *keys,
            store_scan_fn fn, void *arg, char *err, size_t errlen)
 {
 	size_t n = keys->elements, i;
 	const char **argv = xcalloc(n + 1, sizeof *argv);
 	redisReply *vals = NULL, *ttl = NULL;
-	int ret = -1, stop = 0;
+	enum scan_step ret = SCAN_FAILED;
+	int stop = 0;
 
 	argv[0] = "MGET";
 	for (i = 0; i < n; i++)
@@ -410,20 +422,20 @@ scan_batch(struct store_redis *r, redisContext *c, const redisReply *keys,
 	}
 	for (i = 0; i < n && !stop; i++) {
 		char type[32];
-		int t;
+		enum key_kind k;
 
 		if (vals->element[i]->type != REDIS_REPLY_NIL)
 			continue;
-		t = key_type(r, c, keys->element[i]->str, type, sizeof type);
-		if (t < 0)
+		k = key_type(r, c, keys->element[i]->str, type, sizeof type);
+		if (k == KEY_KIND_FAILED)
 			goto done;
-		if (t == 2)
+		if (k == KEY_KIND_OTHER)
 			stop =
 			    fn(keys->element[i]->str, NULL, 0, -1, type, arg);
 	}
-	ret = stop ? 1 : 0;
+	ret = stop ? SCAN_STOPPED : SCAN_GO_ON;
 done:
-	if (ret < 0)
+	if (ret == SCAN_FAILED)
 		errbuf_set(err, errlen, "Redis SCAN: %s",
 		           c->errstr[0] != '\0' ? c->errstr
 		                                : "unexpected reply");
@@ -441,10 +453,10 @@ redis_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
 	char *match = glob_escape(prefix), cursor[32] = "0";
 	const char *argv[6] = {"SCAN", cursor,  "MATCH",
 	                       match,  "COUNT", SCAN_COUNT};
-	struct call k = rconn_call_new(r, err, errlen);
+	struct rconn_call k = rconn_call_new(r, err, errlen);
 	struct slot *s;
 	redisReply *rep;
-	int rc = 0;
+	enum scan_step rc = SCAN_GO_ON;
 
 	if ((s = borrow(r, &k, "SCAN")) == NULL) {
 		free(match);
@@ -459,7 +471,7 @@ redis_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
 			if (s->c->err != 0)
 				rconn_no_reply(r, s->c, errno, &k, "Redis",
 				               "SCAN");
-			rc = -1;
+			rc = SCAN_FAILED;
 			break;
 		}
 		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
@@ -467,7 +479,7 @@ redis_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
 		    rep->element[1]->type != REDIS_REPLY_ARRAY) {
 			errbuf_set(err, errlen, "Redis SCAN: unexpected reply");
 			freeReplyObject(rep);
-			rc = -1;
+			rc = SCAN_FAILED;
 			break;
 		}
 		str_copy(cursor, rep->element[0]->str, sizeof cursor);
@@ -475,10 +487,10 @@ redis_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
 			rc = scan_batch(r, s->c, rep->element[1], fn, arg, err,
 			                errlen);
 		freeReplyObject(rep);
-	} while (rc == 0 && strcmp(cursor, "0") != 0);
-	release(r, s, rc < 0);
+	} while (rc == SCAN_GO_ON && strcmp(cursor, "0") != 0);
+	release(r, s, rc == SCAN_FAILED);
 	free(match);
-	return rc < 0 ? STORE_ERR_RETRY : STORE_OK;
+	return rc == SCAN_FAILED ? STORE_ERR_RETRY : STORE_OK;
 }
 
 /* queue_ops - MULTI, every op, EXEC into the output buffer */
@@ -513,9 +525,9 @@ queue_ops(redisContext *c, const struct store_op *ops, size_t n)
 /* apply_failed - the message of an apply() whose connection failed */
 static void
 apply_failed(const struct store_redis *r, const redisContext *c, int e,
-             const struct call *k, int before_exec)
+             const struct rconn_call *k, int before_exec)
 {
-	struct call mine = *k;
+	struct rconn_call mine = *k;
 	char why[256];
 
 	mine.err = why;
@@ -538,7 +550,7 @@ redis_apply(struct store *st, const struct store_op *ops, size_t n, char *err,
             size_t errlen)
 {
 	struct store_redis *r = (struct store_redis *)st;
-	struct call k = rconn_call_new(r, err, errlen);
+	struct rconn_call k = rconn_call_new(r, err, errlen);
 	struct slot *s;
 	redisReply *rep;
 	size_t i;
@@ -616,7 +628,7 @@ redis_get(struct store *st, const char *key, struct store_value *out,
 	const char *get[2] = {"GET", key}, *pttl[2] = {"PTTL", key};
 	redisReply *v = NULL, *t = NULL;
 	enum store_status ret = STORE_ERR_RETRY;
-	struct call k = rconn_call_new(r, err, errlen);
+	struct rconn_call k = rconn_call_new(r, err, errlen);
 	struct slot *s;
 
 	if ((s = borrow(r, &k, "GET")) == NULL)
