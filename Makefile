@@ -1,5 +1,5 @@
 # redmilter - one plain GNU Makefile (no autotools, no recursion into
-# subdirectories; STYLE.md sections 10 and 11).
+# subdirectories).
 #
 # Sources are found by wildcard, so a new file is built without editing this
 # file:
@@ -151,7 +151,7 @@ BANNED = strcpy|strcat|sprintf|vsprintf|gets|strncpy|strtok|atoi|atol
 CPPCHECK = cppcheck --enable=warning,style,performance,portability \
            --error-exitcode=1 --inline-suppr --quiet --std=c11 \
            --suppress=variableScope -D_DEFAULT_SOURCE $(INCLUDES)
-# STYLE.md's clang-tidy checks, less the analyzer's Annex K advice (memcpy_s
+# The clang-tidy checks, less the analyzer's Annex K advice (memcpy_s
 # and friends, which glibc does not have): it flags every memcpy and memset.
 TIDY_CHECKS = -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,cert-*,portability-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
 
@@ -340,7 +340,7 @@ demo:
 
 # --- static checks ------------------------------------------------------------
 
-# cppcheck, the banned functions (STYLE.md section 7) and, when there is a
+# cppcheck, the banned functions (unbounded copies, atoi) and, when there is a
 # compile_commands.json, clang-tidy; all three run before lint fails.
 lint:
 	@fail=0; \

@@ -1,10 +1,11 @@
 /*
  * mlfi - the libmilter callbacks.  See mlfi.h.
  *
- * Glue only (STYLE.md 1): each callback copies its arguments into the
+ * Glue only, no policy here: each callback copies its arguments into the
  * connection's context, builds a struct request, calls policy_eval(), and
  * hands the verdict to answer(), which maps it to an SMFIS_* result and a
- * reply.  Three rules from MILTER-NOTES.md shape answer():
+ * reply.  Three facts of libmilter, each found by experiment
+ * (RELIABILITY.md), shape answer():
  * - a REJECT or TEMPFAIL always comes with smfi_setreply() of its own class,
  *   and CONTINUE never does, or libmilter sends a stale text later;
  * - an accepted recipient is SMFIS_CONTINUE, never SMFIS_ACCEPT, which
@@ -137,7 +138,8 @@ address_field(char *buf, size_t len, const char *name, const char *addr)
 }
 
 /*
- * log_decision - one line per decision, with everything SPEC.md names:
+ * log_decision - one line per decision, with what redmilter(8), LOGGING,
+ * lists:
  * queue id, stage, sender, recipient, client, rule and reply
  */
 static void

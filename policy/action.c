@@ -1,5 +1,6 @@
 /*
- * action - parse and validate the value of a rule (SPEC.md "Actions").
+ * action - parse and validate the value of a rule (redmilterctl(8), RULES,
+ * "Actions").
  *
  * See action.h.  Public: action_parse(), action_free(), action_type_name().
  *

@@ -1,5 +1,6 @@
 /*
- * action - parse and validate the value of a rule (SPEC.md "Actions").
+ * action - parse and validate the value of a rule (redmilterctl(8), RULES,
+ * "Actions").
  *
  * action_parse() reads one rule value, given as pointer and length (Redis
  * values may hold NUL bytes), checks it against the reply rules, and fills a

@@ -1,7 +1,8 @@
 /*
  * catalogue - the default enhanced code and text of each reply code.
  *
- * See catalogue.h.  The rows are SPEC.md "The catalogue", verbatim; they
+ * See catalogue.h.  The rows are the catalogue that redmilterctl(8)
+ * "codes" prints; they
  * are a const table, so every function here is thread-safe and none can
  * fail.  Public: catalogue_lookup(), catalogue_size(), catalogue_row().
  */

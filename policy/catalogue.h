@@ -1,6 +1,6 @@
 /*
  * catalogue - the default enhanced code and text of each reply code
- * (SPEC.md "The catalogue").
+ * (redmilterctl(8), "codes").
  *
  * catalogue_lookup() gives the defaults of a valid reply code for a table:
  * 550 and 553 differ between recipient-level tables (recipient, pair) and

@@ -1,6 +1,7 @@
 /*
  * cidr - the canonical text of an address or network, as lookups write the
- * client table's keys (redmilter(8), "KEYS"): inet_ntop()'s form of the
+ * client table's keys (redmilterctl(8), RULES,
+ * "Tables and keys"): inet_ntop()'s form of the
  * address with every host bit cleared, then "/BITS" for a network
  * ("192.0.2.0/24", "2001:db8::/32").
  *

@@ -1,6 +1,6 @@
 /*
  * keys - the candidate lookup keys of each table, in the order they are
- * tried (SPEC.md "Keys and the order they are tried").
+ * tried (redmilterctl(8), RULES, "Tables and keys").
  *
  * Public: keylist_init(), keylist_free(), keylist_add(), keys_address(),
  * keys_client(), keys_helo(), keys_auth(), keys_pair(), keys_domain().

@@ -1,6 +1,6 @@
 /*
  * keys - the candidate lookup keys of each table, in the order they are tried
- * (SPEC.md "Keys and the order they are tried").
+ * (redmilterctl(8), RULES, "Tables and keys").
  *
  * A keylist owns its strings.  keylist_init() makes it empty, keylist_free()
  * frees the strings and leaves it empty again (safe to call twice).  The

@@ -4,7 +4,8 @@
  * See reply.h.  Public: reply_build(), reply_free(), reply_milter_line(),
  * reply_smtp(), reply_is_temporary().
  *
- * reply_build() is where the reply rules of SPEC.md live: the code is 4xx
+ * reply_build() is where the reply rules live (redmilterctl(8), RULES,
+ * "Actions"): the code is 4xx
  * or 5xx with a second digit 0-5, the enhanced code is class.subject.detail
  * with the code's class, the text is printable ASCII, the two characters
  * backslash and n split it into at most REPLY_LINES_MAX lines, and each

@@ -1,5 +1,6 @@
 /*
- * schema - the names of redmilter's keys in Redis (redmilter(8), "RULES").
+ * schema - the names of redmilter's keys in Redis (redmilterctl(8), RULES,
+ * "Tables and keys").
  *
  * A rule of table T for key K lives under "<prefix>T:K" ("redmilter:
  * recipient:bob@example.com"); what redmilter keeps for itself (the import

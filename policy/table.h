@@ -2,8 +2,8 @@
  * table - the rule tables and their names.
  *
  * The enum is in order of precedence, most specific first: a lower value
- * wins (SPEC.md "Precedence").  table_name() returns a static string;
- * table_from_name() returns -1 for an unknown name.  Thread-safe.
+ * wins (redmilterctl(8), RULES, "Precedence").  table_name() returns a static
+ * string; table_from_name() returns -1 for an unknown name.  Thread-safe.
  */
 #ifndef TABLE_H
 #define TABLE_H

@@ -1,6 +1,6 @@
 /*
- * conf - redmilter.conf: defaults, parsing and checking (SPEC.md
- * "Configuration"), shared by the daemon and redmilterctl.
+ * conf - redmilter.conf: defaults, parsing and checking (redmilter.conf(5)),
+ * shared by the daemon and redmilterctl.
  *
  * The keys are declared once, in a table in conf.c ({ name, type, default,
  * limits, field }), as Postfix's CONFIG_*_TABLE.  conf_init() fills every

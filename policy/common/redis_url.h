@@ -1,5 +1,5 @@
 /*
- * redis_url - parse the "redis" setting (SPEC.md "Configuration").
+ * redis_url - parse the "redis" setting (redmilter.conf(5), KEYS).
  *
  * Forms: redis://[[user]:password@]host[:port][/db] (host may be an IPv6
  * address in brackets; the password may use %XX escapes),

@@ -49,7 +49,7 @@ print_trail(const struct verdict *v)
 			       table_name(e->table), e->key, e->value, e->note);
 		} else {
 			printf("  %s %s: %s (%s)\n", table_name(e->table),
-			       e->key, e->value, trail_what_name(e->what));
+			       e->key, e->value, verdict_trail_name(e->what));
 		}
 	}
 }

@@ -1,6 +1,6 @@
 /*
- * test_action - unit tests of action_parse() (SPEC.md "Actions", "Reply
- * rules"), with the rendering of SPEC's examples through action_reply().
+ * test_action - unit tests of action_parse() (redmilterctl(8), RULES,
+ * "Actions"), with the rendering of its examples through action_reply().
  *
  * Table-driven: each table row is one loop iteration of a Check test, so a
  * failure names the row.  Run: ./test_action (CK_FORK=no under valgrind).
@@ -131,7 +131,8 @@ static const struct bad bads[] = {
     {"WARN \xff", 0, "text contains non-ASCII byte 0xff at offset 5"},
 };
 
-/* Rendering of SPEC's examples: value, table, reply as the client sees it. */
+/* Rendering of the documented examples: value, table, reply as the client sees
+ * it. */
 struct render {
 	const char *in;
 	enum table table;

@@ -1,7 +1,7 @@
 /*
- * test_catalogue - unit tests of the catalogue (SPEC.md "The catalogue").
+ * test_catalogue - unit tests of the catalogue (redmilterctl(8), "codes").
  *
- * Every row of SPEC's table, in every table where it applies, both
+ * Every row of the documented table, in every table where it applies, both
  * variants of 550 and 553, and codes outside the table.
  * Run: ./test_catalogue (CK_FORK=no under valgrind).
  */
@@ -16,7 +16,7 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* SPEC's table; rcpt_* only where recipient and pair differ. */
+/* The documented table; rcpt_* only where recipient and pair differ. */
 struct spec_row {
 	int code;
 	const char *enh;

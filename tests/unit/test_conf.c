@@ -79,7 +79,7 @@ static const char *const all_keys[] = {
 
 #define NDEFAULTS (int)(sizeof all_keys / sizeof all_keys[0])
 
-/* assert_defaults - every field of c at SPEC's default */
+/* assert_defaults - every field of c at its documented default */
 static void
 assert_defaults(const struct conf *c)
 {

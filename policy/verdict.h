@@ -1,0 +1,62 @@
+/*
+ * verdict - what a decision decided (policy.h), and the trail of the keys
+ * it tried, for redmilterctl check -v and the milter's log.
+ *
+ * A verdict owns everything it points to; verdict_free() releases it and
+ * is a no-op on a zeroed verdict.  verdict_copy() makes dst a deep copy of
+ * src (dst is overwritten, not freed).  verdict_type_name() and
+ * verdict_trail_name() give static names.  Thread-safe.
+ */
+#ifndef VERDICT_H
+#define VERDICT_H
+
+#include <stddef.h>
+
+#include "action.h"
+#include "table.h"
+
+enum verdict_type {
+	VERDICT_NONE,   /* no rule decided */
+	VERDICT_ACCEPT, /* OK */
+	VERDICT_REPLY,  /* a 4xx or 5xx reply */
+	VERDICT_DISCARD,
+	VERDICT_HOLD,
+	VERDICT_ERR_STORE, /* the store failed: on_error */
+	VERDICT_ERR_CONFIG /* a broken rule was reached: on_error */
+};
+
+enum trail_what {
+	TRAIL_NOTFOUND, /* no rule under this key */
+	TRAIL_DECIDED,  /* this rule decided */
+	TRAIL_WARN,     /* a WARN rule: log it, go on */
+	TRAIL_DUNNO,    /* DUNNO: the rest of this table is skipped */
+	TRAIL_BROKEN,   /* a rule that breaks the reply rules */
+	TRAIL_MALFORMED /* an address that yields no key */
+};
+
+struct trail_entry {
+	enum table table;
+	enum trail_what what;
+	char *key;   /* without prefix and table: "bob@example.com" */
+	char *value; /* the rule as stored, sanitised; NULL if none */
+	char *note;  /* WARN text, or what is wrong */
+};
+
+struct verdict {
+	enum verdict_type type;
+	enum table table;     /* deciding rule, for ACCEPT .. HOLD */
+	char *key;            /* deciding rule's key */
+	struct action action; /* deciding rule, parsed */
+	char err[256];        /* ERR_STORE, ERR_CONFIG: what failed; for
+	                         ERR_CONFIG table and key say where */
+	struct trail_entry *trail;
+	size_t ntrail;
+	size_t keys_looked_up; /* keys sent to the store */
+};
+
+void verdict_free(struct verdict *);
+void verdict_copy(struct verdict *, const struct verdict *);
+const char *verdict_type_name(enum verdict_type);
+const char *verdict_trail_name(enum trail_what);
+
+#endif
