@@ -145,6 +145,9 @@ LINT_SRCS := $(COMMON_SRCS) $(STORE_SRCS) $(POLICY_SRCS) $(CTL_SRCS) $(MILTER_SR
 FORMAT_SRCS := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.[ch])) \
                       $(wildcard tests/*/*.[ch]))
 BANNED = strcpy|strcat|sprintf|vsprintf|gets|strncpy|strtok|atoi|atol
+# No function of the programs longer than this, braces included (tests/
+# excepted): split it instead.
+FUNC_LINES_MAX = 50
 # variableScope is suppressed: KNF declares a function's variables at its top
 # (style(9)), and cppcheck's advice to move each into its innermost block
 # fights that on nearly every function.
@@ -352,6 +355,18 @@ lint:
 	if grep -nE '(^|[^[:alnum:]_])($(BANNED))[[:space:]]*\(' \
 	    $(FORMAT_SRCS) /dev/null; then \
 		echo 'lint: banned function used (see above)' >&2; \
+		fail=1; \
+	fi; \
+	echo 'lint: functions of more than $(FUNC_LINES_MAX) lines'; \
+	if awk -v max=$(FUNC_LINES_MAX) ' \
+	    FNR == 1 { start = 0 } \
+	    /^[A-Za-z_][A-Za-z0-9_]*[(]/ { name = $$0 } \
+	    /^[{]/ { start = FNR } \
+	    /^[}]/ && start { if (FNR - start + 1 > max) { \
+	        printf "%s:%d: %s: %d lines\n", FILENAME, start, name, \
+	            FNR - start + 1; bad = 1 } start = 0 } \
+	    END { exit !bad }' $(LINT_SRCS); then \
+		echo 'lint: function too long (see above)' >&2; \
 		fail=1; \
 	fi; \
 	if [ -f compile_commands.json ] && command -v clang-tidy >/dev/null; \

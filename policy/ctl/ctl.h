@@ -1,11 +1,14 @@
 /*
- * ctl - redmilterctl's commands, shared between its files.
+ * ctl - what redmilterctl's commands share (ctl.c): the global options, the
+ * store, warnings, exit statuses.
  *
- * Each command takes the parsed global options and its own arguments and
- * returns the process exit status: CTL_OK, CTL_INVALID (bad input, bad rule,
- * not found, lint problems) or CTL_STORE (Redis unreachable or failing).
- * Commands write their output to stdout and their complaints, one line
- * each, through ctl_warn() to stderr.
+ * ctl_store() opens the store on first use (store_open(): one connection
+ * to the primary) and returns it, or NULL after a warning.  Each command
+ * (ctl_bulk.h, ctl_check.h and redmilterctl.c's own) takes the parsed global
+ * options and its own arguments and returns the process exit status: CTL_OK,
+ * CTL_INVALID (bad input, bad rule, not found, lint problems) or CTL_STORE
+ * (Redis unreachable or failing). Commands write their output to stdout and
+ * their complaints, one line each, through ctl_warn() to stderr.
  */
 #ifndef CTL_H
 #define CTL_H
@@ -28,10 +31,5 @@ struct ctl {
 
 struct store *ctl_store(struct ctl *);
 void ctl_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
-
-int ctl_list(struct ctl *, int, char **);
-int ctl_export(struct ctl *, int, char **);
-int ctl_import(struct ctl *, int, char **);
-int ctl_check(struct ctl *, int, char **);
 
 #endif

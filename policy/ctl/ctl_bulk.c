@@ -1,9 +1,9 @@
 /*
  * ctl_bulk - redmilterctl list, export and import.
  *
- * Public: ctl_list(), ctl_export(), ctl_import().  Reads go through the
- * store's SCAN (never KEYS).  An import validates every line before it
- * writes anything, then writes every rule, and with --replace deletes the
+ * Public: ctl_bulk_list(), ctl_bulk_export(), ctl_bulk_import().  Reads go
+ * through the store's SCAN (never KEYS).  An import validates every line before
+ * it writes anything, then writes every rule, and with --replace deletes the
  * old ones, in one atomic batch (MULTI/EXEC): readers see the old rule set
  * or the new one, never a mix.  Imports are serialised with an advisory
  * lock key under the bookkeeping prefix, so that two --replace imports of
@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "ctl_bulk.h"
 #include "rule.h"
 #include "schema.h"
 #include "table.h"
@@ -188,14 +189,14 @@ print_rules(struct ctl *c, int argc, char **argv, int export)
 
 /* ctl_list - "list [TABLE]" */
 int
-ctl_list(struct ctl *c, int argc, char **argv)
+ctl_bulk_list(struct ctl *c, int argc, char **argv)
 {
 	return print_rules(c, argc, argv, 0);
 }
 
 /* ctl_export - "export [TABLE]" */
 int
-ctl_export(struct ctl *c, int argc, char **argv)
+ctl_bulk_export(struct ctl *c, int argc, char **argv)
 {
 	return print_rules(c, argc, argv, 1);
 }
@@ -450,7 +451,7 @@ write_rules(struct ctl *c, const struct import *im, int replace)
 
 /* ctl_import - "import [--replace] FILE|-" */
 int
-ctl_import(struct ctl *c, int argc, char **argv)
+ctl_bulk_import(struct ctl *c, int argc, char **argv)
 {
 	struct import im = {NULL, 0, 0};
 	int replace = 0, rc;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_check.h"
 #include "policy.h"
 #include "reply.h"
 #include "util.h"

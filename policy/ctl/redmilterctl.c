@@ -4,10 +4,11 @@
  * usage: redmilterctl [-c FILE] [-r REDIS] [-p PREFIX] [-v] COMMAND ...
  *
  * This file holds main(), the global options and the small commands (add,
- * del, get, lint, codes); ctl_bulk.c has list, export and import, and
- * ctl_check.c has check.  Every rule is validated with the engine's own
- * parser before it is written, so the milter reads what was checked here.
- * Exit status: 0 success, 1 invalid input or rule, 2 Redis failing.
+ * del, get, lint, codes); ctl.c has what the commands share (the store,
+ * warnings), ctl_bulk.c list, export and import, and ctl_check.c check.  Every
+ * rule is validated with the engine's own parser before it is written, so the
+ * milter reads what was checked here. Exit status: 0 success, 1 invalid input
+ * or rule, 2 Redis failing.
  */
 #include <errno.h>
 #include <signal.h>
@@ -19,10 +20,11 @@
 
 #include "catalogue.h"
 #include "ctl.h"
+#include "ctl_bulk.h"
+#include "ctl_check.h"
 #include "lint.h"
 #include "rule.h"
 #include "schema.h"
-#include "store_open.h"
 #include "table.h"
 #include "util.h"
 
@@ -30,43 +32,6 @@
 #define SYSCONFDIR "/usr/local/etc"
 #endif
 #define DEFAULT_CONF SYSCONFDIR "/redmilter.conf"
-#define BULK_TIMEOUT_MS 30000 /* SCAN batches, MULTI/EXEC of an import */
-
-/* ctl_warn - one line on stderr, "redmilterctl: ..." */
-void
-ctl_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("redmilterctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/*
- * ctl_store - the Redis store, opened on first use
- *
- * One connection to the primary (redmilterctl writes, and reads what it
- * wrote); the command timeout is the configured one, but at least
- * BULK_TIMEOUT_MS: an import's EXEC of 100,000 rules is one command.
- * Returns NULL after saying why.
- */
-struct store *
-ctl_store(struct ctl *c)
-{
-	struct store_open_opts o = {.connections = 1,
-	                            .min_timeout_ms = BULK_TIMEOUT_MS,
-	                            .primary_only = 1};
-	char err[600];
-
-	if (c->store != NULL)
-		return c->store;
-	if ((c->store = store_open(&c->conf, &o, err, sizeof err)) == NULL)
-		ctl_warn("%s", err);
-	return c->store;
-}
 
 /* table_key - TABLE and KEY arguments, the key folded and checked */
 static int
@@ -299,9 +264,15 @@ static const struct command {
 	const char *name;
 	int (*fn)(struct ctl *, int, char **);
 } commands[] = {
-    {"add", cmd_add},       {"del", cmd_del},     {"get", cmd_get},
-    {"list", ctl_list},     {"check", ctl_check}, {"import", ctl_import},
-    {"export", ctl_export}, {"lint", cmd_lint},   {"codes", cmd_codes},
+    {"add", cmd_add},
+    {"del", cmd_del},
+    {"get", cmd_get},
+    {"list", ctl_bulk_list},
+    {"check", ctl_check},
+    {"import", ctl_bulk_import},
+    {"export", ctl_bulk_export},
+    {"lint", cmd_lint},
+    {"codes", cmd_codes},
 };
 
 /* usage - the synopsis, on stderr */
@@ -344,14 +315,26 @@ configure(struct ctl *c, const char *file, const char *redis,
 	return 0;
 }
 
+/* run - the command argv[0] with its arguments; returns the exit status */
+static int
+run(struct ctl *c, int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].fn(c, argc - 1, argv + 1);
+	ctl_warn("unknown command '%s'", argv[0]);
+	return usage();
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *file = NULL, *redis = NULL, *prefix = NULL;
 	struct ctl c;
 	char *lock;
-	size_t i;
-	int ch, rc = -1;
+	int ch, rc;
 
 	/* A Redis connection closed under us is an error to report (exit
 	 * status 2), not a signal to die of; so is a closed standard output. */
@@ -381,16 +364,8 @@ main(int argc, char **argv)
 		conf_free(&c.conf);
 		return CTL_INVALID;
 	}
-	lock = schema_internal_key(c.conf.prefix, "import.lock");
-	c.lock_name = lock;
-	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[optind], commands[i].name) == 0)
-			rc = commands[i].fn(&c, argc - optind - 1,
-			                    argv + optind + 1);
-	if (rc < 0) {
-		ctl_warn("unknown command '%s'", argv[optind]);
-		rc = usage();
-	}
+	c.lock_name = lock = schema_internal_key(c.conf.prefix, "import.lock");
+	rc = run(&c, argc - optind, argv + optind);
 	if (c.store != NULL)
 		c.store->close(c.store);
 	free(lock);

@@ -374,9 +374,36 @@ enum scan_step {
 };
 
 /*
+ * scan_others - the keys of a batch that MGET found no string under: each
+ * one that holds another type is passed to fn with that type
+ */
+static enum scan_step
+scan_others(struct store_redis *r, redisContext *c, const redisReply *keys,
+            const redisReply *vals, store_scan_fn fn, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < keys->elements; i++) {
+		char type[32];
+		enum key_kind k;
+
+		if (vals->element[i]->type != REDIS_REPLY_NIL)
+			continue;
+		k = key_type(r, c, keys->element[i]->str, type, sizeof type);
+		if (k == KEY_KIND_FAILED)
+			return SCAN_FAILED;
+		if (k == KEY_KIND_OTHER &&
+		    fn(keys->element[i]->str, NULL, 0, -1, type, arg) != 0)
+			return SCAN_STOPPED;
+	}
+	return SCAN_GO_ON;
+}
+
+/*
  * scan_batch - values and TTLs of one SCAN batch, passed to fn
  *
- * One MGET and one PTTL a key, pipelined.
+ * One MGET and one PTTL a key, pipelined; then TYPE for the keys that hold
+ * no string (scan_others), once the pipeline is read.
  */
 static enum scan_step
 scan_batch(struct store_redis *r, redisContext *c, const redisReply *keys,
@@ -412,28 +439,11 @@ scan_batch(struct store_redis *r, redisContext *c, const redisReply *keys,
 			secs = (ttl->integer + 999) / 1000;
 		freeReplyObject(ttl);
 		ttl = NULL;
-		if (stop)
-			continue;
-		if (v->type == REDIS_REPLY_STRING)
+		if (!stop && v->type == REDIS_REPLY_STRING)
 			stop = fn(keys->element[i]->str, v->str, v->len, secs,
 			          NULL, arg);
-		else if (v->type == REDIS_REPLY_NIL)
-			continue; /* TYPE below, once the pipeline is read */
 	}
-	for (i = 0; i < n && !stop; i++) {
-		char type[32];
-		enum key_kind k;
-
-		if (vals->element[i]->type != REDIS_REPLY_NIL)
-			continue;
-		k = key_type(r, c, keys->element[i]->str, type, sizeof type);
-		if (k == KEY_KIND_FAILED)
-			goto done;
-		if (k == KEY_KIND_OTHER)
-			stop =
-			    fn(keys->element[i]->str, NULL, 0, -1, type, arg);
-	}
-	ret = stop ? SCAN_STOPPED : SCAN_GO_ON;
+	ret = stop ? SCAN_STOPPED : scan_others(r, c, keys, vals, fn, arg);
 done:
 	if (ret == SCAN_FAILED)
 		errbuf_set(err, errlen, "Redis SCAN: %s",
