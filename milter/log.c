@@ -9,7 +9,8 @@
 #include <time.h>
 
 #include "log.h"
-#include "util.h"
+#include "str.h"
+#include "xmalloc.h"
 
 #define ONCE_MAX 4096 /* distinct log_once() keys remembered */
 #define LINE_MAX_LEN 2048

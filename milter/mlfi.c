@@ -27,7 +27,9 @@
 #include "log.h"
 #include "mlfi.h"
 #include "reply.h"
-#include "util.h"
+#include "mono.h"
+#include "str.h"
+#include "xmalloc.h"
 
 #define TEMPFAIL_STORE_TEXT "Temporary policy lookup failure"
 #define TEMPFAIL_CONFIG_TEXT "Server configuration error"

@@ -35,7 +35,8 @@
 
 #include "errbuf.h"
 #include "action.h"
-#include "util.h"
+#include "str.h"
+#include "xmalloc.h"
 
 #define IS_BLANK(c) ((c) == ' ' || (c) == '\t')
 

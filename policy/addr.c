@@ -22,7 +22,7 @@
 
 #include "errbuf.h"
 #include "addr.h"
-#include "util.h"
+#include "str.h"
 
 /* An input cursor: the remaining bytes. */
 struct span {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "catalogue.h"
-#include "util.h"
+#include "str.h"
 
 /* Codes not in the table get "X.0.0" and this text. */
 #define CATALOGUE_OTHER_TEXT "Requested action not taken"

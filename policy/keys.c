@@ -17,7 +17,8 @@
 
 #include "cidr.h"
 #include "keys.h"
-#include "util.h"
+#include "str.h"
+#include "xmalloc.h"
 
 #define NAME_MAX_LEN 255 /* a host name, as in DNS */
 

@@ -9,7 +9,8 @@
 #include "rule.h"
 #include "schema.h"
 #include "table.h"
-#include "util.h"
+#include "str.h"
+#include "xmalloc.h"
 
 struct finding {
 	char *where;

@@ -21,7 +21,8 @@
 #include "policy.h"
 #include "rule.h"
 #include "schema.h"
-#include "util.h"
+#include "str.h"
+#include "xmalloc.h"
 
 #define TRAIL_VALUE_MAX 200 /* bytes of a stored value kept in the trail */
 

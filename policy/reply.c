@@ -22,7 +22,8 @@
 #include "errbuf.h"
 #include "catalogue.h"
 #include "reply.h"
-#include "util.h"
+#include "str.h"
+#include "xmalloc.h"
 
 /* The separator of reply lines: a backslash and an 'n', not a newline. */
 #define LINE_SEP "\\n"

@@ -19,7 +19,7 @@
 #include "action.h"
 #include "cidr.h"
 #include "rule.h"
-#include "util.h"
+#include "xmalloc.h"
 
 /* blank - a space or a tab */
 static int

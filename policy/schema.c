@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "schema.h"
-#include "util.h"
+#include "xmalloc.h"
 
 #define TABLE_NAME_MAX 16 /* longer than any table name */
 

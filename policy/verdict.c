@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "xmalloc.h"
 #include "verdict.h"
 
 /* verdict_free - release what a verdict holds; it is zeroed afterwards */

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "hash.h"
+#include "mono.h"
+#include "str.h"
+#include "xmalloc.h"
 #include "verdict_cache.h"
 
 #define SHARDS 16

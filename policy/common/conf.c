@@ -34,7 +34,8 @@
 #include "conf.h"
 #include "redis_url.h"
 #include "sockspec.h"
-#include "util.h"
+#include "str.h"
+#include "xmalloc.h"
 
 #define CONF_LINE_MAX 4096    /* longest line, without its newline */
 #define CONF_PASSWORD_MAX 512 /* longest password in redis_password_file */

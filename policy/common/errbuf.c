@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "errbuf.h"
-#include "util.h"
+#include "str.h"
 
 /* errbuf_set - a bounded message into err; returns -1 */
 int

@@ -8,7 +8,7 @@
 
 #include "errbuf.h"
 #include "redis_url.h"
-#include "util.h"
+#include "str.h"
 
 /* parse_int - a decimal number within [min, max], or -1 */
 static int

@@ -8,7 +8,7 @@
 
 #include "errbuf.h"
 #include "sockspec.h"
-#include "util.h"
+#include "str.h"
 
 #define SHOW_MAX 64 /* longest piece of a spec quoted in a message */
 

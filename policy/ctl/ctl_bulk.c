@@ -20,7 +20,8 @@
 #include "rule.h"
 #include "schema.h"
 #include "table.h"
-#include "util.h"
+#include "str.h"
+#include "xmalloc.h"
 
 #define LOCK_MS 120000     /* a crashed import frees the lock after this */
 #define LOCK_WAIT_MS 60000 /* how long an import waits for another */

@@ -17,7 +17,7 @@
 #include "ctl_check.h"
 #include "policy.h"
 #include "reply.h"
-#include "util.h"
+#include "str.h"
 
 #define RCPT_MAX 1000
 

@@ -26,7 +26,8 @@
 #include "rule.h"
 #include "schema.h"
 #include "table.h"
-#include "util.h"
+#include "str.h"
+#include "xmalloc.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/usr/local/etc"

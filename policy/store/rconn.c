@@ -28,7 +28,7 @@
 
 #include "errbuf.h"
 #include "rconn.h"
-#include "util.h"
+#include "str.h"
 
 /* rconn_error - "WHO WHAT: " and the text of an error reply, printable */
 void

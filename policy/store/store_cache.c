@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "store_cache.h"
-#include "util.h"
+#include "hash.h"
+#include "mono.h"
+#include "xmalloc.h"
 
 #define SHARDS 64
 #define BUCKETS_MIN 64    /* per shard; more for a larger cache_size */

@@ -11,7 +11,7 @@
 
 #include "errbuf.h"
 #include "store_mem.h"
-#include "util.h"
+#include "xmalloc.h"
 
 #define BUCKETS 1024
 

@@ -45,7 +45,8 @@
 #include "redis_url.h"
 #include "store_redis.h"
 #include "rconn.h"
-#include "util.h"
+#include "str.h"
+#include "xmalloc.h"
 
 #define SCAN_COUNT "1000"
 

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 
 #include "store_split.h"
-#include "util.h"
+#include "mono.h"
+#include "xmalloc.h"
 
 #define SPLIT_HOLD_MS 1000 /* how long a failed read store is left alone */
 

@@ -13,7 +13,9 @@
 #include "policy.h"
 #include "store_cache.h"
 #include "store_mem.h"
-#include "util.h"
+#include "mono.h"
+#include "str.h"
+#include "xmalloc.h"
 #include "verdict_cache.h"
 
 static struct request
