@@ -2,8 +2,8 @@
  * keys - the candidate lookup keys of each table, in the order they are
  * tried (redmilterctl(8), RULES, "Tables and keys").
  *
- * Public: keylist_init(), keylist_free(), keylist_add(), keys_address(),
- * keys_client(), keys_helo(), keys_auth(), keys_pair(), keys_domain().
+ * Public: keys_address(), keys_client(), keys_helo(), keys_auth(),
+ * keys_pair(), keys_domain().
  * Memory comes from xmalloc(), so nothing here fails; input that yields no
  * key (a malformed address, an unknown client name) adds nothing.
  */
@@ -16,53 +16,16 @@
 #include <strings.h>
 
 #include "cidr.h"
+#include "keylist.h"
 #include "keys.h"
 #include "str.h"
 #include "xmalloc.h"
 
 #define NAME_MAX_LEN 255 /* a host name, as in DNS */
 
-/* keylist_init - an empty list */
-void
-keylist_init(struct keylist *kl)
-{
-	kl->v = NULL;
-	kl->n = kl->cap = 0;
-}
-
-/* keylist_free - free the keys; the list is empty afterwards */
-void
-keylist_free(struct keylist *kl)
-{
-	size_t i;
-
-	for (i = 0; i < kl->n; i++)
-		free(kl->v[i]);
-	free(kl->v);
-	keylist_init(kl);
-}
-
-/* keylist_take - append a malloc'd key, taking ownership */
+/* join - append a + b */
 static void
-keylist_take(struct keylist *kl, char *key)
-{
-	if (kl->n == kl->cap) {
-		kl->cap = kl->cap == 0 ? 16 : kl->cap * 2;
-		kl->v = xrealloc(kl->v, kl->cap * sizeof *kl->v);
-	}
-	kl->v[kl->n++] = key;
-}
-
-/* keylist_add - append a copy of key */
-void
-keylist_add(struct keylist *kl, const char *key)
-{
-	keylist_take(kl, xstrdup(key));
-}
-
-/* keylist_join - append a + b */
-static void
-keylist_join(struct keylist *kl, const char *a, size_t alen, const char *b)
+join(struct keylist *kl, const char *a, size_t alen, const char *b)
 {
 	size_t blen = strlen(b);
 	char *k = xmalloc(alen + blen + 1);
@@ -117,17 +80,17 @@ keys_address(struct keylist *kl, enum addr_status st, const struct addr *a,
 		return;
 	if (a->has_domain) {
 		snprintf(at, sizeof at, "@%s", a->domain);
-		keylist_join(kl, a->local, full, at);
+		join(kl, a->local, full, at);
 		if (base < full)
-			keylist_join(kl, a->local, base, at);
+			join(kl, a->local, base, at);
 		if (a->literal)
 			keylist_add(kl, a->domain);
 		else
 			keys_domain(kl, a->domain);
 	}
-	keylist_join(kl, a->local, full, "@");
+	join(kl, a->local, full, "@");
 	if (base < full)
-		keylist_join(kl, a->local, base, "@");
+		join(kl, a->local, base, "@");
 }
 
 /*

@@ -2,10 +2,9 @@
  * keys - the candidate lookup keys of each table, in the order they are tried
  * (redmilterctl(8), RULES, "Tables and keys").
  *
- * A keylist owns its strings.  keylist_init() makes it empty, keylist_free()
- * frees the strings and leaves it empty again (safe to call twice).  The
- * keys_*() functions append to a list; they never fail (memory comes from
- * xmalloc) and append nothing for input that yields no key.  Thread-safe.
+ * The keys_*() functions append to a keylist (keylist.h); they never fail
+ * (memory comes from xmalloc) and append nothing for input that yields no key.
+ * Thread-safe.
  */
 #ifndef KEYS_H
 #define KEYS_H
@@ -13,16 +12,7 @@
 #include <stddef.h>
 
 #include "addr.h"
-
-struct keylist {
-	char **v;
-	size_t n;
-	size_t cap;
-};
-
-void keylist_init(struct keylist *);
-void keylist_free(struct keylist *);
-void keylist_add(struct keylist *, const char *);
+#include "keylist.h"
 
 /* sender, recipient: delims is the recipient_delimiter set ("" for none) */
 void keys_address(struct keylist *, enum addr_status, const struct addr *,
