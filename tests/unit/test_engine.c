@@ -8,6 +8,7 @@
 
 #include <check.h>
 
+#include "request.h"
 #include "policy.h"
 #include "reply.h"
 #include "store_mem.h"
@@ -48,17 +49,7 @@ rule(const char *table, const char *key, const char *value)
 static struct request
 rcpt(const char *sender, const char *recipient)
 {
-	struct request r = {
-	    .stage = STAGE_RCPT,
-	    .client_name = "mail.spammer.example",
-	    .client_addr = "192.0.2.7",
-	    .helo = "mail.spammer.example",
-	    .auth = NULL,
-	    .sender = sender,
-	    .recipient = recipient,
-	};
-
-	return r;
+	return request_rcpt("mail.spammer.example", sender, recipient);
 }
 
 /* eval - evaluate, and return the SMTP reply text (or a verdict name) */

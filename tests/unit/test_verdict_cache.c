@@ -10,6 +10,7 @@
 
 #include <check.h>
 
+#include "request.h"
 #include "policy.h"
 #include "store_cache.h"
 #include "store_mem.h"
@@ -21,17 +22,7 @@
 static struct request
 rcpt(const char *sender, const char *recipient)
 {
-	struct request r = {
-	    .stage = STAGE_RCPT,
-	    .client_name = "mail.example.net",
-	    .client_addr = "192.0.2.7",
-	    .helo = "mail.example.net",
-	    .auth = NULL,
-	    .sender = sender,
-	    .recipient = recipient,
-	};
-
-	return r;
+	return request_rcpt("mail.example.net", sender, recipient);
 }
 
 /* a_reply - a verdict as the engine makes one: a 552, with a WARN trail */
