@@ -2,14 +2,12 @@
 # subdirectories).
 #
 # Sources are found by wildcard, so a new file is built without editing this
-# file:
-#   policy/*.c            the pure rule engine, as build/VARIANT/libpolicy.a
-#                         (all but redmilterctl.c and store_redis*.c)
-#   policy/store_redis.c, policy/store_redis_*.c
-#                         the Redis store, the only user of hiredis, as
-#                         build/VARIANT/libpolicy_redis.a
-#   policy/redmilterctl.c the CLI's main          -> policy/redmilterctl
-#   milter/*.c            libmilter glue, daemon  -> milter/redmilter
+# file.  Each folder is one library (README.md, "Layout"):
+#   policy/common/*.c     configuration, utilities  -> build/VARIANT/libcommon.a
+#   policy/store/*.c      the stores (hiredis here)  -> libstore.a
+#   policy/*.c            the rule engine            -> libpolicy.a
+#   policy/ctl/*.c        redmilterctl               -> libctl.a, policy/redmilterctl
+#   milter/*.c            libmilter glue, daemon     -> libmilterglue.a, milter/redmilter
 #   tests/unit/test_*.c   one Check program each
 #   tests/unit/*.c        (other files) helpers linked into every unit test
 #   tests/fuzz/fuzz_*.c   one libFuzzer target each, always built with clang
@@ -21,7 +19,6 @@
 # `make clean` removes build/ and the two programs.
 
 PREFIX ?= /usr/local
-BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= $(PREFIX)/etc
@@ -276,14 +273,14 @@ $(FUZZ_OBJS): $(FB)/%.o: tests/fuzz/%.c $(FB)/.flags
 	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -Wno-missing-prototypes $(INCLUDES) \
 	    -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FB)/libpolicy.a: $(FUZZ_ENGINE_OBJS)
+$(FB)/libengine.a: $(FUZZ_ENGINE_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(FUZZ_BINS): $(FB)/%: $(FB)/%.o $(FB)/libpolicy.a
+$(FUZZ_BINS): $(FB)/%: $(FB)/%.o $(FB)/libengine.a
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
-	    $(FB)/libpolicy.a $(LDLIBS)
+	    $(FB)/libengine.a $(LDLIBS)
 
 # --- tests ----------------------------------------------------------------
 

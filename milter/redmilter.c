@@ -31,15 +31,11 @@
 #include "store_open.h"
 #include "verdict_cache.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/usr/local/etc"
-#endif
 #ifndef REDMILTER_VERSION
 #define REDMILTER_VERSION "0.1.0"
 #endif
-#define DEFAULT_CONF SYSCONFDIR "/redmilter.conf"
 
-static const char *conf_file = DEFAULT_CONF;
+static const char *conf_file; /* NULL: the default, if any */
 
 /* usage - the synopsis */
 static int
@@ -51,14 +47,11 @@ usage(void)
 
 /* load - the configuration, or exit with its problem */
 static void
-load(struct conf *c, int given)
+load(struct conf *c)
 {
 	char err[1024];
 
-	conf_init(c);
-	if (!given && access(conf_file, F_OK) != 0 && errno == ENOENT) {
-		conf_file = NULL; /* no file at the default place: defaults */
-	} else if (conf_read(c, conf_file, err, sizeof err) != 0) {
+	if (conf_load(c, &conf_file, err, sizeof err) != 0) {
 		fprintf(stderr, "redmilter: %s\n", err);
 		exit(EX_CONFIG);
 	}
@@ -215,13 +208,12 @@ int
 main(int argc, char **argv)
 {
 	struct conf c;
-	int ch, foreground = 0, check = 0, given = 0, rc;
+	int ch, foreground = 0, check = 0, rc;
 
 	while ((ch = getopt(argc, argv, "c:fnV")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf_file = optarg;
-			given = 1;
 			break;
 		case 'f':
 			foreground = 1;
@@ -238,7 +230,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage();
-	load(&c, given);
+	load(&c);
 	rc = check ? check_only(&c) : run(&c, foreground);
 	conf_free(&c);
 	return rc;

@@ -1,7 +1,8 @@
 /*
  * conf - redmilter.conf: defaults, parsing and checking.
  *
- * Public: conf_init(), conf_read(), conf_set(), conf_finish(), conf_free().
+ * Public: conf_init(), conf_read(), conf_load(), conf_set(), conf_finish(),
+ * conf_free().
  * See conf.h for the contract.
  *
  * Every key is one row of keys[] below (Postfix CONFIG_*_TABLE): its name,
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "errbuf.h"
 #include "conf.h"
@@ -601,6 +603,27 @@ conf_read(struct conf *c, const char *path, char *err, size_t errlen)
 	}
 	(void)fclose(fp); /* read only: nothing to lose */
 	return ret;
+}
+
+/*
+ * conf_load - conf_init(), then the file at *path; with *path NULL, the
+ * file at CONF_DEFAULT_PATH if there is one
+ *
+ * Only a default file that does not exist means the defaults (*path stays
+ * NULL then); one that cannot be read is an error, as a named file is.
+ * Returns 0 with *path the file read, or -1 with the problem in err, as
+ * conf_read().  The caller still calls conf_finish() (after any override).
+ */
+int
+conf_load(struct conf *c, const char **path, char *err, size_t errlen)
+{
+	conf_init(c);
+	if (*path == NULL) {
+		if (access(CONF_DEFAULT_PATH, F_OK) != 0 && errno == ENOENT)
+			return 0;
+		*path = CONF_DEFAULT_PATH;
+	}
+	return conf_read(c, *path, err, errlen);
 }
 
 /* wipe - overwrite and free a secret string, leave NULL */

@@ -5,7 +5,9 @@
  * The keys are declared once, in a table in conf.c ({ name, type, default,
  * limits, field }), as Postfix's CONFIG_*_TABLE.  conf_init() fills every
  * default.  conf_read() reads a file of "key = value" lines ('#' starts a
- * comment line; blank lines ignored); conf_set() sets one key (used by the
+ * comment line; blank lines ignored); conf_load() is conf_init() and
+ * conf_read() of the file a program was given, or of the default file when
+ * it was given none and that one exists; conf_set() sets one key (used by the
  * file reader and by command-line overrides).  Both return 0, or -1 with
  * err holding "FILE:LINE: problem" (conf_set: just the problem), for an
  * unknown key, a bad value, a duplicate key or an unreadable file; on error
@@ -19,6 +21,12 @@
 #define CONF_H
 
 #include <stddef.h>
+
+/* Where both programs look for the file when none is named (-c). */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/usr/local/etc"
+#endif
+#define CONF_DEFAULT_PATH SYSCONFDIR "/redmilter.conf"
 
 enum conf_on_error { CONF_ON_ERROR_TEMPFAIL, CONF_ON_ERROR_ACCEPT };
 
@@ -53,6 +61,7 @@ struct conf {
 
 void conf_init(struct conf *);
 int conf_read(struct conf *, const char *path, char *err, size_t errlen);
+int conf_load(struct conf *, const char **path, char *err, size_t errlen);
 int conf_set(struct conf *, const char *key, const char *value, char *err,
              size_t errlen);
 int conf_finish(struct conf *, char *err, size_t errlen);

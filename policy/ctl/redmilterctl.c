@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "catalogue.h"
+#include "conf.h"
 #include "ctl.h"
 #include "ctl_bulk.h"
 #include "ctl_check.h"
@@ -28,11 +29,6 @@
 #include "table.h"
 #include "str.h"
 #include "xmalloc.h"
-
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/usr/local/etc"
-#endif
-#define DEFAULT_CONF SYSCONFDIR "/redmilter.conf"
 
 /* table_key - TABLE and KEY arguments, the key folded and checked */
 static int
@@ -130,28 +126,35 @@ cmd_add(struct ctl *c, int argc, char **argv)
 	return rc;
 }
 
-/* cmd_del - "del TABLE KEY" */
+/*
+ * one_rule - the TABLE KEY arguments of del and get: the store, the folded
+ * key and the rule's Redis key (*full, which the caller frees); returns
+ * CTL_OK, or the exit status after a warning
+ */
 static int
-cmd_del(struct ctl *c, int argc, char **argv)
+one_rule(struct ctl *c, int argc, char **argv, const char *usage,
+         struct store **st, char *key, size_t keylen, char **full)
 {
-	char key[RULE_KEY_MAX + 1], err[512], *full;
-	struct store *st;
-	enum store_status rc;
 	int t;
 
 	if (argc != 2) {
-		ctl_warn("usage: del TABLE KEY");
+		ctl_warn("usage: %s", usage);
 		return CTL_INVALID;
 	}
-	if (table_key(argv, &t, key, sizeof key) != 0)
+	if (table_key(argv, &t, key, keylen) != 0)
 		return CTL_INVALID;
-	if ((st = ctl_store(c)) == NULL)
+	if ((*st = ctl_store(c)) == NULL)
 		return CTL_STORE;
-	full = schema_rule_key(c->conf.prefix, (enum table)t, key);
-	rc = st->del(st, full, err, sizeof err);
-	free(full);
+	*full = schema_rule_key(c->conf.prefix, (enum table)t, key);
+	return CTL_OK;
+}
+
+/* found - the exit status of a del or get of the rule TABLE KEY */
+static int
+found(enum store_status rc, const char *table, const char *key, const char *err)
+{
 	if (rc == STORE_NOTFOUND) {
-		ctl_warn("no rule %s %s", argv[0], key);
+		ctl_warn("no rule %s %s", table, key);
 		return CTL_INVALID;
 	}
 	if (rc != STORE_OK) {
@@ -159,6 +162,23 @@ cmd_del(struct ctl *c, int argc, char **argv)
 		return CTL_STORE;
 	}
 	return CTL_OK;
+}
+
+/* cmd_del - "del TABLE KEY" */
+static int
+cmd_del(struct ctl *c, int argc, char **argv)
+{
+	char key[RULE_KEY_MAX + 1], err[512], *full;
+	struct store *st;
+	int rc;
+
+	rc = one_rule(c, argc, argv, "del TABLE KEY", &st, key, sizeof key,
+	              &full);
+	if (rc != CTL_OK)
+		return rc;
+	rc = found(st->del(st, full, err, sizeof err), argv[0], key, err);
+	free(full);
+	return rc;
 }
 
 /* cmd_get - "get TABLE KEY": the action, then "ttl N" or "ttl none" */
@@ -169,28 +189,17 @@ cmd_get(struct ctl *c, int argc, char **argv)
 	struct store_value v;
 	struct store *st;
 	long long ttl = -1;
-	enum store_status rc;
-	int t;
+	int rc;
 
-	if (argc != 2) {
-		ctl_warn("usage: get TABLE KEY");
-		return CTL_INVALID;
-	}
-	if (table_key(argv, &t, key, sizeof key) != 0)
-		return CTL_INVALID;
-	if ((st = ctl_store(c)) == NULL)
-		return CTL_STORE;
-	full = schema_rule_key(c->conf.prefix, (enum table)t, key);
-	rc = st->get(st, full, &v, &ttl, err, sizeof err);
+	rc = one_rule(c, argc, argv, "get TABLE KEY", &st, key, sizeof key,
+	              &full);
+	if (rc != CTL_OK)
+		return rc;
+	rc = found(st->get(st, full, &v, &ttl, err, sizeof err), argv[0], key,
+	           err);
 	free(full);
-	if (rc == STORE_NOTFOUND) {
-		ctl_warn("no rule %s %s", argv[0], key);
-		return CTL_INVALID;
-	}
-	if (rc != STORE_OK) {
-		ctl_warn("%s", err);
-		return CTL_STORE;
-	}
+	if (rc != CTL_OK)
+		return rc;
 	shown = str_sanitize(v.val, v.len, v.len);
 	printf("%s\n", shown);
 	if (ttl > 0)
@@ -300,10 +309,7 @@ configure(struct ctl *c, const char *file, const char *redis,
 {
 	char err[1024];
 
-	conf_init(&c->conf);
-	if (file == NULL && access(DEFAULT_CONF, F_OK) == 0)
-		file = DEFAULT_CONF;
-	if ((file != NULL && conf_read(&c->conf, file, err, sizeof err) != 0) ||
+	if (conf_load(&c->conf, &file, err, sizeof err) != 0 ||
 	    (redis != NULL &&
 	     conf_set(&c->conf, "redis", redis, err, sizeof err) != 0) ||
 	    (prefix != NULL &&

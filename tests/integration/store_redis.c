@@ -1,6 +1,6 @@
 /*
  * store_redis - the Redis store against a real redis-server
- * (policy/store_redis.c).  Run by store_redis.sh, which starts the server
+ * (policy/store/store_redis.c).  Run by store_redis.sh, which starts the server
  * and passes REDIS_URL, REDIS_SOCK and REDIS_PID.
  *
  * Covers: found / not found / binary values, one command per mget, many

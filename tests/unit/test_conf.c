@@ -5,6 +5,7 @@
  * assertions, so a failing test leaves nothing behind.
  */
 #include <stddef.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,43 @@ START_TEST(conf_set_knows_every_documented_key)
 	/* The value may be refused; the key must not be. */
 	(void)conf_set(&c, all_keys[_i], "", err, sizeof err);
 	ck_assert_msg(strncmp(err, "unknown key", 11) != 0, "%s", err);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(conf_load_reads_the_file_it_is_given)
+{
+	char path[64], err[512] = "";
+	const char *p = path;
+	struct conf c;
+
+	write_temp("prefix = given:\n", 16, path, sizeof path);
+	ck_assert_msg(conf_load(&c, &p, err, sizeof err) == 0, "%s", err);
+	ck_assert_ptr_eq(p, path);
+	ck_assert_str_eq(c.prefix, "given:");
+	conf_free(&c);
+	unlink(path);
+	ck_assert_int_eq(conf_load(&c, &p, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, ": cannot open: "));
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(conf_load_without_a_path_takes_the_default_file_if_any)
+{
+	char err[512] = "";
+	const char *p = NULL;
+	struct conf c;
+	int missing = access(CONF_DEFAULT_PATH, F_OK) != 0 && errno == ENOENT;
+	int r = conf_load(&c, &p, err, sizeof err);
+
+	if (missing) {
+		ck_assert_int_eq(r, 0);
+		ck_assert_ptr_null(p);
+		assert_defaults(&c);
+	} else {
+		ck_assert_str_eq(p, CONF_DEFAULT_PATH);
+	}
 	conf_free(&c);
 }
 END_TEST
@@ -856,6 +894,9 @@ conf_suite(void)
 	TCase *tc = tcase_create("conf");
 
 	tcase_add_test(tc, conf_init_sets_spec_defaults);
+	tcase_add_test(tc, conf_load_reads_the_file_it_is_given);
+	tcase_add_test(tc,
+	               conf_load_without_a_path_takes_the_default_file_if_any);
 	tcase_add_loop_test(tc, conf_set_knows_every_documented_key, 0,
 	                    NDEFAULTS);
 	tcase_add_test(tc, conf_read_accepts_a_full_file);
