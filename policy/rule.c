@@ -249,7 +249,7 @@ parse_words(const char **p, struct rule *r, char *err, size_t errlen)
 }
 
 /* rule_parse_line - one line of an import file */
-int
+enum rule_line
 rule_parse_line(const char *line, struct rule *r, char *err, size_t errlen)
 {
 	const char *p = line;
@@ -259,10 +259,10 @@ rule_parse_line(const char *line, struct rule *r, char *err, size_t errlen)
 	while (blank(*p))
 		p++;
 	if (*p == '\0' || *p == '#')
-		return 0;
+		return RULE_LINE_EMPTY;
 	if (parse_words(&p, r, err, errlen) != 0) {
 		rule_free(r);
-		return -1;
+		return RULE_LINE_BAD;
 	}
 	while (blank(*p))
 		p++;
@@ -272,15 +272,15 @@ rule_parse_line(const char *line, struct rule *r, char *err, size_t errlen)
 	if (len == 0) {
 		errbuf_set(err, errlen, "missing action");
 		rule_free(r);
-		return -1;
+		return RULE_LINE_BAD;
 	}
 	r->action = xmemdup(p, len);
 	if (rule_action_parse(r->table, r->action, len, NULL, err, errlen) !=
 	    0) {
 		rule_free(r);
-		return -1;
+		return RULE_LINE_BAD;
 	}
-	return 1;
+	return RULE_LINE_RULE;
 }
 
 /* rule_free - free what a parsed rule holds */

@@ -10,9 +10,9 @@
  * caller frees) and for redmilterctl and lint (out NULL: only checked), so
  * that what redmilterctl writes is what the milter reads.  rule_parse_line()
  * reads one import line "[-t SECONDS] TABLE KEY ACTION..." into a rule that
- * owns copies of its strings; it returns 1 for a rule, 0 for a blank or comment
- * line, -1 with err for a bad line.  rule_free() frees a parsed rule.
- * All return 0 (or as said) or -1 with the problem in err.  Thread-safe.
+ * owns copies of its strings, and says what the line was (enum rule_line).
+ * rule_free() frees a parsed rule. All return 0 (or as said) or -1 with the
+ * problem in err.  Thread-safe.
  */
 #ifndef RULE_H
 #define RULE_H
@@ -37,7 +37,14 @@ int rule_key_check(enum table, const char *, char *out, size_t outlen,
 int rule_action_parse(enum table, const char *, size_t, struct action *, char *,
                       size_t);
 int rule_parse_ttl(const char *, long long *);
-int rule_parse_line(const char *, struct rule *, char *, size_t);
+/* What one import line is. */
+enum rule_line {
+	RULE_LINE_RULE,  /* a rule, in the struct */
+	RULE_LINE_EMPTY, /* blank, or a comment */
+	RULE_LINE_BAD    /* refused, err says why */
+};
+
+enum rule_line rule_parse_line(const char *, struct rule *, char *, size_t);
 void rule_free(struct rule *);
 
 #endif

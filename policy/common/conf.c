@@ -187,28 +187,34 @@ is_string(const struct conf_key *k)
 	return k->type == KEY_STRING || k->type == KEY_PATH;
 }
 
+/* What parse_long() made of a value. */
+enum number {
+	NUMBER_OK,
+	NUMBER_NOT,    /* not a number */
+	NUMBER_TOO_BIG /* does not fit in a long */
+};
+
 /*
  * parse_long - a number, all of s, with strtol() in the given base
  *
- * Returns 0, -1 when s is not a number (signs and blanks are refused), or
- * -2 when it does not fit in a long.
+ * Signs and blanks are refused.
  */
-static int
+static enum number
 parse_long(const char *s, int base, long *out)
 {
 	char *end;
 	long n;
 
 	if (!isdigit((unsigned char)*s))
-		return -1;
+		return NUMBER_NOT;
 	errno = 0;
 	n = strtol(s, &end, base);
 	if (*end != '\0')
-		return -1;
+		return NUMBER_NOT;
 	if (errno == ERANGE)
-		return -2;
+		return NUMBER_TOO_BIG;
 	*out = n;
-	return 0;
+	return NUMBER_OK;
 }
 
 /* set_number - parse a KEY_INT (decimal) or KEY_MODE (octal) value */
@@ -219,16 +225,16 @@ set_number(struct conf *c, const struct conf_key *k, const char *v, char *err,
 	int octal = k->type == KEY_MODE;
 	char q[CONF_SHOW_MAX + 4];
 	long n = 0;
-	int r;
+	enum number r;
 
 	quote(q, sizeof q, v);
 	r = parse_long(v, octal ? 8 : 10, &n);
-	if (r == -1) {
+	if (r == NUMBER_NOT) {
 		errbuf_set(err, errlen, "'%s' is not %s", q,
 		           octal ? "an octal number" : "a number");
 		return -1;
 	}
-	if (r == -2 || n < k->min || n > k->max) {
+	if (r == NUMBER_TOO_BIG || n < k->min || n > k->max) {
 		if (octal)
 			errbuf_set(
 			    err, errlen, "'%s' is out of range %04lo..%04lo", q,

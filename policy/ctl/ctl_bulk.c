@@ -124,19 +124,21 @@ scan_rules(struct ctl *c, int t, struct stored_set *ss)
 	return CTL_OK;
 }
 
-/* table_arg - the optional TABLE argument: -1 for all, -2 if unknown */
+/*
+ * table_arg - the optional TABLE argument into *t (-1: every table);
+ * returns 0, or -1 after a warning when it names no table
+ */
 static int
-table_arg(int argc, char **argv)
+table_arg(int argc, char **argv, int *t)
 {
-	int t;
-
+	*t = -1;
 	if (argc < 1)
-		return -1;
-	if (argc > 1 || (t = table_from_name(argv[0])) < 0) {
+		return 0;
+	if (argc > 1 || (*t = table_from_name(argv[0])) < 0) {
 		ctl_warn("unknown table '%s'", argv[0]);
-		return -2;
+		return -1;
 	}
-	return t;
+	return 0;
 }
 
 /* one_line - a value that can stand on one line of output */
@@ -151,10 +153,10 @@ static int
 print_rules(struct ctl *c, int argc, char **argv, int export)
 {
 	struct stored_set ss;
-	int t = table_arg(argc, argv), rc = CTL_OK;
+	int t, rc = CTL_OK;
 	size_t i;
 
-	if (t == -2)
+	if (table_arg(argc, argv, &t) != 0)
 		return CTL_INVALID;
 	if (scan_rules(c, t, &ss) != CTL_OK)
 		return CTL_STORE;
@@ -246,7 +248,8 @@ read_rules(FILE *fp, const char *name, struct import *im)
 	size_t cap = 0, lineno = 0;
 	ssize_t len;
 	struct rule r;
-	int got, rc = CTL_OK;
+	enum rule_line got;
+	int rc = CTL_OK;
 
 	while (rc == CTL_OK && (len = read_line(fp, &buf, &cap)) >= 0) {
 		lineno++;
@@ -255,11 +258,11 @@ read_rules(FILE *fp, const char *name, struct import *im)
 			         len > LINE_MAX_LEN ? "line too long"
 			                            : "NUL byte in line");
 			rc = CTL_INVALID;
-		} else if ((got = rule_parse_line(buf, &r, err, sizeof err)) <
-		           0) {
+		} else if ((got = rule_parse_line(buf, &r, err, sizeof err)) ==
+		           RULE_LINE_BAD) {
 			ctl_warn("%s:%zu: %s", name, lineno, err);
 			rc = CTL_INVALID;
-		} else if (got > 0) {
+		} else if (got == RULE_LINE_RULE) {
 			im->v = xgrow(im->v, im->n, sizeof *im->v);
 			im->v[im->n].r = r;
 			im->v[im->n++].line = lineno;

@@ -147,8 +147,15 @@ worse(int a, int b)
 	                                        : b;
 }
 
+/* What the stages before RCPT came to. */
+enum early {
+	EARLY_NONE,    /* nothing decided: every recipient is evaluated */
+	EARLY_DECIDED, /* a reply, DISCARD or HOLD for every recipient */
+	EARLY_FAILED   /* the engine refused the request (warned) */
+};
+
 /* early_stages - with delay_checks = no: client, HELO, MAIL */
-static int
+static enum early
 early_stages(struct ctl *c, const struct policy_conf *pc, struct check_args *a,
              struct verdict *early)
 {
@@ -160,14 +167,14 @@ early_stages(struct ctl *c, const struct policy_conf *pc, struct check_args *a,
 	for (i = 0; i < 3 && !pc->delay_checks; i++) {
 		verdict_free(early);
 		if (evaluate(c, pc, &a->req, stages[i], early) != 0)
-			return -1;
+			return EARLY_FAILED;
 		if (c->verbose)
 			print_trail(early);
 		if (decided(early))
-			return 1;
+			return EARLY_DECIDED;
 	}
 	verdict_free(early);
-	return 0;
+	return EARLY_NONE;
 }
 
 /* run_check - every recipient in turn */
@@ -178,17 +185,18 @@ run_check(struct ctl *c, struct check_args *a)
 	                         c->conf.delay_checks,
 	                         c->conf.on_error == CONF_ON_ERROR_ACCEPT, 1};
 	struct verdict early, v;
-	int rc = CTL_OK, got;
+	enum early got;
+	int rc = CTL_OK;
 	size_t i;
 
 	if (ctl_store(c) == NULL)
 		return CTL_STORE;
-	if ((got = early_stages(c, &pc, a, &early)) < 0)
+	if ((got = early_stages(c, &pc, a, &early)) == EARLY_FAILED)
 		return CTL_INVALID;
 	for (i = 0; i < a->nrcpt; i++) {
 		char *shown = str_sanitize(a->rcpt[i], strlen(a->rcpt[i]), 300);
 
-		if (got > 0) {
+		if (got == EARLY_DECIDED) {
 			rc = worse(rc, print_verdict(c, shown, &early));
 		} else {
 			a->req.recipient = a->rcpt[i];

@@ -182,37 +182,45 @@ rconn_roundtrip(struct store_redis *r, redisContext *c, struct rconn_call *k,
 	return rep;
 }
 
+/* How a step of setting up a connection went. */
+enum step {
+	STEP_OK,
+	STEP_NO_REPLY, /* nothing came back: down, slow, or closed */
+	STEP_REFUSED   /* an answer, but not the one needed (k->err says) */
+};
+
 /*
  * simple - one command that answers OK, on a connection being set up
  *
- * Returns 0; -1 when no reply came, -2 for an error reply (k->err set).
+ * Returns STEP_OK; STEP_NO_REPLY when no reply came, STEP_REFUSED for an
+ * error reply (k->err set).
  */
-static int
+static enum step
 simple(struct store_redis *r, redisContext *c, struct rconn_call *k,
        const char *who, int argc, const char **argv)
 {
 	redisReply *rep = rconn_roundtrip(r, c, k, who, argc, argv, NULL);
 
 	if (rep == NULL)
-		return -1;
+		return STEP_NO_REPLY;
 	if (rep->type == REDIS_REPLY_ERROR) {
 		rconn_error(rep, who, argv[0], k->err, k->errlen);
 		freeReplyObject(rep);
-		return -2;
+		return STEP_REFUSED;
 	}
 	freeReplyObject(rep);
-	return 0;
+	return STEP_OK;
 }
 
-/* setup - AUTH and SELECT on a new connection; 0, or -1/-2 as simple() */
-static int
+/* setup - AUTH and SELECT on a new connection, as simple() says */
+static enum step
 setup(struct store_redis *r, redisContext *c, struct rconn_call *k,
       const char *who)
 {
 	const char *auth[3] = {"AUTH", r->url.user, r->url.password};
 	const char *select[2] = {"SELECT", NULL};
 	char db[16];
-	int rc = 0;
+	enum step rc = STEP_OK;
 
 	if (r->url.password[0] != '\0' && r->url.user[0] == '\0') {
 		auth[1] = r->url.password;
@@ -220,7 +228,7 @@ setup(struct store_redis *r, redisContext *c, struct rconn_call *k,
 	} else if (r->url.password[0] != '\0') {
 		rc = simple(r, c, k, who, 3, auth);
 	}
-	if (rc != 0 || r->url.db == 0)
+	if (rc != STEP_OK || r->url.db == 0)
 		return rc;
 	(void)snprintf(db, sizeof db, "%d", r->url.db);
 	select[1] = db;
@@ -262,9 +270,10 @@ connect_at(struct store_redis *r, const char *kind, const char *host, int port,
 
 /*
  * master_addr - host and port from a SENTINEL get-master-addr-by-name
- * reply: 0, or -2 with k->err naming what the Sentinel said instead
+ * reply: STEP_OK, or STEP_REFUSED with k->err naming what the Sentinel
+ * said instead
  */
-static int
+static enum step
 master_addr(const redisReply *rep, const char *who, const char *master,
             char *host, size_t hostlen, int *port, struct rconn_call *k)
 {
@@ -273,14 +282,14 @@ master_addr(const redisReply *rep, const char *who, const char *master,
 
 	if (rep->type == REDIS_REPLY_ERROR) {
 		rconn_error(rep, who, "SENTINEL", k->err, k->errlen);
-		return -2;
+		return STEP_REFUSED;
 	}
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 	    rep->element[0]->type != REDIS_REPLY_STRING ||
 	    rep->element[1]->type != REDIS_REPLY_STRING) {
 		errbuf_set(k->err, k->errlen, "%s does not know master %s", who,
 		           master);
-		return -2;
+		return STEP_REFUSED;
 	}
 	errno = 0;
 	p = strtol(rep->element[1]->str, &end, 10);
@@ -288,20 +297,20 @@ master_addr(const redisReply *rep, const char *who, const char *master,
 	    str_copy(host, rep->element[0]->str, hostlen) >= hostlen) {
 		errbuf_set(k->err, k->errlen,
 		           "%s names a bad address for master %s", who, master);
-		return -2;
+		return STEP_REFUSED;
 	}
 	*port = (int)p;
-	return 0;
+	return STEP_OK;
 }
 
 /*
  * ask_sentinel - the current primary of our master name, from Sentinel i
  *
- * Returns 0 with host and port; -1 when the Sentinel did not answer, -2
- * when it answered something else (an error, an unknown master), with
- * k->err set.
+ * Returns STEP_OK with host and port; STEP_NO_REPLY when the Sentinel did
+ * not answer, STEP_REFUSED when it answered something else (an error, an
+ * unknown master), with k->err set.
  */
-static int
+static enum step
 ask_sentinel(struct store_redis *r, int i, char *host, size_t hostlen,
              int *port, struct rconn_call *k)
 {
@@ -312,15 +321,15 @@ ask_sentinel(struct store_redis *r, int i, char *host, size_t hostlen,
 	redisContext *c = connect_at(r, "Sentinel", s->host, s->port, NULL, k);
 	redisReply *rep = NULL;
 	char who[300];
-	int rc = -1;
+	enum step rc = STEP_NO_REPLY;
 
 	if (c == NULL)
-		return -1;
+		return STEP_NO_REPLY;
 	(void)snprintf(who, sizeof who, "Sentinel %s:%d", s->host, s->port);
 	if (r->sentinel_password[0] != '\0' &&
-	    (rc = simple(r, c, k, who, 2, auth)) != 0)
+	    (rc = simple(r, c, k, who, 2, auth)) != STEP_OK)
 		goto done;
-	rc = -1;
+	rc = STEP_NO_REPLY;
 	if ((rep = rconn_roundtrip(r, c, k, who, 3, get, NULL)) != NULL)
 		rc = master_addr(rep, who, r->url.master, host, hostlen, port,
 		                 k);
@@ -330,24 +339,24 @@ done:
 	return rc;
 }
 
-/* is_primary - ROLE says "master": 0, or -1/-2 as simple() */
-static int
+/* is_primary - whether ROLE says "master", as simple() says */
+static enum step
 is_primary(struct store_redis *r, redisContext *c, const char *who,
            struct rconn_call *k)
 {
 	const char *role[1] = {"ROLE"};
 	redisReply *rep = rconn_roundtrip(r, c, k, who, 1, role, NULL);
-	int rc = -2;
+	enum step rc = STEP_REFUSED;
 
 	if (rep == NULL)
-		return -1;
+		return STEP_NO_REPLY;
 	if (rep->type == REDIS_REPLY_ERROR)
 		rconn_error(rep, who, "ROLE", k->err, k->errlen);
 	else if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
 	         (rep->element[0]->type == REDIS_REPLY_STRING ||
 	          rep->element[0]->type == REDIS_REPLY_STATUS) &&
 	         strcmp(rep->element[0]->str, "master") == 0)
-		rc = 0;
+		rc = STEP_OK;
 	else
 		errbuf_set(k->err, k->errlen, "%s is not the primary of %s",
 		           who, r->url.master);
@@ -357,12 +366,12 @@ is_primary(struct store_redis *r, redisContext *c, const char *who,
 
 /*
  * via_sentinel - a connection to the primary that Sentinel i names, set up
- * and checked with ROLE: 0 with *out, or -1/-2 as simple()
+ * and checked with ROLE: STEP_OK with *out, or as simple() says
  *
  * The Sentinel gets at most half of what is left of the deadline, so that
  * one that hangs leaves time for the next one and for the primary.
  */
-static int
+static enum step
 via_sentinel(struct store_redis *r, int i, struct rconn_call *k,
              redisContext **out)
 {
@@ -370,18 +379,20 @@ via_sentinel(struct store_redis *r, int i, struct rconn_call *k,
 	long long left = rconn_left_us(&k->until);
 	char host[256], who[300];
 	redisContext *c;
-	int port, rc;
+	enum step rc;
+	int port;
 
 	half.until = rconn_deadline(left > 0 ? left / 2 : 0);
-	if ((rc = ask_sentinel(r, i, host, sizeof host, &port, &half)) != 0)
+	if ((rc = ask_sentinel(r, i, host, sizeof host, &port, &half)) !=
+	    STEP_OK)
 		return rc;
 	if ((c = connect_at(r, "Redis at", host, port, NULL, k)) == NULL)
-		return -1;
+		return STEP_NO_REPLY;
 	(void)snprintf(who, sizeof who, "Redis at %s:%d", host, port);
-	if ((rc = setup(r, c, k, who)) == 0 &&
-	    (rc = is_primary(r, c, who, k)) == 0) {
+	if ((rc = setup(r, c, k, who)) == STEP_OK &&
+	    (rc = is_primary(r, c, who, k)) == STEP_OK) {
 		*out = c;
-		return 0;
+		return STEP_OK;
 	}
 	redisFree(c);
 	return rc;
@@ -400,8 +411,9 @@ static redisContext *
 connect_sentinel(struct store_redis *r, struct rconn_call *k)
 {
 	int n = r->url.nsentinels, first = atomic_load(&r->good_sentinel);
-	int j, rc, answered = 0;
+	int j, answered = 0;
 	struct rconn_call mine = *k;
+	enum step rc;
 	redisContext *c = NULL;
 	char why[512];
 
@@ -410,13 +422,13 @@ connect_sentinel(struct store_redis *r, struct rconn_call *k)
 	for (j = 0; j < n; j++) {
 		why[0] = '\0';
 		rc = via_sentinel(r, (first + j) % n, &mine, &c);
-		if (rc == 0) {
+		if (rc == STEP_OK) {
 			atomic_store(&r->good_sentinel, (first + j) % n);
 			return c;
 		}
-		if (rc == -2 || !answered)
+		if (rc == STEP_REFUSED || !answered)
 			errbuf_set(k->err, k->errlen, "%s", why);
-		answered |= rc == -2;
+		answered |= rc == STEP_REFUSED;
 	}
 	return NULL;
 }
@@ -431,7 +443,7 @@ rconn_connect(struct store_redis *r, struct rconn_call *k)
 		return connect_sentinel(r, k);
 	c = connect_at(r, "Redis at", r->url.host, r->url.port,
 	               r->url.is_unix ? r->url.path : NULL, k);
-	if (c != NULL && setup(r, c, k, "Redis") != 0) {
+	if (c != NULL && setup(r, c, k, "Redis") != STEP_OK) {
 		redisFree(c);
 		return NULL;
 	}

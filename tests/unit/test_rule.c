@@ -85,7 +85,7 @@ END_TEST
 
 struct line_case {
 	const char *line;
-	int rc;
+	enum rule_line rc;
 	const char *table;
 	const char *key;
 	const char *action;
@@ -94,32 +94,32 @@ struct line_case {
 };
 
 static const struct line_case lines[] = {
-    {"", 0, NULL, NULL, NULL, 0, NULL},
-    {"   ", 0, NULL, NULL, NULL, 0, NULL},
-    {"# comment", 0, NULL, NULL, NULL, 0, NULL},
-    {"  # indented comment", 0, NULL, NULL, NULL, 0, NULL},
-    {"recipient Bob@Example.com 552 5.2.2 Mailbox full", 1, "recipient",
-     "bob@example.com", "552 5.2.2 Mailbox full", 0, NULL},
-    {"sender spam.example  REJECT  Go   away  ", 1, "sender", "spam.example",
-     "REJECT  Go   away", 0, NULL},
-    {"-t 3600 sender x.example DEFER", 1, "sender", "x.example", "DEFER", 3600,
-     NULL},
-    {"recipient a@b 554 5.7.1 # not a comment", 1, "recipient", "a@b",
-     "554 5.7.1 # not a comment", 0, NULL},
-    {"bogus a b", -1, NULL, NULL, NULL, 0, "unknown table 'bogus'"},
-    {"recipient", -1, NULL, NULL, NULL, 0, "missing key"},
-    {"recipient a@b", -1, NULL, NULL, NULL, 0, "missing action"},
-    {"recipient a@b 550 4.7.1 x", -1, NULL, NULL, NULL, 0,
+    {"", RULE_LINE_EMPTY, NULL, NULL, NULL, 0, NULL},
+    {"   ", RULE_LINE_EMPTY, NULL, NULL, NULL, 0, NULL},
+    {"# comment", RULE_LINE_EMPTY, NULL, NULL, NULL, 0, NULL},
+    {"  # indented comment", RULE_LINE_EMPTY, NULL, NULL, NULL, 0, NULL},
+    {"recipient Bob@Example.com 552 5.2.2 Mailbox full", RULE_LINE_RULE,
+     "recipient", "bob@example.com", "552 5.2.2 Mailbox full", 0, NULL},
+    {"sender spam.example  REJECT  Go   away  ", RULE_LINE_RULE, "sender",
+     "spam.example", "REJECT  Go   away", 0, NULL},
+    {"-t 3600 sender x.example DEFER", RULE_LINE_RULE, "sender", "x.example",
+     "DEFER", 3600, NULL},
+    {"recipient a@b 554 5.7.1 # not a comment", RULE_LINE_RULE, "recipient",
+     "a@b", "554 5.7.1 # not a comment", 0, NULL},
+    {"bogus a b", RULE_LINE_BAD, NULL, NULL, NULL, 0, "unknown table 'bogus'"},
+    {"recipient", RULE_LINE_BAD, NULL, NULL, NULL, 0, "missing key"},
+    {"recipient a@b", RULE_LINE_BAD, NULL, NULL, NULL, 0, "missing action"},
+    {"recipient a@b 550 4.7.1 x", RULE_LINE_BAD, NULL, NULL, NULL, 0,
      "enhanced code 4.7.1 does not match reply code 550"},
-    {"-t 0 recipient a@b OK", -1, NULL, NULL, NULL, 0,
+    {"-t 0 recipient a@b OK", RULE_LINE_BAD, NULL, NULL, NULL, 0,
      "-t needs a number of seconds"},
-    {"-t recipient a@b OK", -1, NULL, NULL, NULL, 0,
+    {"-t recipient a@b OK", RULE_LINE_BAD, NULL, NULL, NULL, 0,
      "-t needs a number of seconds"},
-    {"-t 2147483648 sender x.example OK", 1, "sender", "x.example", "OK",
-     2147483648LL, NULL},
-    {"-t 2147483649 sender x.example OK", -1, NULL, NULL, NULL, 0,
+    {"-t 2147483648 sender x.example OK", RULE_LINE_RULE, "sender", "x.example",
+     "OK", 2147483648LL, NULL},
+    {"-t 2147483649 sender x.example OK", RULE_LINE_BAD, NULL, NULL, NULL, 0,
      "-t needs a number of seconds"},
-    {"client 192.0.2.1/24 OK", -1, NULL, NULL, NULL, 0,
+    {"client 192.0.2.1/24 OK", RULE_LINE_BAD, NULL, NULL, NULL, 0,
      "not the network's canonical form, write 192.0.2.0/24"},
 };
 
@@ -128,12 +128,12 @@ START_TEST(rule_parse_line_reads_import_lines)
 	const struct line_case *l = &lines[_i];
 	struct rule r;
 	char err[256] = "";
-	int rc = rule_parse_line(l->line, &r, err, sizeof err);
+	enum rule_line rc = rule_parse_line(l->line, &r, err, sizeof err);
 
-	ck_assert_msg(rc == l->rc, "'%s': rc %d (%s)", l->line, rc, err);
-	if (rc < 0)
+	ck_assert_msg(rc == l->rc, "'%s': rc %d (%s)", l->line, (int)rc, err);
+	if (rc == RULE_LINE_BAD)
 		ck_assert_str_eq(err, l->err);
-	if (rc == 1) {
+	if (rc == RULE_LINE_RULE) {
 		ck_assert_str_eq(table_name(r.table), l->table);
 		ck_assert_str_eq(r.key, l->key);
 		ck_assert_str_eq(r.action, l->action);
