@@ -29,9 +29,9 @@ put_uint(char *p, unsigned n)
 	return p;
 }
 
-/* cidr_mask - clear every bit after the first bits of an address */
-void
-cidr_mask(unsigned char *ip, int af, unsigned bits)
+/* mask - clear every bit after the first bits of an address */
+static void
+mask(unsigned char *ip, int af, unsigned bits)
 {
 	size_t size = af == AF_INET ? 4 : 16, i;
 
@@ -60,7 +60,7 @@ cidr_text(int af, const unsigned char *ip, int bits, char *out)
 		return NULL;
 	memcpy(net, ip, af == AF_INET ? 4 : 16);
 	if (bits >= 0)
-		cidr_mask(net, af, (unsigned)bits);
+		mask(net, af, (unsigned)bits);
 	if (af == AF_INET6) {
 		if (inet_ntop(af, net, out, INET6_ADDRSTRLEN) == NULL)
 			return NULL;
