@@ -19,7 +19,10 @@
 #       SIGTERM, wait (libmilter needs about 5 s to leave smfi_main), then
 #       return 0 when it exited 0 and removed its unix socket; otherwise
 #       diagnostics on stderr and 1 (after SIGKILL if it hung).  Use it as
-#       `ok "milter stops cleanly" stop_milter`.  MILTER_RC: its status.
+#       `ok "milter stops cleanly" stop_milter`.  MILTER_RC: its status;
+#       MILTER_SOCK_LEFT: 1 when it left its unix socket behind (which
+#       stop_milter then removes), else 0, for a script that tests the two
+#       apart.  Both are empty when no milter was running.
 #   restart_milter [LINE...]
 #       stop_milter (bail out if that fails), then start_milter LINE...
 #   milter_log              print the log's path
@@ -29,11 +32,24 @@
 #                           poll (default 5 s) until a line since the last
 #                           mark matches ERE; 1 if none did
 #   milter_alive            whether the process still runs
+#   m_setup                 choose the directory, the socket and the
+#                           command prefix without starting anything (the
+#                           first start_milter does it otherwise): for a
+#                           script that needs MILTER_SOCKET or MILTER_DIR
+#                           first, to configure an MTA
 #
 # Settings (environment, before start_milter):
 #   MILTER_SOCKET_KIND  unix (default): unix:$MILTER_DIR/milter.sock;
 #                       inet: inet:PORT@127.0.0.1 on a free loopback port
 #   REDMILTER           the binary (default $TOP/milter/redmilter)
+# and one variable, set after sourcing this file and before m_setup or the
+# first start_milter:
+#   MILTER_DIR          the directory of the socket, the configuration and
+#                       the log (default $H_TMP/milter, made reachable, mode
+#                       0711 with $H_TMP, for Postfix's smtpd); a caller's
+#                       directory is created if missing and otherwise left
+#                       as it is (Sendmail wants a socket below no
+#                       world-writable directory, so not below /tmp)
 #
 # After start_milter: MILTER_PID, MILTER_CONF, MILTER_LOG, MILTER_SOCKET
 # (the libmilter spec), MILTER_SOCK_PATH (unix) or MILTER_PORT (inet), and
@@ -63,6 +79,8 @@ MILTER_POSTFIX=
 MILTER_RC=
 MILTER_MARK=0
 MILTER_PREFIX=
+MILTER_SOCK_LEFT=
+M_SET_UP=
 if [ -n "$TEST_PREFIX" ]; then
 	MILTER_WAIT=${MILTER_WAIT:-75}
 	MILTER_STOP_WAIT=${MILTER_STOP_WAIT:-60}
@@ -118,13 +136,18 @@ m_prefix() {
 
 # m_setup - the directory, and the socket (chosen once per script)
 m_setup() {
-	[ -n "$MILTER_DIR" ] && return 0
+	[ -n "$M_SET_UP" ] && return 0
 	need_program "$REDMILTER"
-	MILTER_DIR=$H_TMP/milter
-	mkdir -p "$MILTER_DIR" || bail_out "cannot create $MILTER_DIR"
-	# Postfix's smtpd (user postfix, not chrooted) must reach the socket:
-	# search permission on the way, no listing.
-	chmod 0711 "$H_TMP" "$MILTER_DIR"
+	if [ -n "$MILTER_DIR" ]; then
+		mkdir -p "$MILTER_DIR" || bail_out "cannot create $MILTER_DIR"
+	else
+		MILTER_DIR=$H_TMP/milter
+		mkdir -p "$MILTER_DIR" || bail_out "cannot create $MILTER_DIR"
+		# Postfix's smtpd (user postfix, not chrooted) must reach the
+		# socket: search permission on the way, no listing.
+		chmod 0711 "$H_TMP" "$MILTER_DIR"
+	fi
+	M_SET_UP=1
 	MILTER_CONF=$MILTER_DIR/redmilter.conf
 	MILTER_LOG=$MILTER_DIR/milter.log
 	: >"$MILTER_LOG"
@@ -256,6 +279,8 @@ start_milter() {
 
 stop_milter() {
 	local pid=$MILTER_PID i problems=()
+	MILTER_RC=
+	MILTER_SOCK_LEFT=
 	if [ -z "$pid" ]; then
 		diag "stop_milter: no milter running"
 		return 1
@@ -273,10 +298,13 @@ stop_milter() {
 	MILTER_RC=$?
 	unregister_pid "$pid"
 	MILTER_PID=
+	MILTER_SOCK_LEFT=0
 	if [ "$MILTER_RC" -ne 0 ]; then
 		problems+=("exit status $MILTER_RC, want 0")
 	fi
 	if [ -n "$MILTER_SOCK_PATH" ] && [ -e "$MILTER_SOCK_PATH" ]; then
+		# shellcheck disable=SC2034 # for the caller
+		MILTER_SOCK_LEFT=1
 		problems+=("its unix socket $MILTER_SOCK_PATH was left behind")
 		rm -f "$MILTER_SOCK_PATH"
 	fi
