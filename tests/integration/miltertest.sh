@@ -24,8 +24,9 @@
 
 # shellcheck source-path=SCRIPTDIR source=lib/redis.sh
 . "$(dirname "$0")/lib/redis.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/milter.sh
+. "$(dirname "$0")/lib/milter.sh"
 
-REDMILTER=${REDMILTER:-$TOP/milter/redmilter}
 MILTERTEST=${MILTERTEST:-miltertest}
 MT_DIR=$TOP/tests/integration/mt
 need_program "$MILTERTEST" "$REDMILTER"
@@ -34,130 +35,60 @@ slow=1
 if [ -n "$TEST_PREFIX" ]; then
 	slow=5
 fi
-
-# The milter's command prefix.  Under valgrind, libmilter's own threads
-# (the pool controller and the session workers, which it never joins) are
-# still alive at exit and their TLS blocks show as "possibly lost" from
-# pthread_create in libmilter, failing the exit status with 99 however
-# clean our code is.  Exactly those are suppressed; anything allocated by
-# our code is still reported.
-M_PREFIX=$TEST_PREFIX
-case $TEST_PREFIX in
-*valgrind*)
-	cat >"$H_TMP/libmilter.supp" <<'EOF'
-{
-   libmilter-thread-tls-at-exit
-   Memcheck:Leak
-   match-leak-kinds: possible
-   ...
-   fun:_dl_allocate_tls
-   ...
-   fun:pthread_create*
-   obj:*/libmilter.so*
-}
-EOF
-	M_PREFIX="$TEST_PREFIX --suppressions=$H_TMP/libmilter.supp"
-	;;
-esac
 MT_TIMEOUT=$((60 * slow)) # seconds for one miltertest run
 MT_READ=$((10 * slow))    # seconds miltertest waits for one reply
-M_WAIT=$((15 * slow))     # seconds for the milter to come up
 
-M_PID=
 M_NAME=
-M_SOCK=
-M_LOG=
 M_MARK=0
 MT_SEQ=0
 
 # --- the milter ---------------------------------------------------------
 
-# m_log_tail - the end of the milter's log, for a diagnostic
-m_log_tail() {
-	tail -n "${1:-25}" "$M_LOG" 2>/dev/null | sed 's/^/milter log: /'
-}
-
-# m_start NAME [LINE...] - start redmilter -f on its own configuration
-# (socket, redis and the LINEs), wait until it listens
+# m_start NAME [LINE...] - start_milter (lib/milter.sh; under valgrind with
+# tests/valgrind.supp) for the configuration NAME: socket mode 0600,
+# redis_timeout, log_level info, no lookup cache (start_milter's
+# cache_ttl = 0: a rule written with redis-cli, or a stopped Redis, must
+# show at the very next lookup), and the LINEs
 m_start() {
-	local dir line i
 	M_NAME=$1
 	shift
-	dir=$H_TMP/milter.$M_NAME
-	mkdir -p "$dir" || bail_out "cannot create $dir"
-	M_SOCK=$dir/milter.sock
-	M_LOG=$dir/milter.log
-	{
-		echo "socket = unix:$M_SOCK"
-		echo "socket_mode = 0600"
-		echo "redis = $REDIS_URL"
-		echo "redis_timeout = $((500 * slow))"
-		# no lookup cache: a rule written with redis-cli, or a
-		# stopped Redis, must show at the very next lookup
-		echo "cache_ttl = 0"
-		for line in "$@"; do
-			printf '%s\n' "$line"
-		done
-	} >"$dir/redmilter.conf"
-	# shellcheck disable=SC2086 # M_PREFIX is a command line
-	spawn $M_PREFIX "$REDMILTER" -c "$dir/redmilter.conf" -f \
-	    >"$M_LOG" 2>&1 </dev/null
-	M_PID=$SPAWN_PID
-	for ((i = 0; i < M_WAIT * 20; i++)); do
-		if ! kill -0 "$M_PID" 2>/dev/null; then
-			wait "$M_PID"
-			diag "exit status $?"
-			diag "$(m_log_tail)"
-			unregister_pid "$M_PID"
-			bail_out "$M_NAME: redmilter died at start"
-		fi
-		if [ -S "$M_SOCK" ] && grep -q 'starting on' "$M_LOG"; then
-			note "$M_NAME: redmilter pid $M_PID on $M_SOCK"
-			return 0
-		fi
-		sleep 0.05
-	done
-	diag "$(m_log_tail)"
-	bail_out "$M_NAME: redmilter did not listen within $M_WAIT s"
+	start_milter "socket_mode = 0600" "redis_timeout = $((500 * slow))" \
+	    "log_level = info" "$@"
+	note "$M_NAME: redmilter pid $MILTER_PID on $MILTER_SOCK_PATH"
 }
 
 # m_alive DESC - one test: the milter process still runs
 m_alive() {
-	if kill -0 "$M_PID" 2>/dev/null; then
+	if milter_alive; then
 		pass "$1"
 	else
-		fail "$1" "redmilter pid $M_PID is gone" "$(m_log_tail)"
+		fail "$1" "redmilter pid $MILTER_PID is gone" "$(milter_log_tail)"
 	fi
 }
 
-# m_stop - SIGTERM; two tests: exit status 0, socket removed
+# m_stop - stop_milter (SIGTERM); two tests: exit status 0, socket removed
 m_stop() {
-	local rc
-	kill_wait "$M_PID" TERM
-	rc=$?
-	if ! is "$rc" 0 "$M_NAME: redmilter stops on SIGTERM with status 0"; then
-		diag "$(m_log_tail)"
-	fi
-	ok "$M_NAME: its unix socket is removed" test ! -e "$M_SOCK"
-	M_PID=
+	stop_milter
+	is "$MILTER_RC" 0 "$M_NAME: redmilter stops on SIGTERM with status 0"
+	is "$MILTER_SOCK_LEFT" 0 "$M_NAME: its unix socket is removed"
 }
 
 # m_rss - the milter's resident set size in kB
 m_rss() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$M_PID/status" 2>/dev/null
+	awk '/^VmRSS:/ { print $2 }' "/proc/$MILTER_PID/status" 2>/dev/null
 }
 
 # --- the milter's log ---------------------------------------------------
 
 # log_mark - later log_* checks look only at what is logged from now on
 log_mark() {
-	M_MARK=$(stat -c %s "$M_LOG")
+	M_MARK=$(stat -c %s "$MILTER_LOG")
 }
 
 # log_new - the lines logged since log_mark, without the "redmilter: "
 # prefix of -f (valgrind's lines left out)
 log_new() {
-	tail -c +$((M_MARK + 1)) "$M_LOG" | sed -n 's/^redmilter: //p'
+	tail -c +$((M_MARK + 1)) "$MILTER_LOG" | sed -n 's/^redmilter: //p'
 }
 
 # log_has DESC LINE - exactly this line was logged
@@ -196,7 +127,7 @@ mt_run() {
 	MT_SEQ=$((MT_SEQ + 1))
 	out=$H_TMP/mt.$MT_SEQ.out
 	timeout -k 5 "$MT_TIMEOUT" "$MILTERTEST" -D "lib=$MT_DIR/lib.lua" \
-	    -D "socket=unix:$M_SOCK" -D "read_timeout=$MT_READ" "$@" \
+	    -D "socket=$MILTER_SOCKET" -D "read_timeout=$MT_READ" "$@" \
 	    -s "$MT_DIR/$script" >"$out" 2>&1 </dev/null
 	rc=$?
 	while IFS= read -r line; do
@@ -215,7 +146,7 @@ mt_run() {
 	fi
 	fail "$tag: $script ran to its end" "miltertest exit status $rc" \
 	    "${err:+Lua error: $err}" "$(h_indent 'output: ' "${other%$'\n'}")" \
-	    "$(m_log_tail 15)"
+	    "$(milter_log_tail 15)"
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		diag "timed out after $MT_TIMEOUT s"
 	fi
@@ -391,7 +322,7 @@ if [ -n "$rss0" ] && [ -n "$rss1" ]; then
 	ok "yes: RSS grew by $grow kB over 50 connections (limit $limit kB)" \
 	    test "$grow" -le "$limit"
 else
-	fail "yes: RSS readable from /proc/$M_PID/status" "rss0='$rss0' rss1='$rss1'"
+	fail "yes: RSS readable from /proc/$MILTER_PID/status" "rss0='$rss0' rss1='$rss1'"
 fi
 
 # Redis stopped: tempfail at RCPT, 451 4.3.0; back when Redis is.
