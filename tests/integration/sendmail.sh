@@ -38,8 +38,9 @@ sm_enter_netns "$0" "$@"
 # From here on: inside the namespace.
 # shellcheck source=lib/redis.sh
 . "$here/lib/redis.sh"
+# shellcheck source=lib/milter.sh
+. "$here/lib/milter.sh"
 
-REDMILTER=${REDMILTER:-$TOP/milter/redmilter}
 REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}
 SNIPPET=$TOP/contrib/sendmail/redmilter.mc
 SNIPPET_SOCKET=/run/redmilter/redmilter.sock
@@ -50,81 +51,42 @@ slow=1
 if [ -n "$TEST_PREFIX" ]; then
 	slow=5
 fi
-M_WAIT=$((15 * slow))
 # shellcheck disable=SC2034 # read by lib/sendmail.sh
 SMTP_TIMEOUT=$((30 * slow))
 
 
 # --- the milter ----------------------------------------------------------
 
-M_PID=
-M_LOG=
 M_MARK=0
-# The socket directory: below /run (root's, 0755), not below /tmp.
-M_DIR=$(mktemp -d /run/redmilter-test.XXXXXX) ||
+# The milter's directory (lib/milter.sh's MILTER_DIR), its socket in it:
+# below /run (root's, 0755), not below /tmp, since Sendmail refuses a
+# socket below a world-writable directory.
+MILTER_DIR=$(mktemp -d /run/redmilter-test.XXXXXX) ||
     bail_out "cannot create a socket directory under /run"
-register_dir "$M_DIR"
-M_SOCK=$M_DIR/redmilter.sock
+register_dir "$MILTER_DIR"
+m_setup
 
-m_log_tail() {
-	tail -n 25 "$M_LOG" 2>/dev/null | sed 's/^/milter log: /'
-}
-
-# m_start NAME [LINE...] - redmilter -f with the socket, our Redis and LINEs
+# m_start [LINE...] - start_milter (lib/milter.sh) with socket mode 0600,
+# redis_timeout, log_level info and the LINEs; log_new reads from its start
 m_start() {
-	local name=$1 line i
-	shift
-	M_LOG=$H_TMP/milter.$name.log
-	{
-		echo "socket = unix:$M_SOCK"
-		echo "socket_mode = 0600"
-		echo "redis = $REDIS_URL"
-		echo "redis_timeout = $((500 * slow))"
-		echo "cache_ttl = 0"
-		for line in "$@"; do
-			printf '%s\n' "$line"
-		done
-	} >"$H_TMP/redmilter.$name.conf"
-	# shellcheck disable=SC2086 # TEST_PREFIX is a command line
-	spawn $TEST_PREFIX "$REDMILTER" -c "$H_TMP/redmilter.$name.conf" -f \
-	    >"$M_LOG" 2>&1 </dev/null
-	M_PID=$SPAWN_PID
-	M_MARK=0
-	for ((i = 0; i < M_WAIT * 20; i++)); do
-		if ! kill -0 "$M_PID" 2>/dev/null; then
-			wait "$M_PID"
-			diag "exit status $?"
-			diag "$(m_log_tail)"
-			unregister_pid "$M_PID"
-			bail_out "redmilter ($name) died at start"
-		fi
-		if [ -S "$M_SOCK" ] && grep -q 'starting on' "$M_LOG"; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	diag "$(m_log_tail)"
-	bail_out "redmilter ($name) did not listen within $M_WAIT s"
+	M_MARK=$(stat -c %s "$MILTER_LOG")
+	start_milter "socket_mode = 0600" "redis_timeout = $((500 * slow))" \
+	    "log_level = info" "$@"
 }
 
-# m_stop - SIGTERM; one test: exit status 0
+# m_stop - stop_milter (SIGTERM); one test: exit status 0
 m_stop() {
-	local rc
-	kill_wait "$M_PID" TERM
-	rc=$?
-	if ! is "$rc" 0 "redmilter stops on SIGTERM with status 0"; then
-		diag "$(m_log_tail)"
-	fi
-	M_PID=
+	stop_milter
+	is "$MILTER_RC" 0 "redmilter stops on SIGTERM with status 0"
 }
 
 log_mark() {
-	M_MARK=$(stat -c %s "$M_LOG")
+	M_MARK=$(stat -c %s "$MILTER_LOG")
 }
 
 # log_new - what the milter logged since log_mark, without "redmilter: "
 log_new() {
-	tail -c +$((M_MARK + 1)) "$M_LOG" | sed -n 's/^redmilter: //p'
+	tail -c +$((M_MARK + 1)) "$MILTER_LOG" | sed -n 's/^redmilter: //p'
 }
 
 # --- rules -----------------------------------------------------------------
@@ -191,10 +153,10 @@ note "in a network namespace of its own, hostname $(uname -n)"
 
 # The snippet, with its socket path and nothing else changed.
 cp "$SNIPPET" "$H_TMP/redmilter.mc" || bail_out "cannot copy $SNIPPET"
-sed -i "s#local:$SNIPPET_SOCKET#local:$M_SOCK#" "$H_TMP/redmilter.mc"
+sed -i "s#local:$SNIPPET_SOCKET#local:$MILTER_SOCK_PATH#" "$H_TMP/redmilter.mc"
 is "$(grep -c "local:$SNIPPET_SOCKET" "$SNIPPET")" 1 \
     "contrib/sendmail/redmilter.mc names the socket $SNIPPET_SOCKET once"
-is "$(sed "s#local:$M_SOCK#local:$SNIPPET_SOCKET#" "$H_TMP/redmilter.mc" |
+is "$(sed "s#local:$MILTER_SOCK_PATH#local:$SNIPPET_SOCKET#" "$H_TMP/redmilter.mc" |
     cmp - "$SNIPPET" && echo same)" same \
     "the .mc used is contrib/sendmail/redmilter.mc with only the socket path changed"
 
@@ -204,7 +166,7 @@ ok "m4 builds sendmail.cf from the snippet (no m4 message)" \
 SM_CF_MAIN=$SM_CF
 nl=$'\n'
 is "$(grep '^Xredmilter' "$SM_CF")" \
-    "Xredmilter, S=local:$M_SOCK, F=T, T=C:10s;S:10s;R:10s;E:1m" \
+    "Xredmilter, S=local:$MILTER_SOCK_PATH, F=T, T=C:10s;S:10s;R:10s;E:1m" \
     "sendmail.cf: the filter line"
 is "$(grep -E '^O (InputMailFilters|Milter\.macros\.(connect|helo|envfrom|envrcpt|eom))=' "$SM_CF")" \
     "O InputMailFilters=redmilter
@@ -215,7 +177,7 @@ O Milter.macros.envrcpt=i, {rcpt_mailer}, {rcpt_host}, {rcpt_addr}
 O Milter.macros.eom=i, {msg_id}" \
     "sendmail.cf: the filter is used, with the macro lists of the snippet"
 
-m_start main
+m_start
 sm_start main || bail_out "sendmail did not start"
 pass "sendmail -bD listens on 127.0.0.1:$PORT"
 
@@ -483,7 +445,7 @@ sm_stop noflag
 
 # --- delay_checks = no ----------------------------------------------------------
 
-m_start nodelay "delay_checks = no"
+m_start "delay_checks = no"
 rule client 127.0.0.1 'REJECT Client blocked'
 smtp_open "$PORT"
 is "$SMTP_REPLY" "554 $SM_HOSTNAME ESMTP not accepting messages" \
