@@ -5,7 +5,10 @@
 # every reply as the rules say.  Also: the checker is not vacuous (a wrong
 # expectation fails the run), --allow-reply admits the tempfail of a Redis
 # that went away, and a target off loopback is refused.
+# shellcheck source-path=SCRIPTDIR source=lib/redis.sh
 . "$(dirname "$0")/lib/redis.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/milter.sh
+. "$(dirname "$0")/lib/milter.sh"
 
 loadgen=$TOP/${BUILDDIR:-build/cc-std}/tests/bench/loadgen
 need_program "$loadgen" "$REDMILTER" "$REDMILTERCTL"
@@ -18,27 +21,18 @@ kv() {
 plan 14
 
 start_redis
-sock=$H_TMP/redmilter.sock
 rules=$H_TMP/rules.txt
 run "$loadgen" --write-rules "$rules" --rules 2000
 is "$RC" 0 "loadgen --write-rules writes a rule set"
 expect_exit 0 "redmilterctl imports loadgen's 2000 rules" -- \
     "$REDMILTERCTL" -r "$REDIS_URL" import "$rules"
 
-cat >"$H_TMP/redmilter.conf" <<EOF
-socket = unix:$sock
-redis = $REDIS_URL
-redis_timeout = 500
-log_level = warning
-EOF
-# shellcheck disable=SC2086 # TEST_PREFIX is a command line
-spawn timeout -k 5 "$RUN_TIMEOUT" $TEST_PREFIX "$REDMILTER" \
-    -c "$H_TMP/redmilter.conf" -f >"$H_TMP/redmilter.out" \
-    2>"$H_TMP/redmilter.err"
-milter_pid=$SPAWN_PID
-wait_for 20 test -S "$sock" || bail_out "redmilter did not open $sock: $(cat "$H_TMP/redmilter.err")"
+# The milter (lib/milter.sh's start_milter): the default socket mode 0660,
+# a fixed redis_timeout, warnings only (no line per decision under load);
+# its cache_ttl = 0 is the default too.
+start_milter "socket_mode = 0660" "redis_timeout = 500" "log_level = warning"
 
-common=(-s "unix:$sock" -c 4 --rules 2000 --recipients 500 --senders 50)
+common=(-s "$MILTER_SOCKET" -c 4 --rules 2000 --recipients 500 --senders 50)
 
 run "$loadgen" "${common[@]}" -n 1000000 -k 3 -d 3
 note "$(grep -E '^[0-9.]+ s:' <<<"$OUT")"
@@ -67,7 +61,7 @@ like "$(kv allowed "$OUT")" '^[1-9][0-9]*$' "and counted as allowed"
 
 run "$loadgen" -s inet:8891@192.0.2.1 -n 1
 is "$RC" 2 "a target off loopback is refused" || diag "$ERR"
-kill_wait "$milter_pid"
+stop_milter # how it stops is not one of this script's tests
 like "$ERR" 'refusing' "with a message saying so"
 
 done_testing
