@@ -3,8 +3,8 @@
 #
 # Every command and exit status of the redmilterctl contract, with exact
 # output lines: add, del, get, list, export, import (--replace, stdin,
-# duplicates, all or nothing, the lock), check (the SPEC precedence
-# examples, -v trails, multi-line replies, broken rules, Redis failures),
+# duplicates, all or nothing, the lock), check (the precedence examples
+# of redmilterctl(8), -v trails, multi-line replies, broken rules, Redis failures),
 # lint, codes, -p, -c with redis_password_file, unix: URLs, an unreachable
 # Redis, Redis killed during an import, 100,000-rule imports and exports
 # (timed, as TAP comments) and concurrent --replace imports.
@@ -625,11 +625,11 @@ EOF
 c import "$H_TMP/check.rules"
 is "$RC" 0 "check: rules imported"
 
-tctl "check: recipient OK beats a sender REJECT (SPEC example)" 0 \
+tctl "check: recipient OK beats a sender REJECT (redmilterctl(8) example)" 0 \
     "abuse@example.com: accept (recipient abuse@example.com)
 other@example.com: 550 5.7.1 Go away (sender spammer.example)" "" \
     check -f x@spammer.example -r abuse@example.com -r other@example.com
-tctl "check: recipient 552 even from a sender marked OK (SPEC example)" 0 \
+tctl "check: recipient 552 even from a sender marked OK (redmilterctl(8) example)" 0 \
     "bob@example.com: 552 5.2.2 Mailbox full (recipient bob@example.com)
 alice@example.com: accept (sender partner.example)" "" \
     check -f a@partner.example -r bob@example.com -r alice@example.com

@@ -19,7 +19,9 @@
 #     another type included, and exit 1; redmilterctl's own output (list,
 #     get, check, export) holds no raw control character either.
 # A broken OK above a REJECT of a lower table is a 451, never the REJECT
-# (SPEC.md); with on_error = accept, broken rules count as absent.
+# (redmilterctl(8), RULES, Actions: a broken OK cannot let a lower REJECT
+# bounce mail); with on_error = accept (redmilter.conf(5)), broken rules
+# count as absent.
 #
 # By hand (as root for the Postfix part):
 #   make && TOP=$PWD REDMILTER=$PWD/milter/redmilter \
@@ -99,7 +101,8 @@ load_rules() {
 		printf 'ZADD "%srecipient:zset@example.com" 1 "REJECT"\n' "$P"
 		printf 'SET "%ssender:brokensender.example" "550 5.7.1 a\\r\\nb"\n' "$P"
 		printf 'SET "%spair:pairsender.example,pairvictim@example.com" "250 ok"\n' "$P"
-		# a broken OK must not let this REJECT through (SPEC.md)
+		# a broken OK must not let this REJECT through
+		# (redmilterctl(8), RULES, Actions)
 		printf 'SET "%ssender:blocked.example" "REJECT Sender blocked"\n' "$P"
 		# the two characters \n: a legitimate multi-line reply
 		printf 'SET "%srecipient:twolines@example.com" "550 5.7.1 first\\\\n250 2.1.5 Ok"\n' "$P"

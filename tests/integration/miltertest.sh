@@ -4,8 +4,10 @@
 # with the Lua scripts of tests/integration/mt/ (all loading mt/lib.lua).
 #
 # Each Lua check becomes one TAP line here; the reply texts, which
-# miltertest cannot read at RCPT (MILTER-NOTES.md "miltertest"), are checked
-# in the milter's log, which carries the exact reply of every decision.
+# miltertest cannot read at RCPT (its mt.getreply gives only the kind of
+# reply, SMFIR_REPLYCODE and the like, not the code and text), are checked
+# in the milter's log, which carries the exact reply of every decision
+# (redmilter(8), LOGGING).
 # Each miltertest run is one more test: it ran to its end (a Lua error or a
 # dead milter fails it).
 #

@@ -251,7 +251,7 @@ DATA => 354 End data with <CR><LF>.<CR><LF>
 <message> => 250 2.0.0 Ok: queued as QID" \
     "pair table: partner.example,board@example.com rejected although sender partner.example is OK"
 
-# --- SPEC precedence examples ------------------------------------------------
+# --- the precedence examples of redmilterctl(8), RULES, Precedence -----------
 
 send -f bulk@spammer.example -t abuse@example.com -t postmaster@example.com
 is "$T" "MAIL FROM:<bulk@spammer.example> => 250 2.1.0 Ok
@@ -285,7 +285,8 @@ is "$T" "MAIL FROM:<someone@sender.example> => 250 2.1.0 Ok
 RCPT TO:<multi@example.com> => 550-5.7.1 line one
 RCPT TO:<multi@example.com> => 550 5.7.1 line two" \
     "a '\\n' in a rule makes a multi-line reply: 550-5.7.1 line one / 550 5.7.1 line two"
-# SPEC "When things go wrong": every decision is logged on one line.
+# redmilter(8), LOGGING: one decision is one log line, the lines of a
+# multi-line reply joined with " / ".
 wait_milter_log 'rule=recipient:multi@example\.com' $((5 * slow))
 line=$(milter_log_new | grep -E 'RCPT: reject from=<someone@sender\.example> to=<multi@example\.com> .*rule=recipient:multi@example\.com: ')
 if [[ $line == *"line one"*"line two"* ]] && [ "$(wc -l <<<"$line")" -eq 1 ]; then

@@ -59,7 +59,8 @@ collect() {
 	printf '%s\n' "$1" >>"$ALL_OUTPUT"
 }
 
-# probe SOCKETSPEC - the RCPT reply for a sender with a REJECT rule
+# probe SOCKET - the RCPT reply for a sender with a REJECT rule, through
+# the milter socket SOCKET (as libmilter writes it: unix:PATH, inet:...)
 probe() {
 	"$PY" "$MC" -s "$1" -T $((10 * slow)) run +optneg \
 	    +connect c.test 4 40000 127.0.0.1 +helo c.test \

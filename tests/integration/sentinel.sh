@@ -287,14 +287,14 @@ mx_failures() {
 
 # load_check NAME DESC [PID] - reap loadgen NAME (pid PID, by default
 # LOAD_PID): it exited 0 with no wrong reply and no I/O error; sets LG (its
-# output), ALLOWED (the 451s), DECISIONS
+# output), ALLOWED (the 451s), DECIDED
 load_check() {
 	reap_prog "${3:-$LOAD_PID}" "$1"
 	LG=$OUT
 	ALLOWED=$(kv allowed "$LG")
-	DECISIONS=$(kv decisions "$LG")
+	DECIDED=$(kv decisions "$LG")
 	if [ "$RC" -eq 0 ] && [ "$(kv wrong "$LG")" = 0 ] &&
-	    [ "$(kv io_errors "$LG")" = 0 ] && [ "${DECISIONS:-0}" -gt 0 ]; then
+	    [ "$(kv io_errors "$LG")" = 0 ] && [ "${DECIDED:-0}" -gt 0 ]; then
 		pass "$2"
 		return 0
 	fi
@@ -369,7 +369,7 @@ rs_cli 0 config resetstat >/dev/null
 rs_cli 1 config resetstat >/dev/null
 load local 3
 load_check local "redis_read: 3 s of load at concurrency 8, no wrong reply"
-is "$ALLOWED" 0 "redis_read: no 451 ($DECISIONS RCPT decisions)"
+is "$ALLOWED" 0 "redis_read: no 451 ($DECIDED RCPT decisions)"
 m0=$(cmdstat 0 mget)
 m1=$(cmdstat 1 mget)
 if [ "$m1" -gt 0 ] && [ "$m0" -eq 0 ]; then
@@ -387,7 +387,7 @@ m1=$(cmdstat 1 mget)
 rs_stop 1 TERM
 load_check fallback "replica stopped under load: no wrong reply, no I/O error"
 replies_note "$LG"
-is "$ALLOWED" 0 "replica stopped under load: no 451 ($DECISIONS RCPT decisions)"
+is "$ALLOWED" 0 "replica stopped under load: no 451 ($DECIDED RCPT decisions)"
 m0=$(cmdstat 0 mget)
 if [ "$m0" -gt 0 ]; then
 	pass "the primary answered once the replica was gone (MGET: replica $m1 before the stop, primary $m0 after)"
@@ -422,7 +422,7 @@ start_milter "redis = $SENTINEL_URL" \
 rs_cli 0 config resetstat >/dev/null
 load warm 2
 load_check warm "sentinel://: 2 s of load at concurrency 8, no wrong reply"
-is "$ALLOWED" 0 "sentinel://: no 451 ($DECISIONS RCPT decisions)"
+is "$ALLOWED" 0 "sentinel://: no 451 ($DECIDED RCPT decisions)"
 m0=$(cmdstat 0 mget)
 if [ "$m0" -gt 0 ]; then
 	pass "the milter found the primary through the Sentinels (MGET on it: $m0)"
@@ -489,7 +489,7 @@ fi
 load_check failover "failover under load: every reply the rule's or on_error's 451 4.3.0, no I/O error"
 replies_note "$LG"
 note "failover: loadgen ran $(kv secs "$LG") s, the primary was killed $(((t_kill - t_load) / 1000)) s in"
-note "failover: $DECISIONS RCPT replies: $((DECISIONS - ALLOWED)) the rules', $ALLOWED on_error (451 4.3.0), $(kv wrong "$LG") other"
+note "failover: $DECIDED RCPT replies: $((DECIDED - ALLOWED)) the rules', $ALLOWED on_error (451 4.3.0), $(kv wrong "$LG") other"
 
 ni=$(rs_index_of_port "${new:-none}")
 if [ -n "$t_switch" ] && [ -n "$ni" ] && [ "$(rs_role "$ni")" = master ]; then
@@ -511,12 +511,12 @@ for n in 1 2; do
 	fi
 	load_check "failover-mx$n" "failover, mx$n (redis_read = replica $n): no wrong reply, no I/O error" \
 	    "${XL_PID[$n]}"
-	note "failover: mx$n: $DECISIONS RCPT replies, $ALLOWED of them 451 4.3.0 ($what)"
+	note "failover: mx$n: $DECIDED RCPT replies, $ALLOWED of them 451 4.3.0 ($what)"
 	if [ "$ALLOWED" -eq 0 ]; then
 		pass "failover, mx$n: no 451 at all, its replica answered throughout ($what)"
 	else
 		fail "failover, mx$n: no 451 at all, its replica answered throughout ($what)" \
-		    "$ALLOWED RCPT replies were 451 4.3.0 of $DECISIONS" \
+		    "$ALLOWED RCPT replies were 451 4.3.0 of $DECIDED" \
 		    "$(mx_failures "$n")"
 	fi
 done
@@ -614,7 +614,7 @@ restart_milter "redis = $SENTINEL_URL" \
     "redis_timeout = $REDIS_TIMEOUT" "on_error = tempfail" "log_level = info"
 load s0down 2
 load_check s0down "Sentinel 0 down: a new milter finds the primary through the others, no wrong reply"
-is "$ALLOWED" 0 "Sentinel 0 down: no 451 ($DECISIONS RCPT decisions)"
+is "$ALLOWED" 0 "Sentinel 0 down: no 451 ($DECIDED RCPT decisions)"
 edit_probe edit2@failover.test continue \
     "${CTL[@]}" del recipient edit2@failover.test
 is "$RC" 0 "Sentinel 0 down: redmilterctl (redis = sentinel://...) del" || diag "$ERR"

@@ -1,6 +1,5 @@
 # tests/integration/lib/postfix.sh - a throwaway Postfix instance for one
 # test script, and an SMTP client to talk to it (sourced; loads harness.sh).
-# MILTER-NOTES.md "A throwaway Postfix for tests" describes the recipe.
 #
 # The instance has nothing to do with the host's own Postfix (/etc/postfix
 # is only read, for the daemons' meta files): its config_directory,

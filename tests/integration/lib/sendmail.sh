@@ -7,8 +7,7 @@
 # (once: they are kept in $SM_CACHE) and unpacked with `dpkg -x` into the
 # script's temporary directory.  Sendmail runs in its own network and UTS
 # namespace (`unshare -n -u`: loopback only, and a qualified hostname, or it
-# waits 60 s for one at start; MILTER-NOTES.md "A real Sendmail beside
-# Postfix"), and so does everything that talks to it over TCP: the script
+# waits 60 s for one at start and looks its name up in DNS), and so does everything that talks to it over TCP: the script
 # re-executes itself inside the namespace, where Redis, the milter, Sendmail
 # and the SMTP client all live on the namespace's own 127.0.0.1.
 #
@@ -215,9 +214,10 @@ sm_build() {
 	printf 'hosts files\naliases files\n' >"$d/service.switch"
 	printf '127.0.0.1 localhost %s\n' "$SM_HOSTNAME" >"$d/hosts"
 	cp "$SM_ROOT/etc/mail/helpfile" "$d/helpfile" 2>/dev/null || : >"$d/helpfile"
-	# The site part: everything a test instance needs and no more
-	# (MILTER-NOTES.md), then the snippet where a site's milter lines go,
-	# then the mailers.
+	# The site part: everything a test instance needs and no more (its
+	# files in $d, queue-only delivery, no interface probing, no ident, no
+	# canonification or DNS checks of domains, no MSA port), then the
+	# snippet where a site's milter lines go, then the mailers.
 	cat >"$d/test.mc" <<EOF
 divert(-1)
 # redmilter test instance $name, built by tests/integration/lib/sendmail.sh
