@@ -190,14 +190,14 @@ print_rules(struct ctl *c, int argc, char **argv, int export)
 	return rc;
 }
 
-/* ctl_list - "list [TABLE]" */
+/* ctl_bulk_list - "list [TABLE]" */
 int
 ctl_bulk_list(struct ctl *c, int argc, char **argv)
 {
 	return print_rules(c, argc, argv, 0);
 }
 
-/* ctl_export - "export [TABLE]" */
+/* ctl_bulk_export - "export [TABLE]" */
 int
 ctl_bulk_export(struct ctl *c, int argc, char **argv)
 {
@@ -453,7 +453,7 @@ write_rules(struct ctl *c, const struct import *im, int replace)
 	return rc;
 }
 
-/* ctl_import - "import [--replace] FILE|-" */
+/* ctl_bulk_import - "import [--replace] FILE|-" */
 int
 ctl_bulk_import(struct ctl *c, int argc, char **argv)
 {

@@ -2,7 +2,7 @@
  * store - where rules live, behind a small interface (Postfix DICT).
  *
  * A store is a struct of function pointers; store_mem.c keeps rules in memory
- * (tests, dry runs) and store_redis.c in Redis.  Every call returns a
+ * (unit tests, fuzzers) and store_redis.c in Redis.  Every call returns a
  * STORE_* status; "not found" and "store down" are never the same value.
  *
  * mget() looks up n keys in one round trip.  On STORE_OK every out[i] is set:

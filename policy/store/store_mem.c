@@ -1,5 +1,5 @@
 /*
- * store_mem - an in-memory store, for tests and dry runs.
+ * store_mem - an in-memory store, for the unit tests and the fuzzers.
  *
  * Public: store_mem_new(), store_mem_fail(), store_mem_calls(); the rest is
  * reached through struct store.  A chained hash table of key -> value; values

@@ -1,5 +1,5 @@
 /*
- * store_mem - an in-memory store, for tests and dry runs.
+ * store_mem - an in-memory store, for the unit tests and the fuzzers.
  *
  * store_mem_new() returns an empty store; close() frees it and its contents.
  * TTLs are recorded, not enforced.  store_mem_fail() makes every later call

@@ -1,5 +1,5 @@
 /*
- * test_conf - redmilter.conf parsing, defaults and printing (policy/conf.c)
+ * test_conf - redmilter.conf parsing and defaults (policy/common/conf.c)
  *
  * Files are written with mkstemp() under /tmp and removed before the
  * assertions, so a failing test leaves nothing behind.

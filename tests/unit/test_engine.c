@@ -1,6 +1,6 @@
 /*
  * test_engine - precedence, delay_checks, WARN/DUNNO/OK, broken rules and
- * store failures (policy/engine.c on policy/store_mem.c)
+ * store failures (policy/policy.c on policy/store/store_mem.c)
  */
 #include <stdio.h>
 #include <stdlib.h>

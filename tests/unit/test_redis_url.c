@@ -1,5 +1,5 @@
 /*
- * test_redis_url - the "redis" setting's URL forms (policy/redis_url.c)
+ * test_redis_url - the "redis" setting's URL forms (policy/common/redis_url.c)
  */
 #include <string.h>
 
