@@ -1,6 +1,6 @@
 /*
  * test_store_cache - the lookup cache in front of a store
- * (policy/store_cache.c on policy/store_mem.c)
+ * (policy/store/store_cache.c on policy/store/store_mem.c)
  */
 #include <pthread.h>
 #include <stdio.h>
