@@ -2,7 +2,7 @@
  * conf - redmilter.conf: defaults, parsing and checking.
  *
  * Public: conf_init(), conf_read(), conf_load(), conf_set(), conf_finish(),
- * conf_free().
+ * conf_free(), conf_key_name().
  * See conf.h for the contract.
  *
  * Every key is one row of keys[] below (Postfix CONFIG_*_TABLE): its name,
@@ -426,6 +426,13 @@ conf_init(struct conf *c)
 		assert(r == 0);
 		(void)r;
 	}
+}
+
+/* conf_key_name - the name of key i in the table's order, NULL past the end */
+const char *
+conf_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
 }
 
 /*

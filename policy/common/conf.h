@@ -15,6 +15,7 @@
  * checks the whole configuration after reading (for example reads
  * redis_password_file) and returns 0 or -1 with err.  conf_free() releases
  * every string and is safe on a conf_init()ed struct and twice.
+ * conf_key_name() walks the keys' names, in order (NULL past the last).
  * Not thread-safe while being written; read-only use afterwards is.
  */
 #ifndef CONF_H
@@ -66,5 +67,6 @@ int conf_set(struct conf *, const char *key, const char *value, char *err,
              size_t errlen);
 int conf_finish(struct conf *, char *err, size_t errlen);
 void conf_free(struct conf *);
+const char *conf_key_name(size_t);
 
 #endif

@@ -23,54 +23,32 @@
 #include "schema.h"
 #include "sockspec.h"
 
-static const char *const keys[] = {
-    "socket",
-    "socket_mode",
-    "user",
-    "group",
-    "pidfile",
-    "redis",
-    "redis_password_file",
-    "redis_read",
-    "redis_sentinel_password_file",
-    "redis_timeout",
-    "redis_connections",
-    "cache_ttl",
-    "cache_size",
-    "prefix",
-    "delay_checks",
-    "recipient_delimiter",
-    "on_error",
-    "mode",
-    "log_level",
-    "syslog_facility",
-};
-
 /* set_every_key - the value under each key; check what conf_set() says */
 static void
 set_every_key(const char *value)
 {
 	struct sockspec sp;
 	struct redis_url u;
+	const char *key;
 	char err[512];
 	struct conf c;
 	size_t i;
 
 	conf_init(&c);
-	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+	for (i = 0; (key = conf_key_name(i)) != NULL; i++) {
 		err[0] = '\0';
-		if (conf_set(&c, keys[i], value, err, sizeof err) != 0) {
+		if (conf_set(&c, key, value, err, sizeof err) != 0) {
 			if (err[0] == '\0' ||
 			    memchr(err, '\0', sizeof err) == NULL)
 				abort();
 			continue;
 		}
-		if (strcmp(keys[i], "socket") == 0 &&
+		if (strcmp(key, "socket") == 0 &&
 		    (sockspec_parse(c.socket, &sp, err, sizeof err) != 0 ||
 		     (sp.type == SOCKSPEC_UNIX) !=
 		         (sockspec_unix_path(c.socket) != NULL)))
 			abort();
-		if (strcmp(keys[i], "redis") == 0 &&
+		if (strcmp(key, "redis") == 0 &&
 		    redis_url_parse(c.redis, &u, err, sizeof err) != 0)
 			abort();
 	}

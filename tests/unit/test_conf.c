@@ -115,6 +115,16 @@ START_TEST(conf_init_sets_spec_defaults)
 }
 END_TEST
 
+START_TEST(conf_key_name_walks_the_documented_keys_in_order)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)NDEFAULTS; i++)
+		ck_assert_str_eq(conf_key_name(i), all_keys[i]);
+	ck_assert_ptr_null(conf_key_name(i));
+}
+END_TEST
+
 START_TEST(conf_set_knows_every_documented_key)
 {
 	char err[512] = "";
@@ -897,6 +907,7 @@ conf_suite(void)
 	tcase_add_test(tc, conf_load_reads_the_file_it_is_given);
 	tcase_add_test(tc,
 	               conf_load_without_a_path_takes_the_default_file_if_any);
+	tcase_add_test(tc, conf_key_name_walks_the_documented_keys_in_order);
 	tcase_add_loop_test(tc, conf_set_knows_every_documented_key, 0,
 	                    NDEFAULTS);
 	tcase_add_test(tc, conf_read_accepts_a_full_file);
