@@ -4,8 +4,8 @@
  * Glue only, no policy here: each callback copies its arguments into the
  * connection's context, builds a struct request, calls policy_eval(), and
  * hands the verdict to answer(), which maps it to an SMFIS_* result and a
- * reply.  Three facts of libmilter, each found by experiment
- * (RELIABILITY.md), shape answer():
+ * reply.  Three facts of libmilter, found by experiment (RELIABILITY.md,
+ * section 8), shape answer():
  * - a REJECT or TEMPFAIL always comes with smfi_setreply() of its own class,
  *   and CONTINUE never does, or libmilter sends a stale text later;
  * - an accepted recipient is SMFIS_CONTINUE, never SMFIS_ACCEPT, which
