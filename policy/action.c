@@ -27,7 +27,6 @@
  * Errors return -1 with a message in err; the action then owns nothing.
  * No globals but const tables; thread-safe.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

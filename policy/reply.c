@@ -14,7 +14,6 @@
  * A built reply owns its lines; reply_free() releases them.  Returned
  * strings are malloc'd and the caller frees them.  No globals; thread-safe.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -20,11 +20,9 @@
  * always bounded and NUL-terminated.  A struct conf is not thread-safe
  * while being written; read-only use afterwards is.
  */
-#include <sys/un.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,16 +154,6 @@ static const struct conf_key keys[] = {
 _Static_assert(sizeof(enum conf_on_error) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_mode) == sizeof(int), "enum size");
 
-/* quote - a printable, shortened copy of a value, for a message */
-static void
-quote(char *buf, size_t size, const char *v)
-{
-	char *s = str_sanitize(v, strlen(v), CONF_SHOW_MAX);
-
-	str_copy(buf, s, size);
-	free(s);
-}
-
 /* str_field - the char * field of key k in c */
 static char **
 str_field(struct conf *c, const struct conf_key *k)
@@ -227,7 +215,7 @@ set_number(struct conf *c, const struct conf_key *k, const char *v, char *err,
 	long n = 0;
 	enum number r;
 
-	quote(q, sizeof q, v);
+	str_quote(q, sizeof q, v);
 	r = parse_long(v, octal ? 8 : 10, &n);
 	if (r == NUMBER_NOT) {
 		errbuf_set(err, errlen, "'%s' is not %s", q,
@@ -287,7 +275,7 @@ set_name(struct conf *c, const struct conf_key *k, const char *v, char *err,
 		*int_field(c, k) = nv->value;
 		return 0;
 	}
-	quote(q, sizeof q, v);
+	str_quote(q, sizeof q, v);
 	if (k->type == KEY_BOOL) {
 		errbuf_set(err, errlen, "'%s' is not yes or no", q);
 	} else {
@@ -329,7 +317,7 @@ set_string(struct conf *c, const struct conf_key *k, const char *v, char *err,
 		return -1;
 	}
 	if (k->type == KEY_PATH && *v != '/') {
-		quote(q, sizeof q, v);
+		str_quote(q, sizeof q, v);
 		errbuf_set(err, errlen, "'%s' is not an absolute path", q);
 		return -1;
 	}
@@ -450,7 +438,7 @@ conf_set(struct conf *c, const char *key, const char *value, char *err,
 	int i = find_key(key);
 
 	if (i < 0) {
-		quote(q, sizeof q, key);
+		str_quote(q, sizeof q, key);
 		errbuf_set(err, errlen, "unknown key '%s'", q);
 		return -1;
 	}
@@ -493,7 +481,7 @@ conf_line(struct conf *c, char *line, unsigned long lineno,
 	*eq = '\0';
 	value = trim(eq + 1);
 	key = trim(key);
-	quote(q, sizeof q, key);
+	str_quote(q, sizeof q, key);
 	if (*key == '\0') {
 		errbuf_set(err, errlen, "missing key before '='");
 		return -1;

@@ -38,17 +38,6 @@ find_type(const char *spec)
 	return NULL;
 }
 
-/* quote - a printable, shortened copy of v into buf, for a message */
-static const char *
-quote(char *buf, size_t size, const char *v)
-{
-	char *s = str_sanitize(v, strlen(v), SHOW_MAX);
-
-	str_copy(buf, s, size);
-	free(s);
-	return buf;
-}
-
 /* parse_unix - the PATH of unix:PATH or local:PATH */
 static int
 parse_unix(const char *path, struct sockspec *s, char *err, size_t errlen)
@@ -58,7 +47,7 @@ parse_unix(const char *path, struct sockspec *s, char *err, size_t errlen)
 
 	if (*path != '/')
 		return errbuf_set(err, errlen, "'%s' is not an absolute path",
-		                  quote(q, sizeof q, path));
+		                  str_quote(q, sizeof q, path));
 	if (strlen(path) > max)
 		return errbuf_set(
 		    err, errlen, "unix socket path longer than %zu bytes", max);
@@ -84,7 +73,7 @@ parse_inet(const char *spec, struct sockspec *s, char *err, size_t errlen)
 	if (n < 1 || n > 65535 || errno != 0 || *end != '\0')
 		return errbuf_set(
 		    err, errlen, "port '%s' is not a number 1..65535",
-		    quote(q, sizeof q, plen < sizeof port ? port : spec));
+		    str_quote(q, sizeof q, plen < sizeof port ? port : spec));
 	if (at != NULL && at[1] == '\0')
 		return errbuf_set(err, errlen, "no host after '@'");
 	if (at != NULL && strlen(at + 1) > SOCKSPEC_HOST_MAX)
@@ -105,7 +94,7 @@ sockspec_parse(const char *spec, struct sockspec *s, char *err, size_t errlen)
 
 	memset(s, 0, sizeof *s);
 	if (t == NULL) {
-		quote(q, sizeof q, spec);
+		str_quote(q, sizeof q, spec);
 		if (*spec == '/')
 			return errbuf_set(err, errlen,
 			                  "'%s' has no type: write unix:%s", q,

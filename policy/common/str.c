@@ -1,6 +1,7 @@
 /*
  * str - bounded string helpers.  See str.h.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "str.h"
@@ -71,4 +72,18 @@ str_sanitize(const char *s, size_t len, size_t max)
 	}
 	out[n] = '\0';
 	return out;
+}
+
+/*
+ * str_quote - str_sanitize() of a string into buf, for a message: at most
+ * size - 4 bytes of it, then "..." if it was longer; returns buf
+ */
+const char *
+str_quote(char *buf, size_t size, const char *s)
+{
+	char *q = str_sanitize(s, strlen(s), size > 4 ? size - 4 : 0);
+
+	str_copy(buf, q, size);
+	free(q);
+	return buf;
 }

@@ -5,7 +5,8 @@
  * returns strlen(src), so that a result >= size means it was cut.
  * str_lower() folds ASCII in place; str_printable() says whether bytes are
  * all printable ASCII; str_sanitize() returns a malloc'd printable copy of
- * untrusted bytes for logs (Postfix printable()).  Thread-safe.
+ * untrusted bytes for logs (Postfix printable()); str_quote() writes one,
+ * shortened to fit, into a caller's buffer for a message.  Thread-safe.
  */
 #ifndef STR_H
 #define STR_H
@@ -16,5 +17,6 @@ size_t str_copy(char *, const char *, size_t);
 void str_lower(char *);
 int str_printable(const char *, size_t);
 char *str_sanitize(const char *, size_t, size_t);
+const char *str_quote(char *, size_t, const char *);
 
 #endif

@@ -17,7 +17,6 @@
  */
 #include <sys/time.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
