@@ -65,10 +65,7 @@ mlfi_setup(const struct conf *conf, struct store *st, struct verdict_cache *vc)
 	cf = conf;
 	store = st;
 	vcache = vc;
-	pc.prefix = conf->prefix;
-	pc.delims = conf->recipient_delimiter;
-	pc.delay_checks = conf->delay_checks;
-	pc.skip_broken = conf->on_error == CONF_ON_ERROR_ACCEPT;
+	policy_conf_init(&pc, conf);
 }
 
 /* set - replace a string field with a copy (NULL allowed) */

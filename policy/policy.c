@@ -2,8 +2,8 @@
  * policy - the decision for one recipient, or one stage, from the rules of
  * every table (redmilterctl(8), RULES, "Precedence").
  *
- * Public: policy_eval().  See policy.h for the contract, verdict.h for
- * what it decides.
+ * Public: policy_conf_init(), policy_eval().  See policy.h for the contract,
+ * verdict.h for what it decides.
  *
  * One evaluation is three steps: the candidate keys of every table the stage
  * looks at (keys.c), one store mget() for all of them, then a walk of the
@@ -259,6 +259,17 @@ lookup_walk(const struct policy_conf *conf, struct keylist *kl,
 	free(arena);
 	free(full);
 	free(vals);
+}
+
+/* policy_conf_init - the engine's settings, from the configuration */
+void
+policy_conf_init(struct policy_conf *pc, const struct conf *c)
+{
+	pc->prefix = c->prefix;
+	pc->delims = c->recipient_delimiter;
+	pc->delay_checks = c->delay_checks;
+	pc->skip_broken = c->on_error == CONF_ON_ERROR_ACCEPT;
+	pc->trail_notfound = 0;
 }
 
 /*

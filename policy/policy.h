@@ -11,6 +11,8 @@
  * arguments), with err set.  A store failure is not an error of the call:
  * it is the verdict VERDICT_ERR_STORE.  The caller releases the verdict
  * with verdict_free() (verdict.h) in both cases.
+ * policy_conf_init() fills the engine's settings from redmilter.conf's
+ * (trail_notfound off; the strings are borrowed from the conf).
  * Thread-safe as far as the store is.
  */
 #ifndef POLICY_H
@@ -18,6 +20,7 @@
 
 #include <stddef.h>
 
+#include "conf.h"
 #include "store.h"
 #include "table.h"
 #include "verdict.h"
@@ -44,6 +47,7 @@ struct request {
 	const char *recipient; /* RCPT TO argument as given */
 };
 
+void policy_conf_init(struct policy_conf *, const struct conf *);
 int policy_eval(const struct policy_conf *, const struct request *,
                 struct store *, struct verdict *, char *, size_t);
 

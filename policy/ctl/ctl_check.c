@@ -181,14 +181,14 @@ early_stages(struct ctl *c, const struct policy_conf *pc, struct check_args *a,
 static int
 run_check(struct ctl *c, struct check_args *a)
 {
-	struct policy_conf pc = {c->conf.prefix, c->conf.recipient_delimiter,
-	                         c->conf.delay_checks,
-	                         c->conf.on_error == CONF_ON_ERROR_ACCEPT, 1};
+	struct policy_conf pc;
 	struct verdict early, v;
 	enum early got;
 	int rc = CTL_OK;
 	size_t i;
 
+	policy_conf_init(&pc, &c->conf);
+	pc.trail_notfound = 1; /* -v lists every key tried */
 	if (ctl_store(c) == NULL)
 		return CTL_STORE;
 	if ((got = early_stages(c, &pc, a, &early)) == EARLY_FAILED)
