@@ -48,23 +48,6 @@ daemon_lookup_ids(const char *user, const char *group, struct daemon_ids *ids,
 	return 0;
 }
 
-/* daemon_socket_perms - the unix socket's mode, and owner when root */
-int
-daemon_socket_perms(const char *path, int mode, const struct daemon_ids *ids,
-                    char *err, size_t errlen)
-{
-	if (chmod(path, (mode_t)mode) != 0) {
-		errbuf_set(err, errlen, "chmod %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (ids->set && geteuid() == 0 &&
-	    chown(path, ids->uid, ids->gid) != 0) {
-		errbuf_set(err, errlen, "chown %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* daemon_drop - become user and group for good */
 int
 daemon_drop(const struct daemon_ids *ids, char *err, size_t errlen)
@@ -92,26 +75,54 @@ daemon_drop(const struct daemon_ids *ids, char *err, size_t errlen)
 	return 0;
 }
 
-/* daemon_pidfile - write our pid */
+/*
+ * daemon_pidfile - write our pid into a file of our own: created anew
+ * (O_EXCL), never through a link (O_NOFOLLOW), so that a link planted in a
+ * directory another user can write overwrites nothing.  What was there is
+ * removed first: unlink() removes a link, not what it points to.
+ */
 int
 daemon_pidfile(const char *path, char *err, size_t errlen)
 {
 	char buf[32];
 	int fd, n;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		errbuf_set(err, errlen, "pidfile %s: %s", path,
-		           strerror(errno));
-		return -1;
-	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	          0644);
+	if (fd < 0 && errno == EEXIST && unlink(path) == 0)
+		fd = open(path,
+		          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		          0644);
+	if (fd < 0)
+		return errbuf_set(err, errlen, "pidfile %s: %s", path,
+		                  strerror(errno));
 	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 	if (write(fd, buf, (size_t)n) != n || close(fd) != 0) {
 		errbuf_set(err, errlen, "pidfile %s: %s", path,
 		           strerror(errno));
+		(void)unlink(path);
 		return -1;
 	}
 	return 0;
+}
+
+/* daemon_pidfile_remove - remove the pidfile if it still holds our pid */
+void
+daemon_pidfile_remove(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (strtol(buf, NULL, 10) == (long)getpid())
+		(void)unlink(path);
 }
 
 /* daemon_detach - into the background, without a terminal */
@@ -125,7 +136,10 @@ daemon_detach(char *err, size_t errlen)
 	return 0;
 }
 
-/* daemon_check_file - warn about a file others can write (or read) */
+/*
+ * daemon_check_file - warn about a file others (or its group) can write,
+ * and a secret others can read
+ */
 void
 daemon_check_file(const char *path, int secret, void (*warn)(const char *))
 {
@@ -136,6 +150,9 @@ daemon_check_file(const char *path, int secret, void (*warn)(const char *))
 		return;
 	if (st.st_mode & S_IWOTH) {
 		snprintf(msg, sizeof msg, "%s is writable by others", path);
+		warn(msg);
+	} else if (st.st_mode & S_IWGRP) {
+		snprintf(msg, sizeof msg, "%s is writable by its group", path);
 		warn(msg);
 	}
 	if (secret && (st.st_mode & S_IROTH)) {

@@ -1,7 +1,7 @@
 /*
  * daemon - the parts of starting a daemon that are not libmilter's:
- * the unix socket's mode and owner, dropping privileges, the pidfile,
- * detaching, and warnings about files others can read or write.
+ * dropping privileges, the pidfile, detaching, and warnings about files
+ * others can read or write (the socket file is sockfile.h's).
  *
  * Each function returns 0, or -1 after writing the problem into err.
  * Called at start, single-threaded.
@@ -21,10 +21,9 @@ struct daemon_ids {
 
 int daemon_lookup_ids(const char *user, const char *group, struct daemon_ids *,
                       char *, size_t);
-int daemon_socket_perms(const char *path, int mode, const struct daemon_ids *,
-                        char *, size_t);
 int daemon_drop(const struct daemon_ids *, char *, size_t);
 int daemon_pidfile(const char *path, char *, size_t);
+void daemon_pidfile_remove(const char *path);
 int daemon_detach(char *, size_t);
 void daemon_check_file(const char *path, int secret,
                        void (*warn)(const char *));

@@ -2,6 +2,7 @@
  * log - syslog and stderr logging.  See log.h.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #define LINE_MAX_LEN 2048
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
-static int log_level = LOG_INFO;
+static atomic_int log_level = LOG_INFO;
 static int log_stderr;
 static const char *log_ident = "redmilter";
 
@@ -32,6 +33,15 @@ log_open(const char *ident, int facility, int level, int to_stderr)
 	log_level = level;
 	log_stderr = to_stderr;
 	openlog(ident, LOG_PID | LOG_NDELAY, facility);
+	setlogmask(LOG_UPTO(level));
+}
+
+/* log_reconfigure - another facility and level, from a reload */
+void
+log_reconfigure(int facility, int level)
+{
+	atomic_store(&log_level, level);
+	openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
 	setlogmask(LOG_UPTO(level));
 }
 

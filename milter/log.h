@@ -2,7 +2,7 @@
  * log - redmilter's logging: syslog with the configured facility and level,
  * and stderr too in the foreground (-f).
  *
- * log_open() is called once at start; log_msg() is printf-like (literal
+ * log_open() is called once at start, log_reconfigure() at a reload; log_msg() is printf-like (literal
  * formats only: untrusted text goes through "%s" after log_clean()).
  * log_wanted() says whether a priority is logged at all, so that a caller
  * can skip building a line that would be dropped.
@@ -18,6 +18,7 @@
 #include <syslog.h>
 
 void log_open(const char *ident, int facility, int level, int to_stderr);
+void log_reconfigure(int facility, int level);
 void log_close(void);
 int log_wanted(int pri);
 void log_msg(int pri, const char *fmt, ...)

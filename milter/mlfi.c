@@ -17,9 +17,12 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libmilter/mfapi.h>
 
@@ -34,11 +37,31 @@
 #define TEMPFAIL_STORE_TEXT "Temporary policy lookup failure"
 #define TEMPFAIL_CONFIG_TEXT "Server configuration error"
 #define LOG_TEXT_MAX 300 /* bytes of an untrusted value in a log line */
+#define QID_MAX 65       /* bytes of a queue id as logged, and its NUL */
 
-static const struct conf *cf;
-static struct store *store;
-static struct verdict_cache *vcache; /* NULL: every decision evaluated */
-static struct policy_conf pc;
+/*
+ * What the callbacks decide with: one configuration, its store and its
+ * decision cache.  A reload makes a new one current; a connection holds the
+ * one it started its transaction with (refs), and the last to let go of an
+ * old one frees it.  rt_mu guards current, live and every refs.
+ */
+struct runtime {
+	struct conf conf;
+	struct policy_conf pc;
+	struct store *store;
+	struct verdict_cache *vcache; /* NULL: every decision evaluated */
+	unsigned long refs;
+	struct runtime *next; /* on the list of live ones */
+};
+
+static pthread_mutex_t rt_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct runtime *current; /* new transactions take this one */
+static struct runtime *live;    /* every one not yet freed */
+
+/* Stopping (mlfi_shutdown()): callbacks in progress, connections open. */
+static atomic_int closing;
+static atomic_long active;
+static atomic_long sessions;
 
 /* One SMTP connection; the second half is one transaction. */
 struct conn {
@@ -49,6 +72,7 @@ struct conn {
 	char *conn_hold;  /* a client or HELO HOLD: every message */
 	char *sender;     /* MAIL FROM argument as given */
 	char *auth;
+	struct runtime *rt; /* held from connect, renewed at each MAIL */
 	int msg_discard; /* DISCARD of the whole message */
 	char *msg_hold;  /* HOLD reason; "" when given none */
 	char **drop;     /* recipients to delete at end of message */
@@ -58,14 +82,151 @@ struct conn {
 
 static const char *const stage_names[] = {"CONNECT", "HELO", "MAIL", "RCPT"};
 
-/* mlfi_setup - the configuration, store and decision cache the callbacks use */
-void
-mlfi_setup(const struct conf *conf, struct store *st, struct verdict_cache *vc)
+/* rt_new - a runtime of conf's contents, st and vc */
+static struct runtime *
+rt_new(struct conf *conf, struct store *st, struct verdict_cache *vc)
 {
-	cf = conf;
-	store = st;
-	vcache = vc;
-	policy_conf_init(&pc, conf);
+	struct runtime *r = xcalloc(1, sizeof *r);
+
+	r->conf = *conf;
+	conf_init(conf); /* the strings are r's now */
+	policy_conf_init(&r->pc, &r->conf);
+	r->store = st;
+	r->vcache = vc;
+	return r;
+}
+
+/* rt_free - a runtime nobody uses, off the live list */
+static void
+rt_free(struct runtime *r)
+{
+	r->store->close(r->store);
+	verdict_cache_free(r->vcache);
+	conf_free(&r->conf);
+	free(r);
+}
+
+/* rt_unlink - r off the live list; caller holds rt_mu */
+static void
+rt_unlink(struct runtime *r)
+{
+	struct runtime **p;
+
+	for (p = &live; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			return;
+		}
+}
+
+/* rt_hold - the current runtime, held */
+static struct runtime *
+rt_hold(void)
+{
+	struct runtime *r;
+
+	pthread_mutex_lock(&rt_mu);
+	r = current;
+	r->refs++;
+	pthread_mutex_unlock(&rt_mu);
+	return r;
+}
+
+/* rt_release - let go of r; the last user of an old one frees it */
+static void
+rt_release(struct runtime *r)
+{
+	int last;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&rt_mu);
+	last = --r->refs == 0 && r != current;
+	if (last)
+		rt_unlink(r);
+	pthread_mutex_unlock(&rt_mu);
+	if (last)
+		rt_free(r);
+}
+
+/* rt_renew - hold the current runtime instead of *r, if it is another */
+static void
+rt_renew(struct runtime **r)
+{
+	struct runtime *old = *r;
+
+	pthread_mutex_lock(&rt_mu);
+	if (old == current) {
+		pthread_mutex_unlock(&rt_mu);
+		return;
+	}
+	current->refs++;
+	*r = current;
+	pthread_mutex_unlock(&rt_mu);
+	rt_release(old);
+}
+
+/* mlfi_install - make a new runtime current (see mlfi.h) */
+void
+mlfi_install(struct conf *conf, struct store *st, struct verdict_cache *vc)
+{
+	struct runtime *r = rt_new(conf, st, vc), *old;
+	int unused;
+
+	pthread_mutex_lock(&rt_mu);
+	old = current;
+	current = r;
+	r->next = live;
+	live = r;
+	unused = old != NULL && old->refs == 0;
+	if (unused)
+		rt_unlink(old);
+	pthread_mutex_unlock(&rt_mu);
+	if (unused)
+		rt_free(old);
+}
+
+/*
+ * mlfi_shutdown - after smfi_main(): give open connections until
+ * deadline_us (mono_us()) to end, then turn callbacks away, wait a little
+ * for those in progress, and free everything if none is left
+ */
+int
+mlfi_shutdown(long long deadline_us)
+{
+	struct runtime *r;
+
+	while (atomic_load(&sessions) > 0 && mono_us() < deadline_us)
+		usleep(10000);
+	atomic_store(&closing, 1);
+	while (atomic_load(&active) > 0 && mono_us() < deadline_us + 500000)
+		usleep(5000);
+	if (atomic_load(&active) > 0)
+		return -1; /* still in use: exit without freeing */
+	current = NULL;
+	while ((r = live) != NULL) {
+		live = r->next;
+		rt_free(r);
+	}
+	return 0;
+}
+
+/* enter - a callback starts; 0: we are stopping, touch nothing */
+static int
+enter(void)
+{
+	atomic_fetch_add(&active, 1);
+	if (!atomic_load(&closing))
+		return 1;
+	atomic_fetch_sub(&active, 1);
+	return 0;
+}
+
+/* leave - a callback ends */
+static void
+leave(void)
+{
+	atomic_fetch_sub(&active, 1);
 }
 
 /* set - replace a string field with a copy (NULL allowed) */
@@ -105,16 +266,28 @@ conn_free(struct conn *c)
 	free(c->client_addr);
 	free(c->helo);
 	free(c->conn_hold);
+	rt_release(c->rt);
+	atomic_fetch_sub(&sessions, 1);
 	free(c);
 }
 
-/* queue_id - the MTA's queue id, or NOQUEUE as Postfix logs it */
+/*
+ * queue_id - the MTA's queue id as a log line may show it (the `i` macro is
+ * the MTA's text: anything but printable ASCII becomes '?', so that it
+ * cannot forge a line), or NOQUEUE as Postfix logs it
+ */
 static const char *
-queue_id(SMFICTX *ctx)
+queue_id(SMFICTX *ctx, char *buf, size_t len)
 {
 	const char *id = smfi_getsymval(ctx, (char *)"i");
+	size_t i;
 
-	return id != NULL && *id != '\0' ? id : "NOQUEUE";
+	if (id == NULL || *id == '\0')
+		return "NOQUEUE";
+	for (i = 0; id[i] != '\0' && i + 1 < len; i++)
+		buf[i] = id[i] > ' ' && id[i] < 127 ? id[i] : '?';
+	buf[i] = '\0';
+	return buf;
 }
 
 /*
@@ -146,9 +319,9 @@ log_decision(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
              const char *rcpt, const char *what, const char *rule,
              const char *reply)
 {
-	char from[LOG_TEXT_MAX + 16], to[LOG_TEXT_MAX + 16];
+	char from[LOG_TEXT_MAX + 16], to[LOG_TEXT_MAX + 16], qid[QID_MAX];
 	const char *name;
-	char *n, *qid, *ru;
+	char *n, *ru;
 
 	if (!log_wanted(LOG_INFO))
 		return;
@@ -159,17 +332,16 @@ log_decision(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 	           ? "unknown"
 	           : c->client_name;
 	n = log_clean(name, LOG_TEXT_MAX);
-	qid = log_clean(queue_id(ctx), 64);
 	ru = log_clean(rule, 2 * LOG_TEXT_MAX);
 
 	address_field(from, sizeof from, "from", c->sender);
 	address_field(to, sizeof to, "to", rcpt);
-	log_msg(LOG_INFO, "%s: %s: %s%s%s%s client=%s[%s] rule=%s: %s", qid,
-	        stage_names[stage], cf->mode == CONF_MODE_TEST ? "test " : "",
+	log_msg(LOG_INFO, "%s: %s: %s%s%s%s client=%s[%s] rule=%s: %s",
+	        queue_id(ctx, qid, sizeof qid),
+	        stage_names[stage], c->rt->conf.mode == CONF_MODE_TEST ? "test " : "",
 	        what, from, to, n, c->client_addr ? c->client_addr : "", ru,
 	        reply);
 	free(n);
-	free(qid);
 	free(ru);
 }
 
@@ -178,7 +350,7 @@ static void
 log_trail(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
           const char *rcpt, const struct verdict *v)
 {
-	char rule[1200], once[1600];
+	char rule[1200], once[1600], qid[QID_MAX];
 	size_t i;
 
 	for (i = 0; i < v->ntrail; i++) {
@@ -192,11 +364,11 @@ log_trail(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 		else if (e->what == TRAIL_BROKEN) {
 			snprintf(once, sizeof once, "%s=%s", rule, e->value);
 			log_once(LOG_ERR, once, "broken rule %s%s (\"%s\"): %s",
-			         cf->prefix, rule, e->value, e->note);
+			         c->rt->conf.prefix, rule, e->value, e->note);
 		} else if (e->what == TRAIL_MALFORMED)
 			log_msg(LOG_INFO,
 			        "%s: %s: malformed %s address <%s>: %s",
-			        queue_id(ctx), stage_names[stage],
+			        queue_id(ctx, qid, sizeof qid), stage_names[stage],
 			        table_name(e->table), e->key, e->note);
 	}
 }
@@ -247,7 +419,7 @@ on_error(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 	char rule[1200], reply[600];
 	const char *enh = config ? "4.3.5" : "4.3.0";
 	const char *text = config ? TEMPFAIL_CONFIG_TEXT : TEMPFAIL_STORE_TEXT;
-	int accept = cf->on_error == CONF_ON_ERROR_ACCEPT;
+	int accept = c->rt->conf.on_error == CONF_ON_ERROR_ACCEPT;
 
 	snprintf(rule, sizeof rule, "%s%s%s",
 	         config ? table_name(v->table) : "-", config ? ":" : "",
@@ -262,7 +434,7 @@ on_error(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 		         v->err);
 	log_decision(ctx, c, stage, rcpt,
 	             accept ? "accept (on_error)" : "tempfail", rule, reply);
-	if (accept || cf->mode == CONF_MODE_TEST)
+	if (accept || c->rt->conf.mode == CONF_MODE_TEST)
 		return SMFIS_CONTINUE;
 	return tempfail(ctx, enh, text);
 }
@@ -310,7 +482,7 @@ answer_reply(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 		             rule, smtp);
 		free(smtp);
 	}
-	if (cf->mode == CONF_MODE_TEST) {
+	if (c->rt->conf.mode == CONF_MODE_TEST) {
 		reply_free(&r);
 		return SMFIS_CONTINUE;
 	}
@@ -368,7 +540,7 @@ answer(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt,
 		log_decision(ctx, c, stage, rcpt,
 		             v->type == VERDICT_HOLD ? "hold" : "discard", rule,
 		             v->action.text != NULL ? v->action.text : "");
-		if (cf->mode != CONF_MODE_TEST)
+		if (c->rt->conf.mode != CONF_MODE_TEST)
 			remember(c, stage, rcpt, v);
 		return SMFIS_CONTINUE;
 	case VERDICT_ERR_STORE:
@@ -389,17 +561,15 @@ static void
 log_slow(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
          const char *rcpt, long long us)
 {
-	char from[LOG_TEXT_MAX + 16], to[LOG_TEXT_MAX + 16];
-	char *qid = log_clean(queue_id(ctx), 64);
+	char from[LOG_TEXT_MAX + 16], to[LOG_TEXT_MAX + 16], qid[QID_MAX];
 
 	address_field(from, sizeof from, "from", c->sender);
 	address_field(to, sizeof to, "to", rcpt);
 	log_msg(LOG_WARNING,
 	        "%s: %s: slow decision: %lld ms, more than redis_timeout "
 	        "(%d ms):%s%s",
-	        qid, stage_names[stage], (us + 999) / 1000, cf->redis_timeout,
-	        from, to);
-	free(qid);
+	        queue_id(ctx, qid, sizeof qid), stage_names[stage],
+	        (us + 999) / 1000, c->rt->conf.redis_timeout, from, to);
 }
 
 /* decide - evaluate one stage and answer it */
@@ -409,24 +579,26 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 	struct request req = {stage,   c->client_name, c->client_addr,
 	                      c->helo, c->auth,        c->sender,
 	                      rcpt};
+	struct runtime *rt = c->rt;
 	struct verdict v;
 	char err[256];
 	sfsistat rc;
 	long long t0 = mono_us(), us;
 
-	if (vcache != NULL && verdict_cache_get(vcache, &req, &v)) {
+	if (rt->vcache != NULL && verdict_cache_get(rt->vcache, &req, &v)) {
 		rc = answer(ctx, c, stage, rcpt, &v);
-	} else if (policy_eval(&pc, &req, store, &v, err, sizeof err) != 0) {
+	} else if (policy_eval(&rt->pc, &req, rt->store, &v, err,
+	                       sizeof err) != 0) {
 		str_copy(v.err, err, sizeof v.err);
 		rc = on_error(ctx, c, stage, rcpt, &v, 0);
 	} else {
-		if (vcache != NULL)
-			verdict_cache_put(vcache, &req, &v);
+		if (rt->vcache != NULL)
+			verdict_cache_put(rt->vcache, &req, &v);
 		rc = answer(ctx, c, stage, rcpt, &v);
 	}
 	verdict_free(&v);
 	us = mono_us() - t0;
-	if (us > (long long)cf->redis_timeout * 1000)
+	if (us > (long long)rt->conf.redis_timeout * 1000)
 		log_slow(ctx, c, stage, rcpt, us);
 	return rc;
 }
@@ -458,60 +630,64 @@ client_ip(const struct sockaddr *sa)
 	return xstrdup(buf);
 }
 
-/* mlfi_connect - a new SMTP connection */
+/* on_connect - a new SMTP connection */
 static sfsistat
-mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	struct conn *c = xcalloc(1, sizeof *c);
+	int accept;
 
 	conn_free(conn_of(ctx));
+	c->rt = rt_hold();
+	atomic_fetch_add(&sessions, 1);
 	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		accept = c->rt->conf.on_error == CONF_ON_ERROR_ACCEPT;
 		conn_free(c);
 		log_msg(LOG_ERR, "smfi_setpriv failed");
-		return cf->on_error == CONF_ON_ERROR_ACCEPT
-		           ? SMFIS_ACCEPT
-		           : tempfail(ctx, "4.3.0", TEMPFAIL_STORE_TEXT);
+		return accept ? SMFIS_ACCEPT
+		              : tempfail(ctx, "4.3.0", TEMPFAIL_STORE_TEXT);
 	}
 	set(&c->client_name, hostname);
 	c->client_addr = client_ip(hostaddr);
-	if (cf->delay_checks)
+	if (c->rt->conf.delay_checks)
 		return SMFIS_CONTINUE;
 	return decide(ctx, c, STAGE_CONNECT, NULL);
 }
 
-/* mlfi_helo - HELO or EHLO, possibly again later in the session */
+/* on_helo - HELO or EHLO, possibly again later in the session */
 static sfsistat
-mlfi_helo(SMFICTX *ctx, char *helo)
+on_helo(SMFICTX *ctx, char *helo)
 {
 	struct conn *c = conn_of(ctx);
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	set(&c->helo, helo);
-	if (cf->delay_checks)
+	if (c->rt->conf.delay_checks)
 		return SMFIS_CONTINUE;
 	return decide(ctx, c, STAGE_HELO, NULL);
 }
 
-/* mlfi_envfrom - MAIL FROM: a new transaction */
+/* on_envfrom - MAIL FROM: a new transaction */
 static sfsistat
-mlfi_envfrom(SMFICTX *ctx, char **argv)
+on_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_of(ctx);
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	reset_transaction(c);
+	rt_renew(&c->rt);
 	set(&c->sender, argv != NULL ? argv[0] : NULL);
 	set(&c->auth, smfi_getsymval(ctx, (char *)"{auth_authen}"));
-	if (cf->delay_checks)
+	if (c->rt->conf.delay_checks)
 		return SMFIS_CONTINUE;
 	return decide(ctx, c, STAGE_MAIL, NULL);
 }
 
-/* mlfi_envrcpt - RCPT TO: the decision for one recipient */
+/* on_envrcpt - RCPT TO: the decision for one recipient */
 static sfsistat
-mlfi_envrcpt(SMFICTX *ctx, char **argv)
+on_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_of(ctx);
 	sfsistat rc;
@@ -536,12 +712,13 @@ strip_brackets(char *a)
 	}
 }
 
-/* mlfi_eom - end of message: carry out DISCARD and HOLD */
+/* on_eom - end of message: carry out DISCARD and HOLD */
 static sfsistat
-mlfi_eom(SMFICTX *ctx)
+on_eom(SMFICTX *ctx)
 {
 	struct conn *c = conn_of(ctx);
 	const char *hold;
+	char qid[QID_MAX];
 	sfsistat rc = SMFIS_CONTINUE;
 	size_t i;
 
@@ -556,7 +733,7 @@ mlfi_eom(SMFICTX *ctx)
 			strip_brackets(c->drop[i]);
 			if (smfi_delrcpt(ctx, c->drop[i]) != MI_SUCCESS)
 				log_msg(LOG_ERR, "%s: smfi_delrcpt failed",
-				        queue_id(ctx));
+				        queue_id(ctx, qid, sizeof qid));
 		}
 		if (hold != NULL &&
 		    smfi_quarantine(
@@ -564,15 +741,15 @@ mlfi_eom(SMFICTX *ctx)
 		        (char *)(*hold != '\0' ? hold : "redmilter HOLD")) !=
 		        MI_SUCCESS)
 			log_msg(LOG_ERR, "%s: smfi_quarantine failed",
-			        queue_id(ctx));
+			        queue_id(ctx, qid, sizeof qid));
 	}
 	reset_transaction(c);
 	return rc;
 }
 
-/* mlfi_abort - the transaction ended early (RSET, QUIT, error) */
+/* on_abort - the transaction ended early (RSET, QUIT, error) */
 static sfsistat
-mlfi_abort(SMFICTX *ctx)
+on_abort(SMFICTX *ctx)
 {
 	struct conn *c = conn_of(ctx);
 
@@ -581,12 +758,97 @@ mlfi_abort(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-/* mlfi_close - the connection is gone; priv may be NULL */
+/* on_close - the connection is gone; priv may be NULL */
 static sfsistat
-mlfi_close(SMFICTX *ctx)
+on_close(SMFICTX *ctx)
 {
 	conn_free(conn_of(ctx));
 	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+
+/*
+ * The callbacks libmilter calls: each one turned away once we are stopping
+ * (mlfi_shutdown()), when what it would use may be gone.
+ */
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	sfsistat rc = SMFIS_TEMPFAIL;
+
+	if (enter()) {
+		rc = on_connect(ctx, hostname, hostaddr);
+		leave();
+	}
+	return rc;
+}
+
+static sfsistat
+mlfi_helo(SMFICTX *ctx, char *helo)
+{
+	sfsistat rc = SMFIS_TEMPFAIL;
+
+	if (enter()) {
+		rc = on_helo(ctx, helo);
+		leave();
+	}
+	return rc;
+}
+
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	sfsistat rc = SMFIS_TEMPFAIL;
+
+	if (enter()) {
+		rc = on_envfrom(ctx, argv);
+		leave();
+	}
+	return rc;
+}
+
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	sfsistat rc = SMFIS_TEMPFAIL;
+
+	if (enter()) {
+		rc = on_envrcpt(ctx, argv);
+		leave();
+	}
+	return rc;
+}
+
+static sfsistat
+mlfi_eom(SMFICTX *ctx)
+{
+	sfsistat rc = SMFIS_TEMPFAIL;
+
+	if (enter()) {
+		rc = on_eom(ctx);
+		leave();
+	}
+	return rc;
+}
+
+static sfsistat
+mlfi_abort(SMFICTX *ctx)
+{
+	if (enter()) {
+		on_abort(ctx);
+		leave();
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mlfi_close(SMFICTX *ctx)
+{
+	if (enter()) {
+		on_close(ctx);
+		leave();
+	}
 	return SMFIS_CONTINUE;
 }
 

@@ -2,12 +2,20 @@
  * mlfi - the libmilter callbacks: copy the MTA's arguments into a
  * per-connection context, ask the engine, and answer.
  *
- * mlfi_setup() gives the callbacks the configuration, the store and the
- * cache of whole decisions (NULL for none); it must be called once before
- * smfi_register(mlfi_desc()), and the three must outlive smfi_main().  The
- * callbacks themselves are thread-safe: libmilter runs them on a pool of worker
- * threads, one connection's callbacks possibly on different threads, never two
- * at once for one connection.
+ * mlfi_install() gives the callbacks what they decide with: the contents
+ * of a configuration (conf is left conf_init()ed), its store and its cache
+ * of whole decisions (NULL for none), all three theirs from then on.  It is
+ * called once before smfi_main(), and again at each reload: transactions
+ * that begin after it use the new ones, and the old ones are freed when
+ * the last transaction that uses them ends.  mlfi_shutdown(), after
+ * smfi_main() has returned, gives the connections still open until
+ * deadline_us (mono_us()) to end, then turns every callback away, and
+ * frees everything when no callback is left running half a second later;
+ * it returns 0, or -1 when one still runs (then nothing is freed: the
+ * process must exit without freeing).  The callbacks are thread-safe:
+ * libmilter runs them on a pool of worker threads, one connection's
+ * callbacks possibly on different threads, never two at once for one
+ * connection; mlfi_install() may run beside them.
  */
 #ifndef MLFI_H
 #define MLFI_H
@@ -18,7 +26,8 @@
 
 struct smfiDesc;
 
-void mlfi_setup(const struct conf *, struct store *, struct verdict_cache *);
+void mlfi_install(struct conf *, struct store *, struct verdict_cache *);
+int mlfi_shutdown(long long deadline_us);
 struct smfiDesc *mlfi_desc(void);
 
 #endif

@@ -4,15 +4,25 @@
  * usage: redmilter [-c FILE] [-f] [-n] [-V]
  *
  * Start-up, in order: read the configuration (a problem stops us with
- * file, line and problem, exit EX_CONFIG), -n check mode, refuse root
- * without `user` unless -f, open the Redis store (no connection yet: a
- * Redis that is down must not stop the milter, it tempfails mail), open
- * the libmilter socket (a stale unix socket is removed), set its mode and
- * owner, drop privileges, detach unless -f, write the pidfile, run
- * smfi_main() until SIGTERM/SIGINT/SIGHUP, remove the socket and pidfile.
+ * file, line and problem, exit EX_CONFIG, on standard error and in
+ * syslog), -n check mode, refuse root without `user`, open the Redis store
+ * (no connection yet: a Redis that is down must not stop the milter, it
+ * tempfails mail), open the libmilter socket (refused when a milter
+ * already answers on it; sockfile.h), drop privileges, detach unless -f,
+ * write the pidfile, run smfi_main() on a thread of its own while the main
+ * thread waits for signals: SIGUSR1 reloads the configuration,
+ * SIGTERM/SIGINT/SIGHUP stop us within 5 s (sessions in progress get 4 s
+ * of it), then the socket and pidfile are removed if they are still ours.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +36,21 @@
 #include "lint.h"
 #include "log.h"
 #include "mlfi.h"
+#include "mono.h"
 #include "redis_url.h"
+#include "sockfile.h"
 #include "sockspec.h"
 #include "store_open.h"
+#include "str.h"
 #include "verdict_cache.h"
+#include "xmalloc.h"
 
 #ifndef REDMILTER_VERSION
 #define REDMILTER_VERSION "0.1.0"
 #endif
+
+/* How long after SIGTERM sessions in progress may go on (redmilter(8)). */
+#define STOP_GRACE_US 4000000LL
 
 static const char *conf_file; /* NULL: the default, if any */
 
@@ -45,20 +62,31 @@ usage(void)
 	return EX_USAGE;
 }
 
-/* load - the configuration, or exit with its problem */
+/*
+ * startup_error - a problem found before logging is set up: on standard
+ * error and in syslog (facility mail: the configured one is not known)
+ */
 static void
-load(struct conf *c)
+startup_error(int log_it, const char *err)
+{
+	fprintf(stderr, "redmilter: %s\n", err);
+	if (log_it) {
+		log_open("redmilter", LOG_MAIL, LOG_INFO, 0);
+		log_msg(LOG_ERR, "%s", err);
+		log_close();
+	}
+	exit(EX_CONFIG);
+}
+
+/* load - the configuration, or exit with its problem (logged unless -n) */
+static void
+load(struct conf *c, int check)
 {
 	char err[1024];
 
-	if (conf_load(c, &conf_file, err, sizeof err) != 0) {
-		fprintf(stderr, "redmilter: %s\n", err);
-		exit(EX_CONFIG);
-	}
-	if (conf_finish(c, err, sizeof err) != 0) {
-		fprintf(stderr, "redmilter: %s\n", err);
-		exit(EX_CONFIG);
-	}
+	if (conf_load(c, &conf_file, err, sizeof err) != 0 ||
+	    conf_finish(c, err, sizeof err) != 0)
+		startup_error(!check, err);
 }
 
 /*
@@ -133,22 +161,324 @@ die(int status, const char *what, const char *err)
 	exit(status);
 }
 
-/* open_socket - register, open the socket, set its mode and owner */
+/*
+ * The keys a reload cannot change (redmilter(8), SIGNALS), as the milter
+ * started with them; the socket file it created.
+ */
+struct fixed {
+	char *socket, *user, *group, *pidfile;
+	int socket_mode;
+	struct sockfile sf;
+};
+
+static pthread_t main_thread;
+static atomic_int milter_done; /* smfi_main() has returned */
+static int milter_rc;
+
+/* milter_thread - smfi_main(), then wake the main thread */
+static void *
+milter_thread(void *arg)
+{
+	(void)arg;
+	milter_rc = smfi_main();
+	atomic_store(&milter_done, 1);
+	pthread_kill(main_thread, SIGUSR2);
+	return NULL;
+}
+
+/*
+ * open_socket - register, open the socket, set its mode and owner; a unix
+ * socket is made in a private directory and moved into place (sockfile.h)
+ */
 static void
-open_socket(const struct conf *c, const struct daemon_ids *ids)
+open_socket(const struct conf *c, const struct daemon_ids *ids,
+            struct sockfile *sf)
 {
 	const char *path = sockspec_unix_path(c->socket);
 	char err[512];
 
+	sf->dirfd = sf->privfd = -1;
 	if (smfi_register(*mlfi_desc()) != MI_SUCCESS)
 		die(EX_SOFTWARE, "smfi_register", "failed");
-	if (smfi_setconn((char *)c->socket) != MI_SUCCESS)
+	if (path != NULL && sockfile_prepare(sf, path, err, sizeof err) != 0)
+		die(1, "socket", err);
+	if (smfi_setconn(path != NULL ? sf->spec : (char *)c->socket) !=
+	    MI_SUCCESS)
 		die(EX_CONFIG, "smfi_setconn", c->socket);
-	if (smfi_opensocket(1) != MI_SUCCESS)
+	if (smfi_opensocket(1) != MI_SUCCESS) {
+		(void)sockfile_remove(sf, err, sizeof err);
 		die(EX_UNAVAILABLE, "cannot open milter socket", c->socket);
-	if (path != NULL && daemon_socket_perms(path, c->socket_mode, ids, err,
-	                                        sizeof err) != 0)
+	}
+	if (path != NULL &&
+	    sockfile_publish(sf, c->socket_mode, ids, err, sizeof err) != 0) {
+		(void)sockfile_remove(sf, err, sizeof err);
 		die(EX_OSERR, "socket", err);
+	}
+}
+
+/* same - whether two settings (either may be NULL) are equal */
+static int
+same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* restart_keys - log each key a reload changed that needs a restart */
+static void
+restart_keys(const struct fixed *f, const struct conf *n)
+{
+	const char *changed[5];
+	size_t i, k = 0;
+
+	if (!same(f->socket, n->socket))
+		changed[k++] = "socket";
+	if (f->socket_mode != n->socket_mode)
+		changed[k++] = "socket_mode";
+	if (!same(f->user, n->user))
+		changed[k++] = "user";
+	if (!same(f->group, n->group))
+		changed[k++] = "group";
+	if (!same(f->pidfile, n->pidfile))
+		changed[k++] = "pidfile";
+	for (i = 0; i < k; i++)
+		log_msg(LOG_WARNING,
+		        "reload: %s changed; it takes effect at the next "
+		        "restart, the running value is kept",
+		        changed[i]);
+}
+
+/* new_runtime - the store and decision cache of a configuration */
+static struct store *
+new_runtime(const struct conf *c, struct verdict_cache **vc, char *err,
+            size_t errlen)
+{
+	/* cache_ttl bounds the age of what an answer rests on: a decision is
+	 * kept for half of it, built from lookups kept for the other half. */
+	struct store_open_opts o = {.cache_ms = c->cache_ttl - c->cache_ttl / 2};
+	struct store *st = store_open(c, &o, err, errlen);
+
+	*vc = NULL;
+	if (st != NULL && c->cache_ttl / 2 > 0)
+		*vc = verdict_cache_new(c->cache_ttl / 2, (size_t)c->cache_size);
+	return st;
+}
+
+/*
+ * reload - SIGUSR1: read the configuration again; a file with a problem
+ * leaves the running configuration as it is
+ */
+static void
+reload(const struct fixed *f)
+{
+	const char *path = conf_file;
+	struct verdict_cache *vc;
+	struct store *st;
+	struct conf n;
+	char err[1024];
+
+	if (conf_load(&n, &path, err, sizeof err) != 0 ||
+	    conf_finish(&n, err, sizeof err) != 0 ||
+	    (st = new_runtime(&n, &vc, err, sizeof err)) == NULL) {
+		log_msg(LOG_ERR, "reload: %s; the running configuration is kept",
+		        err);
+		conf_free(&n);
+		return;
+	}
+	restart_keys(f, &n);
+	log_reconfigure(n.syslog_facility, n.log_level);
+	log_msg(LOG_INFO, "reload: %s read (on_error %s, mode %s)",
+	        path != NULL ? path : "defaults",
+	        n.on_error == CONF_ON_ERROR_ACCEPT ? "accept" : "tempfail",
+	        n.mode == CONF_MODE_TEST ? "test" : "enforce");
+	mlfi_install(&n, st, vc);
+	conf_free(&n);
+}
+
+/* wait_signal - reload at each SIGUSR1; the signal that stops us */
+static int
+wait_signal(const sigset_t *set, const struct fixed *f)
+{
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1)
+			reload(f);
+		else if (sig != SIGUSR2 || atomic_load(&milter_done))
+			return sig;
+	}
+}
+
+/* Where the poker connects, and when it stops. */
+struct poke {
+	const char *spec;
+	atomic_int done;
+};
+
+/* poke_once - connect to our own socket and hang up */
+static void
+poke_once(const char *spec)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_un un;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} a;
+	struct sockspec ss;
+	socklen_t len;
+	int fd;
+
+	memset(&a, 0, sizeof a);
+	if (sockspec_parse(spec, &ss, NULL, 0) != 0)
+		return;
+	if (ss.type == SOCKSPEC_UNIX) {
+		a.un.sun_family = AF_UNIX;
+		str_copy(a.un.sun_path, ss.path, sizeof a.un.sun_path);
+		len = sizeof a.un;
+	} else if (ss.type == SOCKSPEC_INET) {
+		a.in.sin_family = AF_INET;
+		a.in.sin_port = htons((unsigned short)ss.port);
+		if (inet_pton(AF_INET, ss.host, &a.in.sin_addr) != 1 ||
+		    a.in.sin_addr.s_addr == htonl(INADDR_ANY))
+			a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof a.in;
+	} else {
+		a.in6.sin6_family = AF_INET6;
+		a.in6.sin6_port = htons((unsigned short)ss.port);
+		if (inet_pton(AF_INET6, ss.host, &a.in6.sin6_addr) != 1 ||
+		    IN6_IS_ADDR_UNSPECIFIED(&a.in6.sin6_addr))
+			a.in6.sin6_addr = in6addr_loopback;
+		len = sizeof a.in6;
+	}
+	if ((fd = socket(a.sa.sa_family,
+	                 SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	(void)connect(fd, &a.sa, len);
+	close(fd);
+}
+
+/*
+ * poker - libmilter's listener waits up to 5 s in poll() before it sees
+ * smfi_stop(), holding the lock smfi_stop() needs (RELIABILITY.md,
+ * section 8): a connection of our own wakes it at once.  Pokes every 20
+ * ms, for 5 s at most.
+ */
+static void *
+poker(void *arg)
+{
+	struct poke *p = arg;
+	int i;
+
+	for (i = 0; i < 250 && !atomic_load(&p->done); i++) {
+		poke_once(p->spec);
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/* stop_listener - stop smfi_main() at once and wait for it */
+static void
+stop_listener(pthread_t milter, const char *spec)
+{
+	struct poke p = {.spec = spec};
+	pthread_t t;
+	int poking;
+
+	if (!atomic_load(&milter_done)) {
+		poking = pthread_create(&t, NULL, poker, &p) == 0;
+		smfi_stop();
+		atomic_store(&p.done, 1);
+		if (poking)
+			pthread_join(t, NULL);
+	}
+	pthread_join(milter, NULL);
+}
+
+/*
+ * block_signals - the signals the main thread waits for, blocked in every
+ * thread (those started later inherit the mask)
+ */
+static void
+block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* fixed_keys - copies of the keys a reload cannot change */
+static void
+fixed_keys(struct fixed *f, const struct conf *c)
+{
+	f->socket = xstrdup(c->socket);
+	f->user = c->user != NULL ? xstrdup(c->user) : NULL;
+	f->group = c->group != NULL ? xstrdup(c->group) : NULL;
+	f->pidfile = c->pidfile != NULL ? xstrdup(c->pidfile) : NULL;
+	f->socket_mode = c->socket_mode;
+}
+
+/*
+ * serve - run smfi_main() on a thread of its own and wait here for
+ * signals (Linux gives a signal sent to the process to its main thread
+ * when that thread waits for it, before libmilter's own signal thread);
+ * returns the exit status
+ */
+static int
+serve(struct fixed *f, const sigset_t *set)
+{
+	pthread_t milter;
+	long long t0;
+	char err[512];
+	int sig;
+
+	main_thread = pthread_self();
+	if (pthread_create(&milter, NULL, milter_thread, NULL) != 0)
+		die(EX_OSERR, "pthread_create", "cannot start the milter");
+	sig = wait_signal(set, f);
+	t0 = mono_us();
+	if (sig != SIGUSR2)
+		log_msg(LOG_INFO, "redmilter stopping (signal %d)", sig);
+	stop_listener(milter, f->socket);
+	if (sig == SIGUSR2)
+		log_msg(LOG_INFO, "redmilter stopping (libmilter ended)");
+	/* sessions in progress get what is left of 4.5 s from the signal */
+	if (mlfi_shutdown(t0 + STOP_GRACE_US) != 0)
+		log_msg(LOG_WARNING, "callbacks still running at exit");
+	if (sockfile_remove(&f->sf, err, sizeof err) != 0)
+		log_msg(LOG_WARNING, "%s", err);
+	if (f->pidfile != NULL)
+		daemon_pidfile_remove(f->pidfile);
+	free(f->socket);
+	free(f->user);
+	free(f->group);
+	free(f->pidfile);
+	return milter_rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+}
+
+/* start_checks - the refusals and warnings before anything is opened */
+static void
+start_checks(const struct conf *c, struct daemon_ids *ids)
+{
+	char err[512];
+
+	if (geteuid() == 0 && c->user == NULL)
+		die(EX_USAGE, "refusing to run as root",
+		    "set `user` in the configuration (`user = root` to run "
+		    "as root anyway)");
+	if (geteuid() == 0 && strcmp(c->user, "root") == 0)
+		log_msg(LOG_WARNING, "warning: running as root (user = root)");
+	if (conf_file != NULL)
+		daemon_check_file(conf_file, 0, warn_line);
+	daemon_check_file(c->redis_password_file, 1, warn_line);
+	daemon_check_file(c->redis_sentinel_password_file, 1, warn_line);
+	if (daemon_lookup_ids(c->user, c->group, ids, err, sizeof err) != 0)
+		die(EX_NOUSER, "configuration", err);
 }
 
 /* run - everything after the configuration; returns the exit status */
@@ -156,29 +486,20 @@ static int
 run(struct conf *c, int foreground)
 {
 	struct daemon_ids ids;
+	struct verdict_cache *vc;
 	struct store *st;
-	struct verdict_cache *vc = NULL;
-	const char *path = sockspec_unix_path(c->socket);
+	struct fixed f;
+	sigset_t set;
 	char err[512];
-	int rc;
 
+	block_signals(&set);
 	log_open("redmilter", c->syslog_facility, c->log_level, foreground);
 	die_to_stderr = !foreground;
-	if (geteuid() == 0 && c->user == NULL && !foreground)
-		die(EX_USAGE, "refusing to run as root",
-		    "set `user` in the configuration (or use -f)");
-	if (conf_file != NULL)
-		daemon_check_file(conf_file, 0, warn_line);
-	daemon_check_file(c->redis_password_file, 1, warn_line);
-	if (daemon_lookup_ids(c->user, c->group, &ids, err, sizeof err) != 0)
-		die(EX_NOUSER, "configuration", err);
-	/* cache_ttl bounds the age of what an answer rests on: a decision is
-	 * kept for half of it, built from lookups kept for the other half. */
-	st = open_store(c, c->cache_ttl - c->cache_ttl / 2);
-	if (c->cache_ttl / 2 > 0)
-		vc = verdict_cache_new(c->cache_ttl / 2, (size_t)c->cache_size);
-	mlfi_setup(c, st, vc);
-	open_socket(c, &ids);
+	start_checks(c, &ids);
+	if ((st = new_runtime(c, &vc, err, sizeof err)) == NULL)
+		die(EX_CONFIG, conf_file ? conf_file : "defaults", err);
+	fixed_keys(&f, c);
+	open_socket(c, &ids, &f.sf);
 	if (c->pidfile != NULL && !foreground && daemon_detach(err, sizeof err))
 		die(EX_OSERR, "detach", err);
 	if (c->pidfile != NULL && daemon_pidfile(c->pidfile, err, sizeof err))
@@ -191,17 +512,8 @@ run(struct conf *c, int foreground)
 	        REDMILTER_VERSION, c->socket,
 	        c->on_error == CONF_ON_ERROR_ACCEPT ? "accept" : "tempfail",
 	        c->mode == CONF_MODE_TEST ? "test" : "enforce");
-	rc = smfi_main() == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
-	log_msg(LOG_INFO, "redmilter stopping");
-	if (path != NULL && unlink(path) != 0 && errno != ENOENT)
-		log_msg(LOG_WARNING, "cannot remove %s: %s", path,
-		        strerror(errno));
-	if (c->pidfile != NULL)
-		(void)unlink(c->pidfile);
-	st->close(st);
-	verdict_cache_free(vc);
-	log_close();
-	return rc;
+	mlfi_install(c, st, vc);
+	return serve(&f, &set);
 }
 
 int
@@ -230,7 +542,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage();
-	load(&c);
+	load(&c, check);
 	rc = check ? check_only(&c) : run(&c, foreground);
 	conf_free(&c);
 	return rc;

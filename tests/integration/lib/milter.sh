@@ -7,7 +7,8 @@
 #       socket's directory is private; Postfix's smtpd connects as user
 #       postfix), redis = $REDIS_URL (plus redis_password_file when
 #       REDIS_PASSWORD is set), log_level debug, cache_ttl 0 (a rule edited
-#       with redis-cli shows at the next lookup), then each LINE.  A LINE
+#       with redis-cli shows at the next lookup), user = root when run as
+#       root (the milter refuses root without `user`), then each LINE.  A LINE
 #       "key = value" whose key is already there replaces that line (the
 #       milter refuses a key set twice); other LINEs are appended.  Starts
 #       "$TEST_PREFIX $REDMILTER -c FILE -f" in the background, stdout and
@@ -200,6 +201,10 @@ m_write_conf() {
 	fi
 	m_conf_set log_level debug
 	m_conf_set cache_ttl 0
+	# As root the milter wants `user`; the tests run it as root on purpose.
+	if [ "$(id -u)" -eq 0 ]; then
+		m_conf_set user root
+	fi
 	{
 		for line in "$@"; do
 			if [[ $line =~ ^[[:space:]]*([a-z_]+)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
