@@ -73,9 +73,9 @@ struct conn {
 	char *sender;     /* MAIL FROM argument as given */
 	char *auth;
 	struct runtime *rt; /* held from connect, renewed at each MAIL */
-	int msg_discard; /* DISCARD of the whole message */
-	char *msg_hold;  /* HOLD reason; "" when given none */
-	char **drop;     /* recipients to delete at end of message */
+	int msg_discard;    /* DISCARD of the whole message */
+	char *msg_hold;     /* HOLD reason; "" when given none */
+	char **drop;        /* recipients to delete at end of message */
 	size_t ndrop;
 	size_t naccepted; /* recipients answered with CONTINUE */
 };
@@ -337,10 +337,9 @@ log_decision(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 	address_field(from, sizeof from, "from", c->sender);
 	address_field(to, sizeof to, "to", rcpt);
 	log_msg(LOG_INFO, "%s: %s: %s%s%s%s client=%s[%s] rule=%s: %s",
-	        queue_id(ctx, qid, sizeof qid),
-	        stage_names[stage], c->rt->conf.mode == CONF_MODE_TEST ? "test " : "",
-	        what, from, to, n, c->client_addr ? c->client_addr : "", ru,
-	        reply);
+	        queue_id(ctx, qid, sizeof qid), stage_names[stage],
+	        c->rt->conf.mode == CONF_MODE_TEST ? "test " : "", what, from,
+	        to, n, c->client_addr ? c->client_addr : "", ru, reply);
 	free(n);
 	free(ru);
 }
@@ -366,10 +365,10 @@ log_trail(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 			log_once(LOG_ERR, once, "broken rule %s%s (\"%s\"): %s",
 			         c->rt->conf.prefix, rule, e->value, e->note);
 		} else if (e->what == TRAIL_MALFORMED)
-			log_msg(LOG_INFO,
-			        "%s: %s: malformed %s address <%s>: %s",
-			        queue_id(ctx, qid, sizeof qid), stage_names[stage],
-			        table_name(e->table), e->key, e->note);
+			log_msg(
+			    LOG_INFO, "%s: %s: malformed %s address <%s>: %s",
+			    queue_id(ctx, qid, sizeof qid), stage_names[stage],
+			    table_name(e->table), e->key, e->note);
 	}
 }
 
@@ -587,8 +586,8 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 
 	if (rt->vcache != NULL && verdict_cache_get(rt->vcache, &req, &v)) {
 		rc = answer(ctx, c, stage, rcpt, &v);
-	} else if (policy_eval(&rt->pc, &req, rt->store, &v, err,
-	                       sizeof err) != 0) {
+	} else if (policy_eval(&rt->pc, &req, rt->store, &v, err, sizeof err) !=
+	           0) {
 		str_copy(v.err, err, sizeof v.err);
 		rc = on_error(ctx, c, stage, rcpt, &v, 0);
 	} else {
@@ -766,7 +765,6 @@ on_close(SMFICTX *ctx)
 	smfi_setpriv(ctx, NULL);
 	return SMFIS_CONTINUE;
 }
-
 
 /*
  * The callbacks libmilter calls: each one turned away once we are stopping

@@ -254,12 +254,14 @@ new_runtime(const struct conf *c, struct verdict_cache **vc, char *err,
 {
 	/* cache_ttl bounds the age of what an answer rests on: a decision is
 	 * kept for half of it, built from lookups kept for the other half. */
-	struct store_open_opts o = {.cache_ms = c->cache_ttl - c->cache_ttl / 2};
+	struct store_open_opts o = {.cache_ms =
+	                                c->cache_ttl - c->cache_ttl / 2};
 	struct store *st = store_open(c, &o, err, errlen);
 
 	*vc = NULL;
 	if (st != NULL && c->cache_ttl / 2 > 0)
-		*vc = verdict_cache_new(c->cache_ttl / 2, (size_t)c->cache_size);
+		*vc =
+		    verdict_cache_new(c->cache_ttl / 2, (size_t)c->cache_size);
 	return st;
 }
 
@@ -279,8 +281,8 @@ reload(const struct fixed *f)
 	if (conf_load(&n, &path, err, sizeof err) != 0 ||
 	    conf_finish(&n, err, sizeof err) != 0 ||
 	    (st = new_runtime(&n, &vc, err, sizeof err)) == NULL) {
-		log_msg(LOG_ERR, "reload: %s; the running configuration is kept",
-		        err);
+		log_msg(LOG_ERR,
+		        "reload: %s; the running configuration is kept", err);
 		conf_free(&n);
 		return;
 	}

@@ -50,8 +50,7 @@ check_existing(const char *path, char *err, size_t errlen)
 	if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
 			return 0;
-		return errbuf_set(err, errlen, "%s: %s", path,
-		                  strerror(errno));
+		return errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
 	}
 	if (S_ISLNK(st.st_mode))
 		return errbuf_set(err, errlen,
@@ -63,10 +62,11 @@ check_existing(const char *path, char *err, size_t errlen)
 		                  "replace it",
 		                  path);
 	if (probe(path))
-		return errbuf_set(err, errlen,
-		                  "a milter is already listening on %s (another "
-		                  "redmilter?); refusing to start",
-		                  path);
+		return errbuf_set(
+		    err, errlen,
+		    "a milter is already listening on %s (another "
+		    "redmilter?); refusing to start",
+		    path);
 	return 0;
 }
 
@@ -123,14 +123,13 @@ make_private(struct sockfile *s, char *err, size_t errlen)
 		return errbuf_set(err, errlen,
 		                  "%s: not the private directory just made",
 		                  s->priv);
-	snprintf(s->spec, sizeof s->spec, "unix:/proc/self/fd/%d/%s",
-	         s->privfd, PRIV_NAME);
+	snprintf(s->spec, sizeof s->spec, "unix:/proc/self/fd/%d/%s", s->privfd,
+	         PRIV_NAME);
 	return 0;
 }
 
 int
-sockfile_prepare(struct sockfile *s, const char *path, char *err,
-                 size_t errlen)
+sockfile_prepare(struct sockfile *s, const char *path, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof *s);
 	s->dirfd = s->privfd = -1;
