@@ -6,7 +6,8 @@
 #
 #   - started as root without `user` and without -f, redmilter refuses:
 #     exit status 64 and the reason on standard error (it has not detached
-#     yet), no socket; with -f it runs as root;
+#     yet), no socket (with -f too: tests/integration/deploy.sh); with
+#     `user = root` it runs as root;
 #   - with `user`/`group` it gives up root after opening the socket: every
 #     uid and gid in /proc/PID/status is nobody's, no supplementary group
 #     but nogroup, no capability left; the unix socket belongs to
@@ -17,9 +18,9 @@
 #     shows in `ps`, in the milter's log (start, lookups, Redis down, the
 #     password changed behind its back), in `redmilter -n`, or in any
 #     redmilterctl output, errors included;
-#   - a configuration file others can write, and a password file others
-#     can read (or write), are warned about at start; files that are fine
-#     are not.
+#   - a configuration file others or its group can write, and a password
+#     file (Redis's or Sentinel's) others can read (or anyone but its owner
+#     write), are warned about at start; files that are fine are not.
 #
 # By hand (as root):  make && TOP=$PWD REDMILTER=$PWD/milter/redmilter \
 #     REDMILTERCTL=$PWD/policy/redmilterctl bash tests/integration/security.sh
@@ -199,7 +200,7 @@ fi
 
 start_milter "log_level = debug"
 is "$(status_ids "$MILTER_PID" | cut -d';' -f1)" "uid 0 0 0 0" \
-    "as root without user, with -f: it runs (as root, as documented)"
+    "as root with user = root, -f: it runs as root (said explicitly)"
 probe "$MILTER_SOCKET" >/dev/null
 collect "$(ps -o args= -p "$MILTER_PID")"
 collect "$(tr '\0' ' ' <"/proc/$MILTER_PID/cmdline")"
@@ -265,14 +266,23 @@ warn_dir=$H_TMP/warn
 mkdir -p "$warn_dir"
 printf '%s\n' "$PW" >"$warn_dir/redis.pass"
 
-# warnings CONF-MODE PASS-MODE - start, stop; print the warning lines
+printf '%s\n' "sentinel-$PW" >"$warn_dir/sentinel.pass"
+
+# warnings CONF-MODE PASS-MODE [SENTINEL-PASS-MODE] - start, stop; print
+# the warning lines (the running-as-root one aside)
 warnings() {
 	local log=$warn_dir/log
 	cat >"$warn_dir/redmilter.conf" <<EOF
 socket = unix:$warn_dir/milter.sock
 redis = $REDIS_URL
 redis_password_file = $warn_dir/redis.pass
+user = root
 EOF
+	if [ -n "${3:-}" ]; then
+		printf 'redis_sentinel_password_file = %s\n' \
+		    "$warn_dir/sentinel.pass" >>"$warn_dir/redmilter.conf"
+		chmod "$3" "$warn_dir/sentinel.pass"
+	fi
 	chmod "$1" "$warn_dir/redmilter.conf"
 	chmod "$2" "$warn_dir/redis.pass"
 	: >"$log"
@@ -286,7 +296,7 @@ EOF
 	kill_wait "$pid" KILL
 	rm -f "$warn_dir/milter.sock"
 	collect "$(cat "$log")"
-	grep -i 'warning' "$log"
+	grep -i 'warning' "$log" | grep -v 'running as root'
 }
 got=$(warnings 0644 0600)
 is "$got" "" "config 0644, password file 0600: no warning"
@@ -302,6 +312,17 @@ got=$(warnings 0644 0602)
 like "$got" "redis\.pass is writable by others" "password file 0602: warned (writable by others)"
 got=$(warnings 0644 0640)
 is "$got" "" "password file 0640 (group only): no warning"
+got=$(warnings 0664 0600)
+like "$got" "redmilter\.conf is writable by its group" \
+    "config 0664: warned (writable by its group)"
+got=$(warnings 0644 0620)
+like "$got" "redis\.pass is writable by its group" \
+    "password file 0620: warned (writable by its group)"
+got=$(warnings 0644 0600 0644)
+like "$got" "sentinel\.pass holds a password and is readable by others" \
+    "Sentinel password file 0644: warned (readable by others)"
+got=$(warnings 0644 0600 0600)
+is "$got" "" "Sentinel password file 0600: no warning"
 hits=$(grep -cF -- "$PW" "$ALL_OUTPUT")
 is "$hits" 0 "...and the warnings do not quote the password either"
 
