@@ -50,6 +50,8 @@ if [ -n "$TEST_PREFIX" ]; then
 	slow=5
 fi
 REJECT="550 5.1.1 Mailbox not found"
+# Valgrind is slow enough to make a lookup miss the default 500 ms.
+TIMEOUT_LINE="redis_timeout = $((500 * slow))"
 
 start_redis
 rcli SET redmilter:recipient:bad@example.com "$REJECT" >/dev/null
@@ -84,7 +86,7 @@ v=$(victim pid-victim)
 setpriv --reuid=nobody --regid=nogroup --clear-groups \
     ln -s "$v" "$attack_dir/redmilter.pid" ||
     bail_out "cannot plant a link as nobody"
-start_milter "pidfile = $attack_dir/redmilter.pid"
+start_milter "$TIMEOUT_LINE" "pidfile = $attack_dir/redmilter.pid"
 is "$(cat "$v")" "root secret" \
     "pidfile: the file a planted link points to keeps its contents"
 is "$(mode_of "$v")" 600 "pidfile: and its mode"
@@ -135,7 +137,7 @@ MILTER_SOCKET=unix:$sock
 MILTER_SOCK_PATH=$sock
 ATTACK_NAME=$sock ATTACK_TO=$v LD_PRELOAD=$shim \
     ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-    start_milter "socket = unix:$sock" "socket_mode = 0666"
+    start_milter "$TIMEOUT_LINE" "socket = unix:$sock" "socket_mode = 0666"
 is "$(mode_of "$v")" 600 \
     "socket: a link planted after bind() does not pass chmod to its target"
 is "$(stat -c %U "$v")" root "socket: nor chown"
@@ -159,7 +161,7 @@ is "$(cat "$sock")" data "socket: and the file is left as it was"
 rm -f "$sock"
 
 # --- a second instance ---------------------------------------------------
-start_milter
+start_milter "$TIMEOUT_LINE"
 expect_exit 1 "second instance: refuses to start on a live milter's socket" -- \
     "$REDMILTER" -c "$MILTER_CONF" -f
 like "$ERR" "a milter is already listening on $MILTER_SOCK_PATH" \
@@ -173,7 +175,7 @@ ok "second instance: the first one stops cleanly" stop_milter
 "$PY" -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$MILTER_SOCK_PATH"
 ok "stale socket: there before start" test -S "$MILTER_SOCK_PATH"
-start_milter
+start_milter "$TIMEOUT_LINE"
 is "$(probe)" "$REJECT" "stale socket: replaced, the milter answers"
 
 # The first milter's socket removed by hand, another one started: the
@@ -200,7 +202,7 @@ unregister_pid "$second"
 ok "replaced socket: and removes its socket" test ! -e "$MILTER_SOCK_PATH"
 
 # --- SIGUSR1 ---------------------------------------------------------------
-start_milter
+start_milter "$TIMEOUT_LINE"
 is "$(probe)" "$REJECT" "reload: enforced before"
 # A transaction that starts now and ends after the reload.
 "$PY" "$MC" -s "$MILTER_SOCKET" -T $((20 * slow)) run +optneg \
@@ -247,7 +249,7 @@ expect_exit 64 "root: refused without user, even with -f" -- \
     "$REDMILTER" -c "$H_TMP/no-user.conf" -f
 like "$ERR" "refusing to run as root" "root: saying why"
 ok "root: no socket made" test ! -e "$MILTER_SOCK_PATH"
-start_milter
+start_milter "$TIMEOUT_LINE"
 ok "root: user = root runs, with a warning" \
     grep -q "warning: running as root (user = root)" "$MILTER_LOG"
 ok "root: the milter stops cleanly" stop_milter
@@ -294,7 +296,7 @@ like "$(tr -d '\0' <"$H_TMP/syslog")" "redmilter\[[0-9]+\]: .*bad.conf:1: .*redi
     "start-up error: and in syslog"
 
 # --- SIGTERM under load ------------------------------------------------------
-start_milter "log_level = warning"
+start_milter "$TIMEOUT_LINE" "log_level = warning"
 "$loadgen" -s "$MILTER_SOCKET" -c 8 -n 1000000 -d $((3 * slow)) \
     --allow-reply "451 4.3.0" >"$H_TMP/load" 2>&1 &
 load=$!
