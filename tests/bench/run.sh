@@ -134,6 +134,9 @@ start_redmilter() {
 		echo "redis = redis://127.0.0.1:$REDIS_PORT/$db"
 		echo "redis_connections = $POOL"
 		echo "log_level = warning"
+		if [ "$(id -u)" -eq 0 ]; then # as root the milter wants `user`
+			echo "user = root"
+		fi
 		for l in "$@"; do
 			echo "$l"
 		done

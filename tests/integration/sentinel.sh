@@ -262,6 +262,9 @@ mx_start() {
 	    "redis_sentinel_password_file = $H_TMP/sentinel.password" \
 	    "redis_timeout = $REDIS_TIMEOUT" "on_error = tempfail" "log_level = info" \
 	    "cache_ttl = 0" >"${XM_DIR[$n]}/redmilter.conf"
+	if [ "$(id -u)" -eq 0 ]; then # as root the milter wants `user`
+		echo "user = root" >>"${XM_DIR[$n]}/redmilter.conf"
+	fi
 	# shellcheck disable=SC2086 # MILTER_PREFIX is a command line
 	spawn $MILTER_PREFIX "$REDMILTER" -c "${XM_DIR[$n]}/redmilter.conf" -f \
 	    >>"${XM_DIR[$n]}/milter.log" 2>&1 </dev/null
