@@ -22,6 +22,11 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= $(PREFIX)/etc
+# The configuration file both programs read when not given -c; compiled in
+# (CONF_DEFAULT_PATH in policy/common/conf.h).  It is part of the flags
+# stamp below, so a build with another PREFIX or SYSCONFDIR recompiles.
+CONF_PATH = $(SYSCONFDIR)/redmilter.conf
+DEFS = -DCONF_DEFAULT_PATH=\"$(CONF_PATH)\"
 
 CFLAGS ?= -O2 -g
 WARN = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wvla \
@@ -47,8 +52,8 @@ ifneq ($(SAN),)
 SAN_FLAGS = -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-ALL_CFLAGS = $(WARN) $(WERROR_FLAGS) $(HARDEN) $(SAN_FLAGS) $(CPPFLAGS) \
-             $(CFLAGS) -MMD -MP
+ALL_CFLAGS = $(WARN) $(WERROR_FLAGS) $(HARDEN) $(SAN_FLAGS) $(DEFS) \
+             $(CPPFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
 PKG_CONFIG ?= pkg-config
@@ -404,17 +409,24 @@ install: all
 	for m in $(MAN_PAGES); do \
 		d='$(DESTDIR)$(MANDIR)'/man"$${m##*.}"; \
 		install -d -m 0755 "$$d"; \
-		echo "install $$m $$d/"; \
-		install -m 0644 "$$m" "$$d/"; \
+		echo "install $$m $$d/ (default configuration $(CONF_PATH))"; \
+		sed 's|/usr/local/etc/redmilter\.conf|$(CONF_PATH)|g' "$$m" \
+		    >"$$d/$${m##*/}"; \
+		chmod 0644 "$$d/$${m##*/}"; \
 	done; \
 	for c in $(CONF_EXAMPLE); do \
-		t='$(DESTDIR)$(SYSCONFDIR)/redmilter.conf'; \
+		t='$(DESTDIR)$(CONF_PATH)'; \
 		if [ -e "$$t" ]; then \
 			echo "keeping existing $$t"; \
 		else \
 			install -d -m 0755 '$(DESTDIR)$(SYSCONFDIR)'; \
-			echo "install $$c $$t"; \
-			install -m 0644 "$$c" "$$t"; \
+			echo "install -m 0640 $$c $$t"; \
+			install -m 0640 "$$c" "$$t"; \
+			if [ -z '$(DESTDIR)' ] && [ "$$(id -u)" -eq 0 ] && \
+			    getent group redmilter >/dev/null; then \
+				echo "chgrp redmilter $$t"; \
+				chgrp redmilter "$$t"; \
+			fi; \
 		fi; \
 	done
 

@@ -23,11 +23,14 @@
 
 #include <stddef.h>
 
-/* Where both programs look for the file when none is named (-c). */
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/usr/local/etc"
+/*
+ * Where both programs look for the file when none is named (-c).  The
+ * Makefile passes $(SYSCONFDIR)/redmilter.conf (INSTALL, "Install"); this
+ * default is a plain `make`'s.
+ */
+#ifndef CONF_DEFAULT_PATH
+#define CONF_DEFAULT_PATH "/usr/local/etc/redmilter.conf"
 #endif
-#define CONF_DEFAULT_PATH SYSCONFDIR "/redmilter.conf"
 
 enum conf_on_error { CONF_ON_ERROR_TEMPFAIL, CONF_ON_ERROR_ACCEPT };
 
