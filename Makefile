@@ -165,7 +165,7 @@ CONF_EXAMPLE := contrib/redmilter.conf
 
 .PHONY: all build-tests build-fuzz build-bench bench check check-unit deps \
         fuzz stress valgrind \
-        install uninstall clean lint format format-check check-layering \
+        install uninstall deb clean lint format format-check check-layering \
         compdb demo FORCE
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
@@ -429,6 +429,24 @@ install: all
 			fi; \
 		fi; \
 	done
+
+# The Debian package (debian/; INSTALL, "Installing the package"), built
+# by dpkg-buildpackage in a copy of the tree under build/deb/src (its
+# `debian/rules clean` would otherwise remove this build/), which writes the
+# .deb, the -dbgsym .deb, .buildinfo and .changes to build/deb/; then
+# lintian, which fails the target on any error.  Never runs the tests.
+DEB_DIR = build/deb
+
+deb:
+	bash tests/deps.sh deb
+	rm -rf '$(DEB_DIR)'
+	mkdir -p '$(DEB_DIR)/src'
+	tar -cf - --exclude=./build --exclude=./.git $(PROGRAMS:%=--exclude=./%) \
+	    --exclude=./compile_commands.json . | tar -xf - -C '$(DEB_DIR)/src'
+	cd '$(DEB_DIR)/src' && dpkg-buildpackage -us -uc -b
+	rm -rf '$(DEB_DIR)/src'
+	lintian --fail-on error '$(DEB_DIR)'/redmilter_*.changes
+	@ls -l '$(DEB_DIR)'
 
 # Leaves $(SYSCONFDIR)/redmilter.conf alone: it is the administrator's.
 uninstall:
