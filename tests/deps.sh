@@ -2,6 +2,10 @@
 # tests/deps.sh - make sure the Debian packages that building and testing
 # redmilter need are installed.
 #
+# usage: tests/deps.sh [deb]
+#   (none)  what `make check` and the other targets use
+#   deb     what `make deb` uses to build and check the Debian package
+#
 # Run as root, it installs the missing ones with apt-get (updating the package
 # lists first when they are empty, or when the install fails); run as anyone
 # else, it fails naming them.  It never skips: `make check` must not run with
@@ -32,6 +36,20 @@ DEPS="
 	m4 iproute2
 	postfix python3 swaks sasl2-bin libsasl2-modules libsasl2-modules-db
 "
+# `make deb`: debian/control's Build-Depends, dpkg-buildpackage (dpkg-dev)
+# and lintian, which checks the package it built.
+DEB_DEPS="
+	build-essential make pkg-config libhiredis-dev libmilter-dev
+	debhelper dpkg-dev lintian
+"
+case ${1:-} in
+'') ;;
+deb) DEPS=$DEB_DEPS ;;
+*)
+	echo "usage: tests/deps.sh [deb]" >&2
+	exit 64
+	;;
+esac
 # shellcheck disable=SC2206 # DEPS is a list of words
 deps=($DEPS)
 
