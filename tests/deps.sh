@@ -26,7 +26,9 @@ set -euo pipefail
 # sasldb auxprop plugin) serve tests/integration/postfix.sh and `make demo`,
 # which run private Postfix instances; swaks is what `make demo` tells its
 # user to send test mail with.  redis-sentinel (Debian's Sentinel) watches
-# the primary and two replicas of tests/integration/sentinel.sh.
+# the primary and two replicas of tests/integration/sentinel.sh.  systemd
+# (systemd-analyze) and man-db (man, which systemd-analyze verify runs for
+# the Documentation= pages) serve tests/integration/systemd_unit.sh.
 DEPS="
 	build-essential gcc make pkg-config
 	clang libclang-rt-14-dev
@@ -35,6 +37,7 @@ DEPS="
 	valgrind cppcheck clang-format
 	m4 iproute2
 	postfix python3 swaks sasl2-bin libsasl2-modules libsasl2-modules-db
+	systemd man-db
 "
 # `make deb`: debian/control's Build-Depends, dpkg-buildpackage (dpkg-dev)
 # and lintian, which checks the package it built.
