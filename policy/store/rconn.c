@@ -7,7 +7,8 @@
  * rconn_roundtrip, rconn_no_reply), the message of an error reply
  * (rconn_error), and a new connection set up for use
  * (rconn_connect): connect, AUTH and SELECT, or with a sentinel:// URL the
- * Sentinels asked in turn for the primary and its ROLE checked.
+ * Sentinels asked in turn for the primary and its ROLE checked.  A host
+ * that is a name is resolved first, within the deadline (resolve.h).
  *
  * Every step gets only what is left of the call's deadline; a connection
  * that fails in any way is freed here, never handed back half set up.
@@ -27,6 +28,7 @@
 
 #include "errbuf.h"
 #include "rconn.h"
+#include "resolve.h"
 #include "str.h"
 
 /* rconn_error - "WHO WHAT: " and the text of an error reply, printable */
@@ -234,6 +236,67 @@ setup(struct store_redis *r, redisContext *c, struct rconn_call *k,
 	return simple(r, c, k, who, 2, select);
 }
 
+/* dial - one TCP (to a numeric address) or unix connection, or NULL */
+static redisContext *
+dial(struct store_redis *r, const char *addr, int port, const char *path,
+     const struct timespec *until, char *why, size_t whylen)
+{
+	struct timeval tv;
+	redisContext *c;
+
+	if (left_tv(until, &tv) != 0) {
+		errbuf_set(why, whylen, "timed out before connecting");
+		return NULL;
+	}
+	if (path != NULL)
+		c = redisConnectUnixWithTimeout(path, tv);
+	else
+		c = redisConnectWithTimeout(addr, port, tv);
+	atomic_fetch_add(&r->connects, 1);
+	if (c != NULL && c->err == 0)
+		return c;
+	errbuf_set(why, whylen, "%s",
+	           c != NULL ? c->errstr : "cannot allocate a connection");
+	if (c != NULL)
+		redisFree(c);
+	return NULL;
+}
+
+/*
+ * dial_host - host's addresses found within the deadline, then each in
+ * turn, all but the last given at most half of what is left
+ * (redmilter.conf(5), redis_timeout); or NULL with why set
+ *
+ * getaddrinfo in hiredis has no deadline: hiredis is given only numeric
+ * addresses, and a host that is one already is used as it is, unresolved.
+ */
+static redisContext *
+dial_host(struct store_redis *r, const char *host, int port,
+          const struct rconn_call *k, char *why, size_t whylen)
+{
+	struct resolve_addrs a;
+	struct timespec until;
+	redisContext *c = NULL;
+	long long left;
+	char one[256];
+	int i;
+
+	if (resolve_host(host, rconn_left_us(&k->until), &a, why, whylen) != 0)
+		return NULL;
+	for (i = 0; i < a.n && c == NULL; i++) {
+		left = rconn_left_us(&k->until);
+		until = k->until;
+		if (i + 1 < a.n && left > 0)
+			until = rconn_deadline(left / 2);
+		c = dial(r, a.addr[i], port, NULL, &until, one, sizeof one);
+		if (c == NULL && strcmp(a.addr[i], host) != 0)
+			errbuf_set(why, whylen, "%s: %s", a.addr[i], one);
+		else if (c == NULL)
+			errbuf_set(why, whylen, "%s", one);
+	}
+	return c;
+}
+
 /*
  * connect_at - a TCP or unix connection within the deadline, or NULL
  *
@@ -243,27 +306,20 @@ static redisContext *
 connect_at(struct store_redis *r, const char *kind, const char *host, int port,
            const char *path, struct rconn_call *k)
 {
-	const char *why = "timed out before connecting";
-	struct timeval tv;
-	redisContext *c = NULL;
+	redisContext *c;
+	char why[600];
 
-	if (left_tv(&k->until, &tv) == 0) {
-		if (path != NULL)
-			c = redisConnectUnixWithTimeout(path, tv);
-		else
-			c = redisConnectWithTimeout(host, port, tv);
-		atomic_fetch_add(&r->connects, 1);
-		if (c != NULL && c->err == 0)
-			return c;
-		why = c != NULL ? c->errstr : "cannot allocate a connection";
-	}
+	if (path != NULL)
+		c = dial(r, NULL, 0, path, &k->until, why, sizeof why);
+	else
+		c = dial_host(r, host, port, k, why, sizeof why);
+	if (c != NULL)
+		return c;
 	if (path != NULL)
 		errbuf_set(k->err, k->errlen, "%s %s: %s", kind, path, why);
 	else
 		errbuf_set(k->err, k->errlen, "%s %s:%d: %s", kind, host, port,
 		           why);
-	if (c != NULL)
-		redisFree(c);
 	return NULL;
 }
 
