@@ -211,7 +211,7 @@ bounded() {
 	fi
 }
 
-plan 17
+plan 18
 
 start_redis "bind 127.0.0.1 ::1"
 [ "$(rcli SET redmilter:recipient:bad@example.com "$RULE")" = OK ] ||
@@ -275,5 +275,7 @@ restart_milter "redis = sentinel://127.0.0.1:$dead/m" \
 session '<bad@example.com>'
 is "$REPLIES" "$ONERR" "a Sentinel naming the primary $DEAD: exactly the on_error reply"
 bounded "a Sentinel naming the primary $DEAD (RCPT: $TIMES ms)"
+ok "the milter stops cleanly, lookups still waiting for the resolver" \
+    stop_milter
 
 done_testing
