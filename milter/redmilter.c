@@ -89,6 +89,13 @@ load(struct conf *c, int check)
 		startup_error(!check, err);
 }
 
+/* store_notice - what the store tells: redis_read not fit, or fit again */
+static void
+store_notice(int warning, const char *msg)
+{
+	log_msg(warning ? LOG_WARNING : LOG_NOTICE, "%s", msg);
+}
+
 /*
  * open_store - the store of the configuration, or exit; cache_ms: how long
  * a lookup may be reused (0: never)
@@ -96,7 +103,8 @@ load(struct conf *c, int check)
 static struct store *
 open_store(const struct conf *c, long cache_ms)
 {
-	struct store_open_opts o = {.cache_ms = cache_ms};
+	struct store_open_opts o = {.cache_ms = cache_ms,
+	                            .notice = store_notice};
 	struct store *st;
 	char err[600];
 

@@ -30,7 +30,8 @@
 #include "redis_url.h"
 #include "store.h"
 
-struct slot; /* one pooled connection: store_redis.c */
+struct slot;       /* one pooled connection: store_redis.c */
+struct role_check; /* a replica's fitness to be read: store_redis.c */
 
 struct store_redis {
 	struct store store; /* first: the struct store * is this */
@@ -45,6 +46,7 @@ struct store_redis {
 	char token[64]; /* value of the locks this store takes */
 	char sentinel_password[REDIS_URL_SECRET_MAX + 1];
 	atomic_int good_sentinel; /* the one that answered last */
+	struct role_check *role;  /* NULL: lookups trust any server */
 };
 
 /* One call: its deadline, and where its error message goes. */

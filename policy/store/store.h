@@ -25,7 +25,8 @@
  * MULTI/EXEC); no reader sees half of it.  lock() takes a named advisory lock
  * for ms milliseconds (STORE_OK: taken; STORE_NOTFOUND: someone else holds it);
  * unlock() releases a lock this store took.  close() frees the store.
- * Thread-safety is the implementation's: see its header.
+ * Thread-safety is the implementation's: see its header.  A store never
+ * logs; one may tell of a change through a store_notice_fn it was given.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -54,6 +55,9 @@ struct store_op {
 };
 
 /* type: NULL for a string; else the Redis type ("hash") and val NULL */
+/* A change worth an administrator's eye; warning 0: good news. */
+typedef void (*store_notice_fn)(int warning, const char *msg);
+
 typedef int (*store_scan_fn)(const char *key, const char *val, size_t len,
                              long long ttl, const char *type, void *arg);
 

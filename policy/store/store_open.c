@@ -28,6 +28,11 @@ open_one(const struct conf *c, const struct store_open_opts *o, const char *key,
 	                    : o->min_timeout_ms;
 	rc.connections =
 	    o->connections > 0 ? o->connections : c->redis_connections;
+	if (strcmp(key, "redis_read") == 0) {
+		/* A replica is read only while fit: redmilter.conf(5). */
+		rc.check_role = key;
+		rc.notice = o->notice;
+	}
 	if ((st = store_redis_open(&rc, why, sizeof why)) == NULL)
 		errbuf_set(err, errlen, "%s: %s", key, why);
 	return st;

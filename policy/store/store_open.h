@@ -8,7 +8,9 @@
  * configuration's redis_connections), a smallest call timeout (redmilterctl
  * gives an import's one MULTI/EXEC longer than redis_timeout), whether to
  * use the primary alone (redmilterctl, which writes), and how long a lookup
- * may be reused (cache_ms; 0: no cache).
+ * may be reused (cache_ms; 0: no cache), and where to tell that
+ * redis_read is not fit to be read, or fit again (notice; NULL: nowhere;
+ * see store_redis.h).
  *
  * store_open() connects to nothing (a Redis that is down must not stop the
  * milter from starting: it tempfails mail instead).  It returns the store,
@@ -28,6 +30,7 @@ struct store_open_opts {
 	int min_timeout_ms; /* each call at least this long; 0: redis_timeout */
 	int primary_only;   /* ignore redis_read */
 	long cache_ms;      /* keep lookups this long; 0: no cache */
+	store_notice_fn notice; /* redis_read's fitness; NULL: not told */
 };
 
 struct store *store_open(const struct conf *, const struct store_open_opts *,

@@ -29,6 +29,11 @@
  * restart, CLIENT KILL, a replica promoted by the Sentinels) reconnects
  * and sends the command once more, within the same deadline.  Timeouts and
  * error replies are never retried, nor are writes.
+ *
+ * A replica's fitness (check_role, store_redis.h): ROLE is appended before
+ * the MGET of a lookup on a new connection, and of the one lookup a second
+ * that wins role_due(), and both replies are read in one round trip; the
+ * verdict is kept in struct role_check for the lookups in between.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -42,6 +47,7 @@
 #include <hiredis/hiredis.h>
 
 #include "errbuf.h"
+#include "mono.h"
 #include "redis_url.h"
 #include "store_redis.h"
 #include "rconn.h"
@@ -49,11 +55,160 @@
 #include "xmalloc.h"
 
 #define SCAN_COUNT "1000"
+#define ROLE_EVERY_MS 1000 /* check_role: ROLE at most this often */
+#define ROLE_SAY_MS 60000  /* check_role: "not fit" told at most this often */
 
 struct slot {
 	redisContext *c;
 	int busy;
 };
+
+/* What ROLE said of a replica (check_role). */
+struct role_check {
+	atomic_int fit;     /* as ROLE said last; 1 before it was asked */
+	atomic_llong at;    /* mono_ms() of the last ROLE asked; 0: none */
+	pthread_mutex_t mu; /* the three below */
+	int said_unfit;     /* the last notice said "not fit" */
+	long long said_at;  /* mono_ms() of the last "not fit" notice */
+	store_notice_fn notice;
+	char who[400]; /* "redis_read 127.0.0.1:6380" */
+};
+
+/* role_due - whether this lookup asks ROLE: the first in a second to ask */
+static int
+role_due(struct role_check *rc)
+{
+	long long at = atomic_load(&rc->at), now = mono_ms();
+
+	if (at != 0 && now - at < ROLE_EVERY_MS)
+		return 0;
+	return atomic_compare_exchange_strong(&rc->at, &at, now);
+}
+
+/* role_held - whether a lookup is refused without a round trip */
+static int
+role_held(struct role_check *rc)
+{
+	return !atomic_load(&rc->fit) &&
+	       mono_ms() - atomic_load(&rc->at) < ROLE_EVERY_MS;
+}
+
+/* role_state - why a replica's ROLE reply (state st) is not fit; NULL: fit */
+static const char *
+role_state(const redisReply *st)
+{
+	if (st->type != REDIS_REPLY_STRING && st->type != REDIS_REPLY_STATUS)
+		return "unexpected ROLE reply";
+	if (strcmp(st->str, "connected") == 0)
+		return NULL;
+	if (strcmp(st->str, "sync") == 0)
+		return "full sync in progress";
+	return "master link down";
+}
+
+/*
+ * role_judge - whether a ROLE reply says fit to read: 1, or 0 with why;
+ * an error reply (-NOPERM, -LOADING) is not fit
+ */
+static int
+role_judge(const redisReply *rep, char *why, size_t len)
+{
+	const redisReply *r0;
+	const char *no = "unexpected ROLE reply";
+
+	if (rep->type == REDIS_REPLY_ERROR) {
+		rconn_error(rep, "ROLE", "refused", why, len);
+		return 0;
+	}
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+	    ((r0 = rep->element[0])->type == REDIS_REPLY_STRING ||
+	     r0->type == REDIS_REPLY_STATUS)) {
+		if (strcmp(r0->str, "master") == 0)
+			return 1;
+		if (strcmp(r0->str, "slave") == 0 && rep->elements >= 4 &&
+		    (no = role_state(rep->element[3])) == NULL)
+			return 1;
+		if (strcmp(r0->str, "sentinel") == 0)
+			no = "a Sentinel, not a data server";
+	}
+	str_copy(why, no, len);
+	return 0;
+}
+
+/* role_tell - a change of fitness to the notice, at most once a minute */
+static void
+role_tell(struct role_check *rc, int fit, const char *why)
+{
+	long long now = mono_ms();
+	char msg[700];
+	int warn = -1;
+
+	pthread_mutex_lock(&rc->mu);
+	if (fit && rc->said_unfit) {
+		(void)snprintf(msg, sizeof msg, "%s fit again; reading from it",
+		               rc->who);
+		rc->said_unfit = 0;
+		warn = 0;
+	} else if (!fit && !rc->said_unfit &&
+	           (rc->said_at == 0 || now - rc->said_at >= ROLE_SAY_MS)) {
+		(void)snprintf(msg, sizeof msg,
+		               "%s not fit (%s); reading from the primary",
+		               rc->who, why);
+		rc->said_unfit = 1;
+		rc->said_at = now;
+		warn = 1;
+	}
+	pthread_mutex_unlock(&rc->mu);
+	if (warn >= 0 && rc->notice != NULL)
+		rc->notice(warn, msg);
+}
+
+/*
+ * role_verdict - whether an mget's reply may be used: 0, or -1 with err
+ * set; role is the ROLE reply that came with it (freed here), or NULL when
+ * none was asked, and then the last one's verdict holds
+ */
+static int
+role_verdict(struct role_check *rc, redisReply *role, char *err, size_t errlen)
+{
+	char why[300] = "as ROLE said last";
+	int fit;
+
+	if (role != NULL) {
+		fit = role_judge(role, why, sizeof why);
+		freeReplyObject(role);
+		atomic_store(&rc->at, mono_ms());
+		atomic_store(&rc->fit, fit);
+		role_tell(rc, fit, why);
+	} else {
+		fit = atomic_load(&rc->fit);
+	}
+	if (!fit)
+		errbuf_set(err, errlen, "%s not fit to read (%s)", rc->who,
+		           why);
+	return fit ? 0 : -1;
+}
+
+/* role_new - the fitness check of the store at u, named name */
+static struct role_check *
+role_new(const struct redis_url *u, const char *name, store_notice_fn fn)
+{
+	struct role_check *rc = xcalloc(1, sizeof *rc);
+
+	atomic_init(&rc->fit, 1);
+	atomic_init(&rc->at, 0);
+	pthread_mutex_init(&rc->mu, NULL);
+	rc->notice = fn;
+	if (u->is_unix)
+		(void)snprintf(rc->who, sizeof rc->who, "%s %s", name, u->path);
+	else if (u->is_sentinel)
+		(void)snprintf(rc->who, sizeof rc->who, "%s master %s", name,
+		               u->master);
+	else
+		(void)snprintf(rc->who, sizeof rc->who, "%s %s:%d", name,
+		               u->host, u->port);
+	return rc;
+}
 
 /*
  * wait_slot - a free slot, marked busy, or NULL once until has passed
@@ -131,19 +286,73 @@ acquire(struct store_redis *r, struct rconn_call *k, int *fresh)
 	return s;
 }
 
+/* pipeline - send argc/argv commands, then read one reply each */
+static int
+pipeline_send(redisContext *c, int argc, const char **argv, const size_t *len)
+{
+	return redisAppendCommandArgv(c, argc, argv, len) == REDIS_OK ? 0 : -1;
+}
+
+/* get_reply - the next reply of a pipeline, or NULL on I/O failure */
+static redisReply *
+get_reply(struct store_redis *r, redisContext *c)
+{
+	void *rep = NULL;
+
+	atomic_fetch_add(&r->commands, 1);
+	if (redisGetReply(c, &rep) != REDIS_OK)
+		return NULL;
+	return rep;
+}
+
 /*
- * command - one command, one reply, within one deadline
+ * ask - one command on c, after ROLE when role is not NULL (*role gets its
+ * reply): one write, the replies read in turn, within k's deadline.
+ * Returns as rconn_roundtrip() does; on a failure *role is NULL.
+ */
+static redisReply *
+ask(struct store_redis *r, redisContext *c, struct rconn_call *k,
+    redisReply **role, int argc, const char **argv, const size_t *len)
+{
+	const char *cmd[1] = {"ROLE"};
+	redisReply *rep = NULL;
+	int e;
+
+	if (role == NULL)
+		return rconn_roundtrip(r, c, k, "Redis", argc, argv, len);
+	k->lost = 0;
+	if (rconn_arm(r, c, k, "Redis", argv[0]) != 0)
+		return NULL;
+	errno = 0;
+	if (pipeline_send(c, 1, cmd, NULL) == 0 &&
+	    pipeline_send(c, argc, argv, len) == 0 &&
+	    (*role = get_reply(r, c)) != NULL)
+		rep = get_reply(r, c);
+	e = errno;
+	if (rep == NULL) {
+		rconn_no_reply(r, c, e, k, "Redis", argv[0]);
+		freeReplyObject(*role);
+		*role = NULL;
+	}
+	return rep;
+}
+
+/*
+ * call - one command, one reply, within one deadline
  *
  * Returns the reply (the caller frees it), or NULL with err set for an I/O
  * failure, a timeout or an error reply.  The connection is dropped on any
  * failure, so that the next use starts afresh (with AUTH, should a password
  * have been set behind our back).  With retry (for commands that only
  * read), a pooled connection that the server had closed is remade and the
- * command sent once more, in what is left of the deadline.
+ * command sent once more, in what is left of the deadline.  With role (a
+ * lookup of check_role), ROLE goes first on a new connection and when
+ * role_due() says so, its reply into *role (else NULL), even when the
+ * command failed.
  */
 static redisReply *
-command(struct store_redis *r, int argc, const char **argv,
-        const size_t *argvlen, int retry, char *err, size_t errlen)
+call(struct store_redis *r, int argc, const char **argv, const size_t *argvlen,
+     int retry, redisReply **role, char *err, size_t errlen)
 {
 	struct rconn_call k = rconn_call_new(r, err, errlen);
 	struct slot *s;
@@ -152,12 +361,13 @@ command(struct store_redis *r, int argc, const char **argv,
 
 	if ((s = acquire(r, &k, &fresh)) == NULL)
 		return NULL;
-	rep = rconn_roundtrip(r, s->c, &k, "Redis", argc, argv, argvlen);
+	rep = ask(r, s->c, &k,
+	          role != NULL && (fresh || role_due(r->role)) ? role : NULL,
+	          argc, argv, argvlen);
 	if (rep == NULL && retry && !fresh && k.lost) {
 		redisFree(s->c);
 		if ((s->c = rconn_connect(r, &k)) != NULL)
-			rep = rconn_roundtrip(r, s->c, &k, "Redis", argc, argv,
-			                      argvlen);
+			rep = ask(r, s->c, &k, role, argc, argv, argvlen);
 	}
 	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
 		rconn_error(rep, "Redis", argv[0], err, errlen);
@@ -166,6 +376,14 @@ command(struct store_redis *r, int argc, const char **argv,
 	}
 	release(r, s, rep == NULL);
 	return rep;
+}
+
+/* command - call() without ROLE */
+static redisReply *
+command(struct store_redis *r, int argc, const char **argv,
+        const size_t *argvlen, int retry, char *err, size_t errlen)
+{
+	return call(r, argc, argv, argvlen, retry, NULL, err, errlen);
 }
 
 /*
@@ -187,25 +405,13 @@ borrow(struct store_redis *r, struct rconn_call *k, const char *what)
 	return s;
 }
 
-/* redis_mget - every key in one MGET */
+/* mget_values - out[] from an MGET reply of n elements (freed here) */
 static enum store_status
-redis_mget(struct store *st, const char *const *keys, size_t n,
-           struct store_value *out, char *err, size_t errlen)
+mget_values(redisReply *rep, size_t n, struct store_value *out, char *err,
+            size_t errlen)
 {
-	struct store_redis *r = (struct store_redis *)st;
-	const char **argv;
-	redisReply *rep;
 	size_t i;
 
-	if (n == 0)
-		return STORE_OK;
-	argv = xcalloc(n + 1, sizeof *argv);
-	argv[0] = "MGET";
-	memcpy(argv + 1, keys, n * sizeof *keys);
-	rep = command(r, (int)(n + 1), argv, NULL, 1, err, errlen);
-	free(argv);
-	if (rep == NULL)
-		return STORE_ERR_RETRY;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
 		errbuf_set(err, errlen,
 		           "Redis MGET: unexpected reply of type %d",
@@ -234,6 +440,41 @@ redis_mget(struct store *st, const char *const *keys, size_t n,
 	}
 	freeReplyObject(rep);
 	return STORE_OK;
+}
+
+/*
+ * redis_mget - every key in one MGET; with check_role, refused while the
+ * server is not fit to read (without a round trip until ROLE is due)
+ */
+static enum store_status
+redis_mget(struct store *st, const char *const *keys, size_t n,
+           struct store_value *out, char *err, size_t errlen)
+{
+	struct store_redis *r = (struct store_redis *)st;
+	redisReply *rep, *role = NULL;
+	const char **argv;
+
+	if (n == 0)
+		return STORE_OK;
+	if (r->role != NULL && role_held(r->role)) {
+		errbuf_set(err, errlen,
+		           "%s not fit to read (as ROLE said last)",
+		           r->role->who);
+		return STORE_ERR_RETRY;
+	}
+	argv = xcalloc(n + 1, sizeof *argv);
+	argv[0] = "MGET";
+	memcpy(argv + 1, keys, n * sizeof *keys);
+	rep = call(r, (int)(n + 1), argv, NULL, 1,
+	           r->role != NULL ? &role : NULL, err, errlen);
+	free(argv);
+	if (r->role != NULL && role_verdict(r->role, role, err, errlen) != 0) {
+		freeReplyObject(rep);
+		return STORE_ERR_RETRY;
+	}
+	if (rep == NULL)
+		return STORE_ERR_RETRY;
+	return mget_values(rep, n, out, err, errlen);
 }
 
 /* set_argv - SET key value [EX ttl] */
@@ -312,25 +553,6 @@ glob_escape(const char *prefix)
 	out[n++] = '*';
 	out[n] = '\0';
 	return out;
-}
-
-/* pipeline - send argc/argv commands, then read one reply each */
-static int
-pipeline_send(redisContext *c, int argc, const char **argv, const size_t *len)
-{
-	return redisAppendCommandArgv(c, argc, argv, len) == REDIS_OK ? 0 : -1;
-}
-
-/* get_reply - the next reply of a pipeline, or NULL on I/O failure */
-static redisReply *
-get_reply(struct store_redis *r, redisContext *c)
-{
-	void *rep = NULL;
-
-	atomic_fetch_add(&r->commands, 1);
-	if (redisGetReply(c, &rep) != REDIS_OK)
-		return NULL;
-	return rep;
 }
 
 /* What TYPE says of a key that MGET found no string under. */
@@ -683,6 +905,10 @@ redis_close(struct store *st)
 		if (r->slots[i].c != NULL)
 			redisFree(r->slots[i].c);
 	free(r->slots);
+	if (r->role != NULL) {
+		pthread_mutex_destroy(&r->role->mu);
+		free(r->role);
+	}
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	explicit_bzero(&r->url, sizeof r->url);
@@ -736,6 +962,8 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	r->timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms : 500;
 	r->nslots = conf->connections > 0 ? conf->connections : 1;
 	r->slots = xcalloc((size_t)r->nslots, sizeof *r->slots);
+	if (conf->check_role != NULL)
+		r->role = role_new(&r->url, conf->check_role, conf->notice);
 	init_sync(r);
 	clock_gettime(CLOCK_REALTIME, &now);
 	(void)snprintf(r->token, sizeof r->token, "%ld.%ld.%ld", (long)getpid(),

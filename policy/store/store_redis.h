@@ -17,6 +17,19 @@
  * more within the same time.  All calls of the returned store are
  * thread-safe; close() must not race with them.
  *
+ * With check_role set (the name of the setting, "redis_read"), the store is
+ * a replica that lookups may be read from only while it is fit: its ROLE
+ * says "master" (a replica promoted), or "slave" with the link to its
+ * primary "connected".  ROLE goes in the same round trip as an mget (one
+ * write, two replies): on every new connection, then once a second at
+ * most (by the one lookup that finds the second over first), the others
+ * relying on what it said last.  An mget on a server found unfit (link
+ * down or coming up, a full sync, a ROLE refused or unexpected) fails,
+ * without a round trip until the second is over, so that store_split asks
+ * the primary.  A change is told to notice, when set: "NAME ADDRESS not
+ * fit (WHY); reading from the primary" (a warning), at most once a
+ * minute, and "NAME ADDRESS fit again; reading from it" after that.
+ *
  * store_redis_stats() gives counters since open: connections made and
  * commands sent, for tests and benchmarks.
  */
@@ -33,6 +46,8 @@ struct store_redis_conf {
 	const char *sentinel_password; /* sentinel://: the Sentinels' */
 	int timeout_ms;                /* one call, all its steps */
 	int connections;               /* pool size, >= 1 */
+	const char *check_role;        /* NULL; "redis_read": see above */
+	store_notice_fn notice;        /* check_role's notices; NULL: none */
 };
 
 struct store_redis_stats {

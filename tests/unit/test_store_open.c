@@ -26,10 +26,10 @@ with(struct conf *c, const char *redis, const char *redis_read)
 START_TEST(store_open_builds_each_kind_of_stack)
 {
 	static const struct store_open_opts opts[] = {
-	    {0, 0, 0, 0},
-	    {1, 30000, 1, 0},
-	    {0, 0, 0, 500},
-	    {4, 0, 0, 1000},
+	    {0, 0, 0, 0, NULL},
+	    {1, 30000, 1, 0, NULL},
+	    {0, 0, 0, 500, NULL},
+	    {4, 0, 0, 1000, NULL},
 	};
 	char err[600] = "";
 	struct store *st;
@@ -45,7 +45,7 @@ END_TEST
 
 START_TEST(store_open_names_the_setting_at_fault)
 {
-	struct store_open_opts o = {0, 0, 0, 0};
+	struct store_open_opts o = {0, 0, 0, 0, NULL};
 	char err[600] = "";
 	struct conf c;
 
@@ -64,7 +64,7 @@ END_TEST
 
 START_TEST(store_open_primary_only_ignores_redis_read)
 {
-	struct store_open_opts o = {1, 0, 1, 0};
+	struct store_open_opts o = {1, 0, 1, 0, NULL};
 	char err[600] = "";
 	struct store *st;
 	struct conf c;
