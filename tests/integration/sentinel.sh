@@ -22,9 +22,11 @@
 #      milter following the new primary) is measured and bounded.  Beside
 #      it, two more mail servers, mx1 and mx2, each a redmilter with the
 #      same redis line and redis_read = its local replica (replica 1,
-#      replica 2), under load at concurrency 4: one replica is promoted,
-#      the other follows the new primary, both stay up, so neither mail
-#      server may answer a single 451.  Then `redmilterctl add` (redis =
+#      replica 2), under load at concurrency 4: from the kill until one
+#      replica is promoted and the other follows it, neither replica has a
+#      primary, so neither is fit to read (redmilter.conf(5), redis_read)
+#      and the mail servers answer 451 as the first milter does; after
+#      that, not one (the same bound).  Then `redmilterctl add` (redis =
 #      sentinel://...) lands on the new primary and the milter obeys it at
 #      once.
 #   3. The old primary comes back: the Sentinels make it a replica of the
@@ -288,6 +290,38 @@ mx_failures() {
 	    sed "s/^/mx$1 milter log: /"
 }
 
+# follow_of LOG - from a milter's LOG: the 451s and the rule decisions
+# after the kill, and the marks on either side of the last 451 (the milter's
+# last failure); with no 451 at all, both are the kill.  Prints "BEFORE
+# N451 NRULES LO HI AFTER".
+follow_of() {
+	awk -v kill="$t_kill" '
+		BEGIN { lo = kill; hi = kill }
+		/^--- load at / { load = 1; next }
+		load && !on && /: RCPT: tempfail .* rule=-: 451 4\.3\.0/ { before++ }
+		/^--- kill at / { on = 1; at = $4; next }
+		!on { next }
+		/^--- at / {
+			at = $3
+			if (pending) { hi = at; pending = 0 }
+			next
+		}
+		/: RCPT: tempfail .* rule=-: 451 4\.3\.0/ {
+			n451++; lo = at; hi = ""; pending = 1; after = 0; next
+		}
+		/: RCPT: / { nrules++; after++ }
+		END {
+			if (hi == "") hi = at
+			printf "%d %d %d %s %s %d\n", before, n451, nrules, lo, hi, after
+		}' "$1"
+}
+
+# mark LINE - LINE at the end of the milter's log and of mx1's and mx2's
+mark() {
+	printf '%s\n' "$1" | tee -a "${XM_DIR[1]}/milter.log" \
+	    "${XM_DIR[2]}/milter.log" >>"$MILTER_LOG"
+}
+
 # load_check NAME DESC [PID] - reap loadgen NAME (pid PID, by default
 # LOAD_PID): it exited 0 with no wrong reply and no I/O error; sets LG (its
 # output), ALLOWED (the 451s), DECIDED
@@ -464,18 +498,18 @@ load failover "$LOAD_SECS"
 mx_load 1 failover-mx1 "$LOAD_SECS"
 mx_load 2 failover-mx2 "$LOAD_SECS"
 t_load=$(now_ms)
-echo "--- load at $t_load" >>"$MILTER_LOG"
+mark "--- load at $t_load"
 rs_cli "$oi" config resetstat >/dev/null
 wait_for $((10 * slow)) mget_above "$oi" 100 ||
     diag "few lookups before the kill: $(cmdstat "$oi" mget)"
 sleep 2 # steady load for a while before the kill
 t_kill=$(now_ms)
-echo "--- kill at $t_kill" >>"$MILTER_LOG"
+mark "--- kill at $t_kill"
 rs_stop "$oi" KILL
 t_switch=
 new=
 while kill -0 "$LOAD_PID" 2>/dev/null; do
-	echo "--- at $(now_ms)" >>"$MILTER_LOG"
+	mark "--- at $(now_ms)"
 	p=$(sn_primary_port)
 	if [ -n "$p" ] && [ "$p" != "$old" ]; then
 		if [ -z "$t_switch" ]; then
@@ -515,37 +549,19 @@ for n in 1 2; do
 	load_check "failover-mx$n" "failover, mx$n (redis_read = replica $n): no wrong reply, no I/O error" \
 	    "${XL_PID[$n]}"
 	note "failover: mx$n: $DECIDED RCPT replies, $ALLOWED of them 451 4.3.0 ($what)"
-	if [ "$ALLOWED" -eq 0 ]; then
-		pass "failover, mx$n: no 451 at all, its replica answered throughout ($what)"
+	read -r before n451 nrules lo hi after < <(follow_of "${XM_DIR[$n]}/milter.log")
+	note "failover: mx$n: last 451 $((lo - t_kill))-$((hi - t_kill)) ms after the kill, $after rule decisions after it"
+	if [ "$before" -eq 0 ] && [ "$((hi - t_kill))" -le $((FOLLOW_MAX * 1000)) ] &&
+	    [ "$after" -gt 0 ]; then
+		pass "failover, mx$n: 451 only while its replica had no primary, none after $((hi - t_kill)) ms ($what)"
 	else
-		fail "failover, mx$n: no 451 at all, its replica answered throughout ($what)" \
-		    "$ALLOWED RCPT replies were 451 4.3.0 of $DECIDED" \
+		fail "failover, mx$n: 451 only while its replica had no primary, within $FOLLOW_MAX s of the kill ($what)" \
+		    "$before 451 before the kill; last 451 $((lo - t_kill))-$((hi - t_kill)) ms after it, $after rule decisions after it" \
 		    "$(mx_failures "$n")"
 	fi
 done
 
-# From the log: the 451s and the rule decisions after the kill, and the
-# marks on either side of the last 451 (the milter's last failure); with no
-# 451 at all, both are the kill.
-read -r before n451 nrules lo hi after < <(awk -v kill="$t_kill" '
-	BEGIN { lo = kill; hi = kill }
-	/^--- load at / { load = 1; next }
-	load && !on && /: RCPT: tempfail .* rule=-: 451 4\.3\.0/ { before++ }
-	/^--- kill at / { on = 1; at = $4; next }
-	!on { next }
-	/^--- at / {
-		at = $3
-		if (pending) { hi = at; pending = 0 }
-		next
-	}
-	/: RCPT: tempfail .* rule=-: 451 4\.3\.0/ {
-		n451++; lo = at; hi = ""; pending = 1; after = 0; next
-	}
-	/: RCPT: / { nrules++; after++ }
-	END {
-		if (hi == "") hi = at
-		printf "%d %d %d %s %s %d\n", before, n451, nrules, lo, hi, after
-	}' "$MILTER_LOG")
+read -r before n451 nrules lo hi after < <(follow_of "$MILTER_LOG")
 follow_lo=$((lo - t_kill))
 follow=$((hi - t_kill))
 note "failover: milter log: $before RCPT tempfails before the kill; after it $n451 RCPT tempfails (451 4.3.0), $nrules rule decisions"
