@@ -3,8 +3,9 @@
  * from another (the primary).
  *
  * store_split_new() takes ownership of both.  mget() asks the read store
- * first and, when it fails (unreachable, slow, erring), the primary: a
- * replica that is down costs a round trip, never a wrong answer.  Every
+ * first and, when it fails (unreachable, slow, erring, or a replica not fit
+ * to read: store_redis.h, check_role), the primary: a replica that is down
+ * costs a round trip, never a wrong answer.  Every
  * other call goes to the primary, so redmilterctl's writes and the lint
  * scan see the primary.  close() closes both.  Thread-safe when both are.
  */
