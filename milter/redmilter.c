@@ -262,8 +262,8 @@ new_runtime(const struct conf *c, struct verdict_cache **vc, char *err,
 {
 	/* cache_ttl bounds the age of what an answer rests on: a decision is
 	 * kept for half of it, built from lookups kept for the other half. */
-	struct store_open_opts o = {.cache_ms =
-	                                c->cache_ttl - c->cache_ttl / 2};
+	struct store_open_opts o = {.cache_ms = c->cache_ttl - c->cache_ttl / 2,
+	                            .notice = store_notice};
 	struct store *st = store_open(c, &o, err, errlen);
 
 	*vc = NULL;
