@@ -307,7 +307,11 @@ unbracket(struct span *s, char *err, size_t errlen)
  * addr_parse - parse an envelope address
  *
  * Returns ADDR_OK (a filled in), ADDR_NULL for "<>" or an empty argument, or
- * ADDR_MALFORMED with the reason in err.  a is always initialised.
+ * ADDR_MALFORMED with the reason in err.  a is always initialised.  An
+ * address longer than ADDR_MAILBOX_MAX (local part, '@' and domain, in
+ * internal form) is refused, as RFC 5321 4.5.3.1.3 allows a path of 256
+ * octets with its brackets: the caller looks it up by its domain alone
+ * (addr_domain_only(); redmilter(8), "Key limits").
  */
 enum addr_status
 addr_parse(const char *in, size_t len, struct addr *a, char *err, size_t errlen)
@@ -334,6 +338,10 @@ addr_parse(const char *in, size_t len, struct addr *a, char *err, size_t errlen)
 		a->has_domain = 1;
 		st = parse_domain(s.p + 1, s.len - 1, a, err, errlen);
 	}
+	if (st == ADDR_OK &&
+	    strlen(a->local) + (a->has_domain ? 1 : 0) + strlen(a->domain) >
+	        ADDR_MAILBOX_MAX)
+		st = FAIL("address is longer than 254 octets");
 	if (st != ADDR_OK)
 		memset(a, 0, sizeof *a);
 	return st;
@@ -358,8 +366,9 @@ quotes_closed(const char *p, size_t len)
 /*
  * addr_domain_only - the domain of an address that addr_parse() refused
  *
- * An MTA may pass what we refuse (a local part past ADDR_LOCAL_MAX, more
- * than ADDR_LABELS_MAX labels, a line past ADDR_INPUT_MAX): the rules of its
+ * An MTA may pass what we refuse (a local part past ADDR_LOCAL_MAX, an
+ * address past ADDR_MAILBOX_MAX, more than ADDR_LABELS_MAX labels, a line
+ * past ADDR_INPUT_MAX): the rules of its
  * domain must still apply, or a long local part would slip past a domain
  * REJECT.  The domain is whatever follows the last '@' outside quotes
  * (an unterminated quote makes the domain unknown), when that is a valid

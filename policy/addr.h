@@ -14,10 +14,11 @@
 #include <stddef.h>
 
 /* Limits, generous beside RFC 5321 4.5.3.1 (64, 255, 256). */
-#define ADDR_INPUT_MAX 1000 /* raw argument, as an SMTP line */
-#define ADDR_LOCAL_MAX 256  /* local part, internal form */
-#define ADDR_DOMAIN_MAX 255 /* domain or domain literal */
-#define ADDR_LABELS_MAX 32  /* labels in a domain */
+#define ADDR_INPUT_MAX 1000  /* raw argument, as an SMTP line */
+#define ADDR_LOCAL_MAX 256   /* local part, internal form */
+#define ADDR_MAILBOX_MAX 254 /* local@domain: RFC 5321's path less "<>" */
+#define ADDR_DOMAIN_MAX 255  /* domain or domain literal */
+#define ADDR_LABELS_MAX 32   /* labels in a domain */
 
 enum addr_status {
 	ADDR_OK,       /* an address, with or without a domain */

@@ -18,6 +18,7 @@
 #include "cidr.h"
 #include "keylist.h"
 #include "keys.h"
+#include "rule.h"
 #include "str.h"
 #include "xmalloc.h"
 
@@ -36,14 +37,16 @@ join(struct keylist *kl, const char *a, size_t alen, const char *b)
 }
 
 /*
- * keys_domain - a name and its parent domains
+ * ladder - a name and its parent domains of at most max labels
  *
  * "mail.example.com" gives "mail.example.com", ".example.com", ".com".
- * Parents of ADDR_LABELS_MAX labels or more are skipped, which bounds the
- * keys of a long name (and the pair table's product of two).
+ * A name of many labels keeps its own key and its top-most parents (where
+ * an administrator's rules are: ".spammer.example"), and loses the deep
+ * ones, which only such a name has.  That bounds the keys of a name, and
+ * the pair table's product of two addresses (redmilter(8), "Key limits").
  */
-void
-keys_domain(struct keylist *kl, const char *name)
+static void
+ladder(struct keylist *kl, const char *name, size_t max)
 {
 	const char *p;
 	size_t labels = 1;
@@ -54,8 +57,15 @@ keys_domain(struct keylist *kl, const char *name)
 	for (p = name; (p = strchr(p, '.')) != NULL; p++)
 		labels++;
 	for (p = strchr(name + 1, '.'); p != NULL; p = strchr(p + 1, '.'))
-		if (--labels < ADDR_LABELS_MAX && p[1] != '\0')
+		if (--labels <= max && p[1] != '\0')
 			keylist_add(kl, p);
+}
+
+/* keys_domain - an address's domain: 1 + 5 keys at most */
+void
+keys_domain(struct keylist *kl, const char *name)
+{
+	ladder(kl, name, KEYS_ADDR_PARENT_LABELS);
 }
 
 /*
@@ -203,7 +213,7 @@ keys_client(struct keylist *kl, const char *name, const char *ip)
 
 	if (name != NULL && *name != '[' && strcasecmp(name, "unknown") != 0 &&
 	    host_name(name, host, sizeof host) == 0 && name_is_domain(host))
-		keys_domain(kl, host);
+		ladder(kl, host, KEYS_HOST_PARENT_LABELS);
 	if (ip != NULL)
 		keys_ip(kl, ip);
 }
@@ -236,7 +246,7 @@ keys_helo(struct keylist *kl, const char *helo)
 		return;
 	}
 	if (name[0] != '[' && name_is_domain(name))
-		keys_domain(kl, name);
+		ladder(kl, name, KEYS_HOST_PARENT_LABELS);
 	else
 		keylist_add(kl, name);
 }
@@ -247,7 +257,8 @@ keys_auth(struct keylist *kl, const char *login)
 {
 	char *k;
 
-	if (login == NULL || *login == '\0' ||
+	/* A key longer than RULE_KEY_MAX is no rule's (redmilterctl(8)). */
+	if (login == NULL || *login == '\0' || strlen(login) > RULE_KEY_MAX ||
 	    !str_printable(login, strlen(login)))
 		return;
 	k = xstrdup(login);

@@ -14,6 +14,14 @@
 #include "addr.h"
 #include "keylist.h"
 
+/*
+ * Parent domains tried: those of at most this many labels, of an address's
+ * domain (its keys are multiplied in the pair table) and of a client or HELO
+ * name; the name's own key is always tried (redmilter(8), "Key limits").
+ */
+#define KEYS_ADDR_PARENT_LABELS 5
+#define KEYS_HOST_PARENT_LABELS 8
+
 /* sender, recipient: delims is the recipient_delimiter set ("" for none) */
 void keys_address(struct keylist *, enum addr_status, const struct addr *,
                   const char *delims);
@@ -24,7 +32,8 @@ void keys_auth(struct keylist *, const char *);
 /* pair: every recipient key (outer) with every sender key (inner) */
 void keys_pair(struct keylist *, const struct keylist *sender,
                const struct keylist *recipient);
-/* the name and its parent domains: "a.b.c", ".b.c", ".c" */
+/* an address's domain and its parents: "a.b.c", ".b.c", ".c" (those of at
+ * most KEYS_ADDR_PARENT_LABELS labels) */
 void keys_domain(struct keylist *, const char *);
 
 #endif

@@ -25,6 +25,14 @@
 #include "xmalloc.h"
 
 #define TRAIL_VALUE_MAX 200 /* bytes of a stored value kept in the trail */
+/*
+ * Keys of one decision, at most.  keys.c's limits keep every request under
+ * it (246 keys at most, at RCPT with delay_checks and an IPv6 client); it is
+ * a backstop, so that no key form added later can make one envelope cost
+ * the shared Redis connections what hundreds of decisions cost.  Past it
+ * the decision fails as a store failure would: no rule is skipped.
+ */
+#define POLICY_KEYS_MAX 256
 
 /* The tables each stage looks at when delay_checks is off. */
 static const unsigned stage_tables[] = {
@@ -241,6 +249,14 @@ lookup_walk(const struct policy_conf *conf, struct keylist *kl,
 	v->keys_looked_up = total;
 	if (total == 0)
 		return;
+	if (total > POLICY_KEYS_MAX) {
+		v->type = VERDICT_ERR_STORE;
+		snprintf(v->err, sizeof v->err,
+		         "%zu candidate keys, more than %d", total,
+		         POLICY_KEYS_MAX);
+		v->keys_looked_up = 0;
+		return;
+	}
 	full = store_keys(conf->prefix, kl, total, &arena);
 	vals = xcalloc(total, sizeof *vals);
 	err[0] = '\0';

@@ -50,7 +50,8 @@ check_addr(enum addr_status st, const struct addr *a)
 
 /*
  * check_domain_only - the domain of a refused address: folded, within
- * ADDR_DOMAIN_MAX, no trailing dot, and at most 1 + 31 keys with parents
+ * ADDR_DOMAIN_MAX, no trailing dot, and at most 1 + KEYS_ADDR_PARENT_LABELS
+ * keys with parents
  */
 static void
 check_domain_only(const uint8_t *data, size_t size)
@@ -71,7 +72,7 @@ check_domain_only(const uint8_t *data, size_t size)
 		abort();
 	keylist_init(&kl);
 	keys_domain(&kl, a.domain);
-	if (kl.n == 0 || kl.n > ADDR_LABELS_MAX)
+	if (kl.n == 0 || kl.n > 1 + KEYS_ADDR_PARENT_LABELS)
 		abort();
 	keylist_free(&kl);
 }
@@ -96,7 +97,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	keys_address(&kl, st, &a, "+-");
 	keys_pair(&pair, &kl, &kl);
 	for (i = 0; i < kl.n; i++)
-		if (kl.v[i][0] == '\0' || strlen(kl.v[i]) > 600)
+		if (kl.v[i][0] == '\0' ||
+		    strlen(kl.v[i]) > ADDR_MAILBOX_MAX + 1)
 			abort();
 	if (pair.n != kl.n * kl.n)
 		abort();

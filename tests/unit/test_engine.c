@@ -508,6 +508,134 @@ START_TEST(engine_malformed_address_keeps_its_domain_rules)
 }
 END_TEST
 
+/*
+ * The keys of an ordinary envelope as the engine tried them before the key
+ * limits (redmilter(8), "Key limits"): a domain of 6 labels keeps all its
+ * parents, and the pair table is the whole product.
+ */
+START_TEST(engine_key_limits_leave_ordinary_envelopes_alone)
+{
+	static const char *const snd[] = {"john+tag@a.b.c.example.co.uk",
+	                                  "john@a.b.c.example.co.uk",
+	                                  "a.b.c.example.co.uk",
+	                                  ".b.c.example.co.uk",
+	                                  ".c.example.co.uk",
+	                                  ".example.co.uk",
+	                                  ".co.uk",
+	                                  ".uk",
+	                                  "john+tag@",
+	                                  "john@"};
+	static const char *const rcp[] = {"bob+x@mx.example.com",
+	                                  "bob@mx.example.com",
+	                                  "mx.example.com",
+	                                  ".example.com",
+	                                  ".com",
+	                                  "bob+x@",
+	                                  "bob@"};
+	struct request r =
+	    rcpt("<John+tag@a.b.c.Example.co.uk>", "<bob+x@mx.example.com>");
+	struct verdict v;
+	char *got, want[256];
+	size_t i, j, n = 0;
+
+	conf.delay_checks = 0;
+	got = eval(&r, &v);
+	ck_assert_uint_eq(v.ntrail, 10 * 7 + 7);
+	for (i = 0; i < 7; i++)
+		for (j = 0; j < 10; j++, n++) {
+			snprintf(want, sizeof want, "%s,%s", snd[j], rcp[i]);
+			ck_assert_int_eq(v.trail[n].table, TABLE_PAIR);
+			ck_assert_str_eq(v.trail[n].key, want);
+		}
+	for (i = 0; i < 7; i++, n++) {
+		ck_assert_int_eq(v.trail[n].table, TABLE_RECIPIENT);
+		ck_assert_str_eq(v.trail[n].key, rcp[i]);
+	}
+	free(got);
+	verdict_free(&v);
+}
+END_TEST
+
+/* hostile - "<" local "@" name ">", name of labels "abcdefg." and "example" */
+static char *
+hostile(char *buf, size_t len, size_t local, size_t labels)
+{
+	size_t n = 0, i;
+
+	buf[n++] = '<';
+	for (i = 0; i < local; i++)
+		buf[n++] = i == local / 2 ? '+' : 'a';
+	buf[n++] = '@';
+	for (i = 1; i < labels; i++, n += 8)
+		memcpy(buf + n, "abcdefg.", 8);
+	snprintf(buf + n, len - n, "example>");
+	return buf;
+}
+
+/* keys_and_reply - the keys one request looked up, and its reply */
+static size_t
+keys_and_reply(const struct request *r, const char *reply)
+{
+	struct verdict v;
+	char *got = eval(r, &v);
+	size_t n = v.keys_looked_up;
+
+	ck_assert_str_eq(got, reply);
+	free(got);
+	verdict_free(&v);
+	return n;
+}
+
+START_TEST(engine_key_limits_bound_hostile_envelopes)
+{
+	static char snd[600], rcp[600];
+	struct request r = rcpt(hostile(snd, sizeof snd, 256, 32),
+	                        hostile(rcp, sizeof rcp, 12, 32));
+
+	/* 514 and 270 bytes: each looked up by its domain, 1 + 5 keys: were
+	 * 36 each, and a pair table of 1,296 */
+	ck_assert_uint_eq(strlen(snd), 514);
+	ck_assert_uint_eq(strlen(rcp), 270);
+	conf.delay_checks = 0;
+	ck_assert_uint_eq(keys_and_reply(&r, "none"), 6 * 6 + 6);
+	/* the most an envelope can make at RCPT: 10 x 10 + 10 */
+	r.sender = hostile(snd, sizeof snd, 62, 24);
+	r.recipient = hostile(rcp, sizeof rcp, 62, 24);
+	ck_assert_uint_eq(strlen(snd) - 2, 254);
+	ck_assert_uint_eq(keys_and_reply(&r, "none"), 10 * 10 + 10);
+	/* with delay_checks, a login and an IPv6 client of 32 labels */
+	conf.delay_checks = 1;
+	r.auth = "alice";
+	r.client_addr = "2001:db8::1";
+	r.client_name = r.helo =
+	    "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a.b.c.d.e.f";
+	ck_assert_uint_eq(keys_and_reply(&r, "none"),
+	                  110 + 1 + 10 + 9 + (9 + 113));
+}
+END_TEST
+
+START_TEST(engine_key_limits_keep_the_rules_of_the_domain)
+{
+	static char snd[600], rcp[600];
+	struct request r = rcpt(hostile(snd, sizeof snd, 256, 32),
+	                        hostile(rcp, sizeof rcp, 12, 32));
+	char key[600];
+
+	conf.delay_checks = 0;
+	rule("recipient", ".example", "550 5.1.1 No such user");
+	expect(&r, "550 5.1.1 No such user", "recipient", ".example");
+	rule("pair", ".abcdefg.example,.example", "554 5.7.1 Not from you");
+	expect(&r, "554 5.7.1 Not from you", "pair",
+	       ".abcdefg.example,.example");
+	/* an address of RFC 5321's length keeps its own keys, first */
+	r.sender = hostile(snd, sizeof snd, 62, 24);
+	snprintf(key, sizeof key, "%.*s,.example", (int)strlen(snd) - 2,
+	         snd + 1);
+	rule("pair", key, "OK");
+	expect(&r, "accept", "pair", key);
+}
+END_TEST
+
 START_TEST(engine_trail_lists_every_key_tried_in_order)
 {
 	struct request r = rcpt("<>", "<u@example.com>");
@@ -591,6 +719,9 @@ engine_suite(void)
 	tcase_add_test(tc, engine_delay_checks_no_evaluates_each_stage);
 	tcase_add_test(tc, engine_malformed_recipient_leaves_other_tables);
 	tcase_add_test(tc, engine_malformed_address_keeps_its_domain_rules);
+	tcase_add_test(tc, engine_key_limits_leave_ordinary_envelopes_alone);
+	tcase_add_test(tc, engine_key_limits_bound_hostile_envelopes);
+	tcase_add_test(tc, engine_key_limits_keep_the_rules_of_the_domain);
 	tcase_add_test(tc, engine_trail_lists_every_key_tried_in_order);
 	tcase_add_test(tc,
 	               engine_rejects_bad_arguments_and_frees_zeroed_verdicts);

@@ -147,23 +147,70 @@ START_TEST(keys_address_malformed_gives_no_key)
 }
 END_TEST
 
-START_TEST(keys_domain_skips_parents_of_32_labels_or_more)
+START_TEST(keys_domain_keeps_the_name_and_parents_of_5_labels)
 {
 	static const char name[] =
 	    "l1.l2.l3.l4.l5.l6.l7.l8.l9.l10.l11.l12.l13."
 	    "l14.l15.l16.l17.l18.l19.l20.l21.l22.l23.l24."
 	    "l25.l26.l27.l28.l29.l30.l31.l32.l33.l34.l35";
+	static const char *const want[] = {name,
+	                                   ".l31.l32.l33.l34.l35",
+	                                   ".l32.l33.l34.l35",
+	                                   ".l33.l34.l35",
+	                                   ".l34.l35",
+	                                   ".l35",
+	                                   NULL};
+	static const char *const six[] = {
+	    "a.b.c.d.e.f", ".b.c.d.e.f", ".c.d.e.f", ".d.e.f",
+	    ".e.f",        ".f",         NULL};
+	static const char *const seven[] = {
+	    "a.b.c.d.e.f.g", ".c.d.e.f.g", ".d.e.f.g", ".e.f.g",
+	    ".f.g",          ".g",         NULL};
+	struct keylist kl;
+
+	/* the name, then the parents of 5 labels down to 1 */
+	keylist_init(&kl);
+	keys_domain(&kl, name);
+	assert_keys(&kl, want);
+	keylist_free(&kl);
+	/* a name of 6 labels has all its parents, one of 7 loses one */
+	keys_domain(&kl, "a.b.c.d.e.f");
+	assert_keys(&kl, six);
+	keylist_free(&kl);
+	keys_domain(&kl, "a.b.c.d.e.f.g");
+	assert_keys(&kl, seven);
+	keylist_free(&kl);
+}
+END_TEST
+
+START_TEST(keys_host_names_keep_parents_of_8_labels)
+{
+	static const char *const want[] = {
+	    "static.123.45.67.89.clients.your-server.de",
+	    ".123.45.67.89.clients.your-server.de",
+	    ".45.67.89.clients.your-server.de",
+	    ".67.89.clients.your-server.de",
+	    ".89.clients.your-server.de",
+	    ".clients.your-server.de",
+	    ".your-server.de",
+	    ".de",
+	    NULL};
 	struct keylist kl;
 
 	keylist_init(&kl);
-	keys_domain(&kl, name);
-	/* the name, then the parents of 31 labels down to 1 */
-	ck_assert_uint_eq(kl.n, 1 + 31);
-	ck_assert_str_eq(kl.v[0], name);
-	ck_assert_str_eq(kl.v[1], ".l5.l6.l7.l8.l9.l10.l11.l12.l13.l14.l15.l16."
-	                          "l17.l18.l19.l20.l21.l22.l23.l24.l25.l26.l27."
-	                          "l28.l29.l30.l31.l32.l33.l34.l35");
-	ck_assert_str_eq(kl.v[31], ".l35");
+	keys_helo(&kl, "static.123.45.67.89.clients.your-server.de");
+	assert_keys(&kl, want);
+	keylist_free(&kl);
+	/* 32 labels: the name and 8 parents, in the client table too */
+	keys_helo(&kl, "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a."
+	               "b.c.d.e.f");
+	ck_assert_uint_eq(kl.n, 1 + 8);
+	ck_assert_str_eq(kl.v[1], ".y.z.a.b.c.d.e.f");
+	keylist_free(&kl);
+	keys_client(&kl, "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z",
+	            NULL);
+	ck_assert_uint_eq(kl.n, 1 + 8);
+	ck_assert_str_eq(kl.v[8], ".z");
 	keylist_free(&kl);
 }
 END_TEST
@@ -318,6 +365,7 @@ END_TEST
 START_TEST(keys_auth_is_folded_login)
 {
 	static const char *const want[] = {"alice@example.com", NULL};
+	static char big[514];
 	struct keylist kl;
 
 	keylist_init(&kl);
@@ -327,7 +375,15 @@ START_TEST(keys_auth_is_folded_login)
 	keys_auth(&kl, NULL);
 	keys_auth(&kl, "");
 	keys_auth(&kl, "bad\nlogin");
+	/* a login longer than any key (512 bytes) is no rule's */
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	keys_auth(&kl, big);
 	ck_assert_uint_eq(kl.n, 0);
+	big[512] = '\0';
+	keys_auth(&kl, big);
+	ck_assert_uint_eq(kl.n, 1);
+	keylist_free(&kl);
 }
 END_TEST
 
@@ -373,7 +429,8 @@ keys_suite(void)
 	tcase_add_test(tc, keys_address_without_domain_tries_step_5_only);
 	tcase_add_test(tc, keys_address_domain_literal_has_no_parents);
 	tcase_add_test(tc, keys_address_malformed_gives_no_key);
-	tcase_add_test(tc, keys_domain_skips_parents_of_32_labels_or_more);
+	tcase_add_test(tc, keys_domain_keeps_the_name_and_parents_of_5_labels);
+	tcase_add_test(tc, keys_host_names_keep_parents_of_8_labels);
 	tcase_add_test(tc, keys_address_source_route_stripped);
 	tcase_add_test(tc, keys_client_ipv4_networks_longest_prefix_first);
 	tcase_add_test(tc, keys_client_ipv6_networks_longest_prefix_first);
