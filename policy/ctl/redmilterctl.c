@@ -23,6 +23,7 @@
 #include "ctl_bulk.h"
 #include "ctl_check.h"
 #include "lint.h"
+#include "redis_url.h"
 #include "rule.h"
 #include "schema.h"
 #include "table.h"
@@ -301,6 +302,42 @@ usage(void)
 	return CTL_INVALID;
 }
 
+/*
+ * elsewhere - -r: redis is url, without the configuration's passwords
+ *
+ * Those (redis_password_file, redis_sentinel_password_file, a password in
+ * the file's redis URL, which url replaces) are for the configuration's
+ * own Redis; another one gets only url's password (redmilterctl(8), -r).
+ */
+static int
+elsewhere(struct conf *conf, const char *url, char *err, size_t errlen)
+{
+	free(conf->redis_password_file);
+	conf->redis_password_file = NULL;
+	free(conf->redis_sentinel_password_file);
+	conf->redis_sentinel_password_file = NULL;
+	return conf_set(conf, "redis", url, err, errlen);
+}
+
+/*
+ * env_password - -r: REDISCLI_AUTH, as redis-cli(1) reads it, when url
+ * holds no password of its own (redmilterctl(8), ENVIRONMENT)
+ */
+static void
+env_password(struct conf *conf)
+{
+	struct redis_url u;
+	const char *pw = getenv("REDISCLI_AUTH");
+	int has_auth;
+
+	if (pw == NULL || *pw == '\0')
+		return;
+	has_auth = redis_url_parse(conf->redis, &u, NULL, 0) == 0 && u.has_auth;
+	explicit_bzero(&u, sizeof u);
+	if (!has_auth)
+		conf->redis_password = xstrdup(pw);
+}
+
 /* configure - the config file, then -r and -p, then derived settings */
 static int
 configure(struct ctl *c, const char *file, const char *redis,
@@ -310,13 +347,15 @@ configure(struct ctl *c, const char *file, const char *redis,
 
 	if (conf_load(&c->conf, &file, err, sizeof err) != 0 ||
 	    (redis != NULL &&
-	     conf_set(&c->conf, "redis", redis, err, sizeof err) != 0) ||
+	     elsewhere(&c->conf, redis, err, sizeof err) != 0) ||
 	    (prefix != NULL &&
 	     conf_set(&c->conf, "prefix", prefix, err, sizeof err) != 0) ||
 	    conf_finish(&c->conf, err, sizeof err) != 0) {
 		ctl_warn("%s", err);
 		return -1;
 	}
+	if (redis != NULL)
+		env_password(&c->conf);
 	c->lock_name = NULL;
 	return 0;
 }

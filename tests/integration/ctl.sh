@@ -5,9 +5,11 @@
 # output lines: add, del, get, list, export, import (--replace, stdin,
 # duplicates, all or nothing, the lock), check (the precedence examples
 # of redmilterctl(8), -v trails, multi-line replies, broken rules, Redis failures),
-# lint, codes, -p, -c with redis_password_file, unix: URLs, an unreachable
-# Redis, Redis killed during an import, 100,000-rule imports and exports
-# (timed, as TAP comments) and concurrent --replace imports.
+# lint, codes, -p, -c with redis_password_file, -r leaving the
+# configuration's password behind (a second Redis, watched with MONITOR)
+# and REDISCLI_AUTH, unix: URLs, an unreachable Redis, Redis killed during
+# an import, 100,000-rule imports and exports (timed, as TAP comments) and
+# concurrent --replace imports.
 #
 # Environment: TOP, REDMILTERCTL, TEST_PREFIX (see lib/harness.sh).  A
 # missing redis-server or redmilterctl is a failure, never a skip.
@@ -1060,9 +1062,68 @@ pwc "-c: lint" 0 "2 rules, 0 problems" lint
 pwc "-c: check" 0 "pw@example.com: accept (recipient pw@example.com)" \
     check -f a@example.net -r pw@example.com
 pwc "-c: del" 0 "" del recipient pw@example.com
-pwc "-c with -r unix: keeps the password file" 0 "recipient x@example.com OK" \
-    -r "unix:$REDIS_SOCK" list
 pwc "-c with -p" 0 "" -p other: list
+
+# -r names another Redis: the configuration's password (its
+# redis_password_file, or the password in its redis URL) belongs to its own
+# redis and is never sent to the other one (redmilterctl(8), -r).  The other
+# Redis has no password and records every command it gets (MONITOR).
+other_dir=$H_TMP/other-redis
+mkdir -p "$other_dir"
+OTHER_PORT=$(free_port) || bail_out "no free port for the second Redis"
+spawn /usr/bin/redis-server --port "$OTHER_PORT" --bind 127.0.0.1 \
+    --save "" --appendonly no --dir "$other_dir" \
+    --logfile "$other_dir/redis.log" </dev/null >/dev/null 2>&1
+other_pid=$SPAWN_PID
+ocli() {
+	timeout -k 5 60 redis-cli -h 127.0.0.1 -p "$OTHER_PORT" "$@" </dev/null
+}
+other_up() { [ "$(ocli PING 2>/dev/null)" = PONG ]; }
+wait_for 10 other_up || bail_out "the second redis-server did not start"
+ocli SET cfg:recipient:other@example.com OK >/dev/null
+spawn timeout -k 5 300 redis-cli -h 127.0.0.1 -p "$OTHER_PORT" MONITOR \
+    >"$other_dir/monitor" 2>&1 </dev/null
+mon_pid=$SPAWN_PID
+mon_up() { grep -q '^OK' "$other_dir/monitor"; }
+wait_for 10 mon_up || bail_out "redis-cli MONITOR did not start"
+ocli CONFIG RESETSTAT >/dev/null
+other_url=redis://127.0.0.1:$OTHER_PORT/0
+pwc "-c with -r elsewhere: the other Redis, without a password" 0 \
+    "recipient other@example.com OK" -r "$other_url" list
+printf 'redis = redis://:%s@127.0.0.1:%s/0\nprefix = cfg:\n' "$PW" \
+    "$REDIS_PORT" >"$H_TMP/pwurl.conf"
+chmod 600 "$H_TMP/pwurl.conf"
+CONN=(-c "$H_TMP/pwurl.conf")
+pwc "-c with the password in its URL, -r elsewhere: the other Redis" 0 \
+    "recipient other@example.com OK" -r "$other_url" list
+CONN=(-c "$H_TMP/pw.conf")
+# MONITOR shows an AUTH with its argument "(redacted)"; commandstats count
+# it even when it fails.
+mon_scans() { [ "$(grep -ci '"scan"' "$other_dir/monitor")" -ge 2 ]; }
+wait_for 5 mon_scans || diag "MONITOR: $(cat "$other_dir/monitor")"
+is "$(grep -ciE '"(auth|hello)"' "$other_dir/monitor")" 0 \
+    "-c with -r elsewhere: no AUTH reached the other Redis (MONITOR)" ||
+    diag "$(grep -iE '"(auth|hello)"' "$other_dir/monitor")"
+unlike "$(ocli INFO commandstats)" 'cmdstat_(auth|hello):' \
+    "-c with -r elsewhere: the other Redis counted no AUTH (INFO commandstats)"
+kill_wait "$mon_pid"
+run_prog "$CTL" -c "$H_TMP/pw.conf" -r "unix:$REDIS_SOCK" list
+is "$RC" 2 "-c with -r unix: (the same Redis) the password file is not used: exit 2"
+one_err_line "...one line on stderr"
+allout+="$OUT$ERR"
+# REDISCLI_AUTH, as redis-cli reads it: the password for -r when its URL
+# has none; the URL's own wins; without -r the configuration's is used.
+export REDISCLI_AUTH=$PW
+pwc "-r unix: with REDISCLI_AUTH" 0 "recipient x@example.com OK" \
+    -r "unix:$REDIS_SOCK" list
+REDISCLI_AUTH=wrong-$PW
+CONN=(-r "redis://:$PW@127.0.0.1:$REDIS_PORT/0")
+pwc "-r with a password in the URL: REDISCLI_AUTH is not used" 0 \
+    "recipient x@example.com OK" -p cfg: list
+CONN=(-c "$H_TMP/pw.conf")
+pwc "without -r: REDISCLI_AUTH is not used (the password file is)" 0 \
+    "recipient x@example.com OK" list
+unset REDISCLI_AUTH
 # An import waiting for the lock stays in the process list: look at it there.
 rcli SET "cfg:_import.lock" held >/dev/null
 # other_clients - connections to Redis other than redis-cli's own

@@ -362,17 +362,18 @@ printf '%s\n' "redis = $SENTINEL_URL" \
     "redis_password_file = $H_TMP/data.password" \
     "redis_sentinel_password_file = $H_TMP/sentinel.password" \
     >"$H_TMP/ctl.conf"
-printf '%s\n' "redis_password_file = $H_TMP/data.password" \
-    >"$H_TMP/ctl-nosentinelpw.conf"
-printf '%s\n' "redis_sentinel_password_file = $H_TMP/sentinel.password" \
+printf '%s\n' "redis = $SENTINEL_URL" \
+    "redis_password_file = $H_TMP/data.password" >"$H_TMP/ctl-nosentinelpw.conf"
+printf '%s\n' "redis = $SENTINEL_URL" \
+    "redis_sentinel_password_file = $H_TMP/sentinel.password" \
     >"$H_TMP/ctl-nodatapw.conf"
 CTL=("$REDMILTERCTL" -c "$H_TMP/ctl.conf")
 
-run_prog "$REDMILTERCTL" -c "$H_TMP/ctl-nosentinelpw.conf" -r "$SENTINEL_URL" list
+run_prog "$REDMILTERCTL" -c "$H_TMP/ctl-nosentinelpw.conf" list
 is "$RC" 2 "redmilterctl without the Sentinels' password fails (exit status 2)"
 like "$ERR" 'NOAUTH|[Aa]uth' "and names the Sentinels' error (NOAUTH), as redmilterctl(8) says" ||
     diag "stderr: $ERR"
-run_prog "$REDMILTERCTL" -c "$H_TMP/ctl-nodatapw.conf" -r "$SENTINEL_URL" list
+run_prog "$REDMILTERCTL" -c "$H_TMP/ctl-nodatapw.conf" list
 is "$RC" 2 "redmilterctl without the data servers' password fails (exit status 2)"
 like "$ERR" 'NOAUTH|[Aa]uth' "and names the primary's error (NOAUTH), as redmilterctl(8) says" ||
     diag "stderr: $ERR"
@@ -438,9 +439,13 @@ if rs_wait_synced $((20 * slow)); then
 else
 	fail "the replica came back and resynced" "$(sentinel_logs)"
 fi
+# -r leaves the configuration's password behind (redmilterctl(8)):
+# REDISCLI_AUTH gives the primary's.
+export REDISCLI_AUTH=$SN_DATA_PASSWORD
 edit_probe edit1@replica.test "550 5.7.1 edited on the primary" \
-    "${CTL[@]}" -r "redis://127.0.0.1:${RS_PORT[0]}/0" add \
+    "$REDMILTERCTL" -r "redis://127.0.0.1:${RS_PORT[0]}/0" add \
     recipient edit1@replica.test REJECT edited on the primary
+unset REDISCLI_AUTH
 [ "$RC" -eq 0 ] || diag "redmilterctl add: exit status $RC: $ERR"
 note "replication as the primary's INFO replication shows it: $(s_info_field 0 slave0)"
 if [ -n "$EDIT_MS" ] && [ "$EDIT_MS" -le "$EDIT_MAX_MS" ]; then
