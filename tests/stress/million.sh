@@ -19,12 +19,13 @@
 # RELIABILITY.md); with one arena RSS is a flat line, so that a leak of one
 # byte a transaction (1 MB here) stands out.
 #
-# Passes when every reply was the rule's (or "451 4.3.0", the fail-safe
-# answer when a lookup takes longer than redis_timeout, which a starved
-# machine can cause: counted and printed), RSS after the run is at most
-# RSS after the warm-up plus 1 MB, and the least-squares trend of the
-# second half's readings, extrapolated to 1,000,000 transactions, is under
-# 1 MB.  For the new-connection run, the last reading is at most the first
+# Passes when every reply was the rule's, not one "451 4.3.0" among them
+# (Redis is healthy: the fail-safe answer of a lookup slower than
+# redis_timeout must not show; a starved machine can cause it, and then
+# this fails: run `make stress` on a quiet machine), RSS after the run is
+# at most RSS after the warm-up plus 1 MB, and the least-squares trend of
+# the second half's readings, extrapolated to 1,000,000 transactions, is
+# under 1 MB.  For the new-connection run, the last reading is at most the first
 # plus 1 MB.  RSS at start, after the warm-up and at the end are printed as
 # TAP comments.
 
@@ -98,7 +99,8 @@ secs=$(($(date +%s) - t0))
 kill "$sp" 2>/dev/null
 wait "$sp" 2>/dev/null
 rss_end=$(rss_kb)
-is "$WRONG:$ERRORS" "0:0" "$DONE transactions in $secs s: every reply the rule's (or 451 4.3.0: $TEMPFAILS), no I/O error"
+is "$WRONG:$TEMPFAILS:$ERRORS" "0:0:0" "$DONE transactions in $secs s: every reply the rule's, not one 451 4.3.0, no I/O error" ||
+    diag "wrong replies $WRONG, 451 4.3.0 answers $TEMPFAILS, I/O errors $ERRORS; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$DONE" -ge "$TOTAL" ]; then
 	pass "at least $TOTAL transactions ran ($DONE)"
 else
@@ -140,7 +142,8 @@ rss_nc0=$(rss_kb)
 DONE=0
 load "$NEWCONN" --new-conn
 rss_nc1=$(rss_kb)
-is "$WRONG:$ERRORS" "0:0" "$DONE transactions with a connection each: every reply the rule's (or 451 4.3.0: $TEMPFAILS)"
+is "$WRONG:$TEMPFAILS:$ERRORS" "0:0:0" "$DONE transactions with a connection each: every reply the rule's, not one 451 4.3.0" ||
+    diag "wrong replies $WRONG, 451 4.3.0 answers $TEMPFAILS, I/O errors $ERRORS; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 lim=$((rss_nc0 + 1024))
 note "new connection per transaction: RSS $rss_nc0 kB -> $rss_nc1 kB over $DONE connections (bound $lim kB)"
 if [ "$rss_nc1" -le "$lim" ]; then
