@@ -13,6 +13,11 @@
 # directory nobody may write: the pidfile holds the daemon's pid (not the
 # parent's), and SIGTERM removes the socket and the pidfile there too.
 #
+# Start-up failures, in the background (no -f; as root with user =
+# nobody): an unknown user, a socket that cannot be opened.  Each exits
+# with its status (67 EX_NOUSER, 69 EX_UNAVAILABLE) and says why on
+# standard error, since it has not detached yet (RELIABILITY.md, section 6).
+#
 # By hand:  make all build-tests && bash tests/integration/lifecycle.sh
 
 # shellcheck source-path=SCRIPTDIR source=lib/redis.sh
@@ -138,5 +143,26 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 else
 	note "not root (or no user nobody): the background run as nobody is skipped"
 fi
+
+# --- start-up failures, in the background -----------------------------------
+
+faildir=$H_TMP/fail
+mkdir -p "$faildir"
+user_line=
+if [ "$(id -u)" -eq 0 ]; then
+	user_line="user = nobody"
+fi
+printf '%s\n' "socket = unix:$faildir/milter.sock" "redis = $REDIS_URL" \
+    "user = no-such-user-$$" >"$faildir/nouser.conf"
+expect_exit 67 "start-up: an unknown user: exit status 67 (EX_NOUSER)" -- \
+    "$REDMILTER" -c "$faildir/nouser.conf"
+like "$ERR" "^redmilter: [^"$'\n'"]*no-such-user-$$" \
+    "start-up: ...saying why on standard error"
+printf '%s\n' "socket = unix:$faildir/no-such-dir/milter.sock" \
+    "redis = $REDIS_URL" "$user_line" >"$faildir/nosock.conf"
+expect_exit 69 "start-up: a socket that cannot be opened: exit status 69 (EX_UNAVAILABLE)" -- \
+    "$REDMILTER" -c "$faildir/nosock.conf"
+like "$ERR" "^redmilter: cannot open milter socket" \
+    "start-up: ...saying why on standard error"
 
 done_testing
