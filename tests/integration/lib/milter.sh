@@ -6,9 +6,9 @@
 #       write $MILTER_DIR/redmilter.conf: socket, socket_mode 0666 (the
 #       socket's directory is private; Postfix's smtpd connects as user
 #       postfix), redis = $REDIS_URL (plus redis_password_file when
-#       REDIS_PASSWORD is set), log_level debug, cache_ttl 0 (a rule edited
-#       with redis-cli shows at the next lookup), user = root when run as
-#       root (the milter refuses root without `user`), then each LINE.  A LINE
+#       REDIS_PASSWORD is set), user = root as root (MILTER_USER below),
+#       log_level debug, cache_ttl 0 (a rule edited with redis-cli shows
+#       at the next lookup), then each LINE.  A LINE
 #       "key = value" whose key is already there replaces that line (the
 #       milter refuses a key set twice); other LINEs are appended.  Starts
 #       "$TEST_PREFIX $REDMILTER -c FILE -f" in the background, stdout and
@@ -43,6 +43,12 @@
 #   MILTER_SOCKET_KIND  unix (default): unix:$MILTER_DIR/milter.sock;
 #                       inet: inet:PORT@127.0.0.1 on a free loopback port
 #   REDMILTER           the binary (default $TOP/milter/redmilter)
+#   MILTER_USER         the `user` line of the configuration: root when
+#                       this runs as root (the milter then stays root, as
+#                       it does without `user` under -f, but says so in
+#                       its configuration), none otherwise; set it empty
+#                       for no `user` line as root.  A LINE "user = ..."
+#                       replaces it.
 # and one variable, set after sourcing this file and before m_setup or the
 # first start_milter:
 #   MILTER_DIR          the directory of the socket, the configuration and
@@ -69,6 +75,11 @@
 
 REDMILTER=${REDMILTER:-$TOP/milter/redmilter}
 MILTER_SOCKET_KIND=${MILTER_SOCKET_KIND:-unix}
+if [ "$(id -u)" -eq 0 ]; then
+	MILTER_USER=${MILTER_USER-root}
+else
+	MILTER_USER=${MILTER_USER-}
+fi
 MILTER_PID=
 MILTER_DIR=
 MILTER_CONF=
@@ -199,12 +210,11 @@ m_write_conf() {
 		chmod 0600 "$MILTER_DIR/redis.password"
 		m_conf_set redis_password_file "$MILTER_DIR/redis.password"
 	fi
+	if [ -n "$MILTER_USER" ]; then
+		m_conf_set user "$MILTER_USER"
+	fi
 	m_conf_set log_level debug
 	m_conf_set cache_ttl 0
-	# As root the milter wants `user`; the tests run it as root on purpose.
-	if [ "$(id -u)" -eq 0 ]; then
-		m_conf_set user root
-	fi
 	{
 		for line in "$@"; do
 			if [[ $line =~ ^[[:space:]]*([a-z_]+)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
