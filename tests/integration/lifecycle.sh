@@ -1,5 +1,5 @@
 #!/bin/bash
-# lifecycle.sh - how the milter stops (RELIABILITY.md, item 8).
+# lifecycle.sh - how the milter stops (RELIABILITY.md, item 9).
 #
 # redmilter(8): "SIGTERM, SIGINT and SIGHUP stop it; it then removes its
 # unix socket and pidfile".  For each of the three signals, a milter
