@@ -204,12 +204,14 @@ open_socket(const struct conf *c, const struct daemon_ids *ids,
 {
 	const char *path = sockspec_unix_path(c->socket);
 	char err[512];
+	int rc;
 
 	sf->dirfd = sf->privfd = -1;
 	if (smfi_register(*mlfi_desc()) != MI_SUCCESS)
 		die(EX_SOFTWARE, "smfi_register", "failed");
-	if (path != NULL && sockfile_prepare(sf, path, err, sizeof err) != 0)
-		die(1, "socket", err);
+	if (path != NULL && (rc = sockfile_prepare(sf, path, err, sizeof err)))
+		die(rc == SOCKFILE_LIVE ? 1 : EX_UNAVAILABLE,
+		    "cannot open milter socket", err);
 	if (smfi_setconn(path != NULL ? sf->spec : (char *)c->socket) !=
 	    MI_SUCCESS)
 		die(EX_CONFIG, "smfi_setconn", c->socket);

@@ -61,12 +61,13 @@ check_existing(const char *path, char *err, size_t errlen)
 		                  "%s exists and is not a socket; refusing to "
 		                  "replace it",
 		                  path);
-	if (probe(path))
-		return errbuf_set(
-		    err, errlen,
-		    "a milter is already listening on %s (another "
-		    "redmilter?); refusing to start",
-		    path);
+	if (probe(path)) {
+		errbuf_set(err, errlen,
+		           "a milter is already listening on %s (another "
+		           "redmilter?); refusing to start",
+		           path);
+		return SOCKFILE_LIVE;
+	}
 	return 0;
 }
 
@@ -131,13 +132,16 @@ make_private(struct sockfile *s, char *err, size_t errlen)
 int
 sockfile_prepare(struct sockfile *s, const char *path, char *err, size_t errlen)
 {
+	int rc;
+
 	memset(s, 0, sizeof *s);
 	s->dirfd = s->privfd = -1;
 	if (strlen(path) >= sizeof((struct sockaddr_un *)0)->sun_path)
 		return errbuf_set(err, errlen, "%s: path too long for a socket",
 		                  path);
-	if (check_existing(path, err, errlen) != 0 ||
-	    open_dir(s, path, err, errlen) != 0 ||
+	if ((rc = check_existing(path, err, errlen)) != 0)
+		return rc;
+	if (open_dir(s, path, err, errlen) != 0 ||
 	    make_private(s, err, errlen) != 0)
 		return -1;
 	return 0;

@@ -17,8 +17,9 @@
  * - sockfile_remove(), at exit, removes the final name only when it is
  *   still the socket this process created.
  * libmilter's own removal at exit looks at the private name, which is gone
- * by then.  Each returns 0, or -1 with the problem in err.  Called at start
- * and at exit, single-threaded.
+ * by then.  Each returns 0, or -1 with the problem in err;
+ * sockfile_prepare() returns SOCKFILE_LIVE when a milter answers.  Called at
+ * start and at exit, single-threaded.
  */
 #ifndef SOCKFILE_H
 #define SOCKFILE_H
@@ -27,6 +28,8 @@
 #include <sys/types.h>
 
 struct daemon_ids;
+
+#define SOCKFILE_LIVE (-2) /* a milter answers on the socket already */
 
 struct sockfile {
 	int dirfd;      /* the socket's directory; -1: none (inet) */

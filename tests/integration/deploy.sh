@@ -149,12 +149,12 @@ MILTER_SOCKET=$keep_socket
 MILTER_SOCK_PATH=$keep_path
 
 ln -s "$v" "$sock"
-expect_exit 1 "socket: a link at the socket's name is refused" -- \
+expect_exit 69 "socket: a link at the socket's name is refused (EX_UNAVAILABLE)" -- \
     "$REDMILTER" -c "$MILTER_CONF" -f
 like "$ERR" "is a symbolic link; refusing" "socket: saying why"
 rm -f "$sock"
 printf 'data\n' >"$sock"
-expect_exit 1 "socket: a file at the socket's name is refused" -- \
+expect_exit 69 "socket: a file at the socket's name is refused (EX_UNAVAILABLE)" -- \
     "$REDMILTER" -c "$MILTER_CONF" -f
 like "$ERR" "exists and is not a socket" "socket: saying why"
 is "$(cat "$sock")" data "socket: and the file is left as it was"

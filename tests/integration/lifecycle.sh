@@ -7,7 +7,7 @@
 #
 #   - the pidfile holds its pid while it runs;
 #   - after the signal it exits with status 0 within STOP_BOUND seconds
-#     (10; x5 under TEST_PREFIX), its unix socket and its pidfile gone.
+#     (5, the time redmilter(8) gives; x10 under TEST_PREFIX), its unix socket and its pidfile gone.
 #
 # As root, once more in the background (no -f) as `user = nobody`, in a
 # directory nobody may write: the pidfile holds the daemon's pid (not the
@@ -27,7 +27,7 @@
 
 MC=$TOP/tests/integration/lib/milter_client.py
 need_program "$REDMILTER" python3
-STOP_BOUND=10
+STOP_BOUND=5
 if [ -n "$TEST_PREFIX" ]; then
 	STOP_BOUND=50
 fi
