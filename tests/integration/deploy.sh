@@ -23,6 +23,7 @@
 #   - root without `user` is refused even with -f; `user = root` runs as
 #     root, with a warning; a start-up error reaches syslog as well as
 #     standard error (a private /dev/log, in a mount namespace);
+#   - the MTA's queue id (`i` macro) with CR LF in it forges no log line;
 #   - SIGTERM under load: exit 0 within 5 s (the time the signal gives),
 #     no error from valgrind or the sanitizers (no use after free at stop).
 #
@@ -294,6 +295,27 @@ like "$OUT" "rc=78" "start-up error: exit 78 (EX_CONFIG)"
 like "$ERR" "bad.conf:1: .*redis_timeout" "start-up error: on standard error"
 like "$(tr -d '\0' <"$H_TMP/syslog")" "redmilter\[[0-9]+\]: .*bad.conf:1: .*redis_timeout" \
     "start-up error: and in syslog"
+
+# --- the queue id in the log --------------------------------------------------
+# The MTA's `i` macro with CR LF in it, on a transaction whose recipient is
+# malformed (its own log line) and one that a rule rejects.
+start_milter "$TIMEOUT_LINE"
+milter_mark
+"$PY" "$MC" -s "$MILTER_SOCKET" -T $((10 * slow)) run +optneg \
+    +connect c.test 4 40000 127.0.0.1 +helo c.test \
+    +macro M 'i=Q1\r\nredmilter: FORGED line' +mail "<a@example.org>" \
+    +macro R 'i=Q1\r\nredmilter: FORGED line' +rcpt "<a@b@example.com>" \
+    +rcpt "<bad@example.com>" +quit >/dev/null
+wait_milter_log "rule=recipient:bad@example.com" $((5 * slow)) ||
+    diag "no decision logged"
+log_new=$(milter_log_new)
+unlike "$log_new" $'\n[^\n]*redmilter: FORGED' \
+    "queue id: CR LF in the i macro forges no log line"
+like "$log_new" 'Q1\?\?redmilter:\?FORGED\?line: RCPT: malformed' \
+    "queue id: shown with ? for what is not printable (malformed address line)"
+like "$log_new" 'Q1\?\?redmilter:\?FORGED\?line: RCPT: reject' \
+    "queue id: the same in the decision line"
+ok "queue id: the milter stops cleanly" stop_milter
 
 # --- SIGTERM under load ------------------------------------------------------
 start_milter "$TIMEOUT_LINE" "log_level = warning"
