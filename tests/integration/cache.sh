@@ -34,10 +34,7 @@ ONERR='451 4.3.0 Temporary policy lookup failure'
 
 # probe RCPT - one transaction on a new connection: the RCPT reply
 probe() {
-	"$PY" "$MC" -s "$MILTER_SOCKET" -T 10 run +optneg \
-	    +connect client.test.example 4 40000 127.0.0.1 \
-	    +helo client.test.example +mail '<probe@sender.example>' \
-	    +rcpt "$1" +abort +quit | sed -n 's/^rcpt: //p'
+	rcpt_reply "$MILTER_SOCKET" '<probe@sender.example>' "$1"
 }
 
 # mgets - how many MGETs Redis has run since its start

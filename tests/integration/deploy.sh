@@ -59,10 +59,7 @@ rcli SET redmilter:recipient:bad@example.com "$REJECT" >/dev/null
 
 # probe [SOCKET] - the RCPT reply for bad@example.com
 probe() {
-	"$PY" "$MC" -s "${1:-$MILTER_SOCKET}" -T $((10 * slow)) run +optneg \
-	    +connect c.test 4 40000 127.0.0.1 +helo c.test \
-	    +mail "<a@example.org>" +rcpt "<bad@example.com>" +quit |
-	    sed -n 's/^rcpt: //p'
+	rcpt_reply "${1:-$MILTER_SOCKET}" "<a@example.org>" "<bad@example.com>"
 }
 
 # mode_of FILE - its permission bits, octal

@@ -86,10 +86,7 @@ r_link_up() {
 
 # probe RCPT - one transaction on a new connection: the RCPT reply
 probe() {
-	"$PY" "$MC" -s "$MILTER_SOCKET" -T 10 run +optneg \
-	    +connect client.test.example 4 40000 127.0.0.1 \
-	    +helo client.test.example +mail '<probe@sender.example>' \
-	    +rcpt "$1" +abort +quit | sed -n 's/^rcpt: //p'
+	rcpt_reply "$MILTER_SOCKET" '<probe@sender.example>' "$1"
 }
 
 # calls CMD CLI - how many CMDs (lower case) that Redis ran since its start

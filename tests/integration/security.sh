@@ -36,10 +36,7 @@ fi
 . "$(dirname "$0")/lib/milter.sh"
 
 REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}
-MC=$TOP/tests/integration/lib/milter_client.py
 need_program "$REDMILTER" "$REDMILTERCTL" python3 stat ps
-PY=$(python3 -c 'import sys; print(sys.executable)') ||
-    bail_out "python3 cannot tell where it is"
 id nobody >/dev/null 2>&1 || bail_out "no user nobody on this system"
 getent group nogroup >/dev/null || bail_out "no group nogroup on this system"
 NOBODY_UID=$(id -u nobody)
@@ -63,10 +60,7 @@ collect() {
 # probe SOCKET - the RCPT reply for a sender with a REJECT rule, through
 # the milter socket SOCKET (as libmilter writes it: unix:PATH, inet:...)
 probe() {
-	"$PY" "$MC" -s "$1" -T $((10 * slow)) run +optneg \
-	    +connect c.test 4 40000 127.0.0.1 +helo c.test \
-	    +mail "<a@spammer.example>" +rcpt "<x@example.com>" +quit |
-	    sed -n 's/^rcpt: //p'
+	rcpt_reply "$1" "<a@spammer.example>" "<x@example.com>"
 }
 
 # status_ids PID - "uid: ..., gid: ..., groups: ..., capeff: ..." from /proc

@@ -33,6 +33,11 @@
 #                           poll (default 5 s) until a line since the last
 #                           mark matches ERE; 1 if none did
 #   milter_alive            whether the process still runs
+#   rcpt_reply SOCKET FROM RCPT
+#                           one transaction on a new connection through
+#                           lib/milter_client.py (OPTNEG, CONNECT, HELO,
+#                           MAIL FROM, RCPT, ABORT, QUIT): the RCPT reply as
+#                           it prints it ("550 5.1.1 ...", "continue", ...)
 #   m_setup                 choose the directory, the socket and the
 #                           command prefix without starting anything (the
 #                           first start_milter does it otherwise): for a
@@ -107,6 +112,17 @@ milter_log() {
 
 milter_alive() {
 	[ -n "$MILTER_PID" ] && kill -0 "$MILTER_PID" 2>/dev/null
+}
+
+rcpt_reply() {
+	local t=10
+	if [ -n "$TEST_PREFIX" ]; then
+		t=50
+	fi
+	python3 "$TOP/tests/integration/lib/milter_client.py" -s "$1" -T "$t" \
+	    run +optneg +connect client.test.example 4 40000 127.0.0.1 \
+	    +helo client.test.example +mail "$2" +rcpt "$3" +abort +quit |
+	    sed -n 's/^rcpt: //p'
 }
 
 # milter_log_tail [N] - the end of the log, for a diagnostic
