@@ -96,15 +96,11 @@ store_notice(int warning, const char *msg)
 	log_msg(warning ? LOG_WARNING : LOG_NOTICE, "%s", msg);
 }
 
-/*
- * open_store - the store of the configuration, or exit; cache_ms: how long
- * a lookup may be reused (0: never)
- */
+/* open_store - the store of the configuration for -n (no cache), or exit */
 static struct store *
-open_store(const struct conf *c, long cache_ms)
+open_store(const struct conf *c)
 {
-	struct store_open_opts o = {.cache_ms = cache_ms,
-	                            .notice = store_notice};
+	struct store_open_opts o = {.notice = store_notice};
 	struct store *st;
 	char err[600];
 
@@ -128,7 +124,7 @@ print_finding(const char *where, const char *problem, void *arg)
 static int
 check_only(const struct conf *c)
 {
-	struct store *st = open_store(c, 0);
+	struct store *st = open_store(c);
 	size_t nrules = 0, nproblems = 0;
 	char err[512], url[600];
 
@@ -322,53 +318,50 @@ wait_signal(const sigset_t *set, const struct fixed *f)
 	}
 }
 
-/* Where the poker connects, and when it stops. */
+/* Where the poker connects (worked out once), and when it stops. */
 struct poke {
-	const char *spec;
-	atomic_int done;
-};
-
-/* poke_once - connect to our own socket and hang up */
-static void
-poke_once(const char *spec)
-{
 	union {
 		struct sockaddr sa;
 		struct sockaddr_un un;
 		struct sockaddr_in in;
 		struct sockaddr_in6 in6;
 	} a;
-	struct sockspec ss;
-	socklen_t len;
-	int fd;
+	socklen_t len; /* 0: no address, no poking */
+	atomic_int done;
+};
 
-	memset(&a, 0, sizeof a);
+/*
+ * poke_addr - our own socket's address from its spec; a wildcard or a name
+ * means loopback of its family
+ */
+static void
+poke_addr(struct poke *p, const char *spec)
+{
+	struct sockspec ss;
+
+	memset(&p->a, 0, sizeof p->a);
+	p->len = 0;
 	if (sockspec_parse(spec, &ss, NULL, 0) != 0)
 		return;
 	if (ss.type == SOCKSPEC_UNIX) {
-		a.un.sun_family = AF_UNIX;
-		str_copy(a.un.sun_path, ss.path, sizeof a.un.sun_path);
-		len = sizeof a.un;
+		p->a.un.sun_family = AF_UNIX;
+		str_copy(p->a.un.sun_path, ss.path, sizeof p->a.un.sun_path);
+		p->len = sizeof p->a.un;
 	} else if (ss.type == SOCKSPEC_INET) {
-		a.in.sin_family = AF_INET;
-		a.in.sin_port = htons((unsigned short)ss.port);
-		if (inet_pton(AF_INET, ss.host, &a.in.sin_addr) != 1 ||
-		    a.in.sin_addr.s_addr == htonl(INADDR_ANY))
-			a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		len = sizeof a.in;
+		p->a.in.sin_family = AF_INET;
+		p->a.in.sin_port = htons((unsigned short)ss.port);
+		if (inet_pton(AF_INET, ss.host, &p->a.in.sin_addr) != 1 ||
+		    p->a.in.sin_addr.s_addr == htonl(INADDR_ANY))
+			p->a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		p->len = sizeof p->a.in;
 	} else {
-		a.in6.sin6_family = AF_INET6;
-		a.in6.sin6_port = htons((unsigned short)ss.port);
-		if (inet_pton(AF_INET6, ss.host, &a.in6.sin6_addr) != 1 ||
-		    IN6_IS_ADDR_UNSPECIFIED(&a.in6.sin6_addr))
-			a.in6.sin6_addr = in6addr_loopback;
-		len = sizeof a.in6;
+		p->a.in6.sin6_family = AF_INET6;
+		p->a.in6.sin6_port = htons((unsigned short)ss.port);
+		if (inet_pton(AF_INET6, ss.host, &p->a.in6.sin6_addr) != 1 ||
+		    IN6_IS_ADDR_UNSPECIFIED(&p->a.in6.sin6_addr))
+			p->a.in6.sin6_addr = in6addr_loopback;
+		p->len = sizeof p->a.in6;
 	}
-	if ((fd = socket(a.sa.sa_family,
-	                 SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
-		return;
-	(void)connect(fd, &a.sa, len);
-	close(fd);
 }
 
 /*
@@ -381,10 +374,15 @@ static void *
 poker(void *arg)
 {
 	struct poke *p = arg;
-	int i;
+	int i, fd;
 
 	for (i = 0; i < 250 && !atomic_load(&p->done); i++) {
-		poke_once(p->spec);
+		fd = socket(p->a.sa.sa_family,
+		            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd >= 0) {
+			(void)connect(fd, &p->a.sa, p->len);
+			close(fd);
+		}
 		usleep(20000);
 	}
 	return NULL;
@@ -394,12 +392,14 @@ poker(void *arg)
 static void
 stop_listener(pthread_t milter, const char *spec)
 {
-	struct poke p = {.spec = spec};
+	struct poke p;
 	pthread_t t;
 	int poking;
 
 	if (!atomic_load(&milter_done)) {
-		poking = pthread_create(&t, NULL, poker, &p) == 0;
+		poke_addr(&p, spec);
+		atomic_init(&p.done, 0);
+		poking = p.len > 0 && pthread_create(&t, NULL, poker, &p) == 0;
 		smfi_stop();
 		atomic_store(&p.done, 1);
 		if (poking)
