@@ -164,16 +164,9 @@ lookup_start(const char *host, char *err, size_t errlen)
 static int
 lookup_wait(struct lookup *l, long long us)
 {
-	struct timespec until;
+	struct timespec until = mono_deadline(us);
 	int done, e = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += (time_t)(us / 1000000);
-	until.tv_nsec += (long)(us % 1000000) * 1000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&l->mu);
 	while (!l->done && e != ETIMEDOUT)
 		e = pthread_cond_timedwait(&l->cv, &l->mu, &until);

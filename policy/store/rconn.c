@@ -3,8 +3,8 @@
  *
  * Part of store_redis (see store_redis.h for the contract and rconn.h for
  * what the two files share): a call's deadline (rconn_call_new,
- * rconn_deadline, rconn_left_us), one command within it (rconn_arm,
- * rconn_roundtrip, rconn_no_reply), the message of an error reply
+ * rconn_left_us, from mono.h's mono_deadline), one command within it
+ * (rconn_arm, rconn_roundtrip, rconn_no_reply), the message of an error reply
  * (rconn_error), and a new connection set up for use
  * (rconn_connect): connect, AUTH and SELECT, or with a sentinel:// URL the
  * Sentinels asked in turn for the primary and its ROLE checked.  A host
@@ -27,6 +27,7 @@
 #include <hiredis/hiredis.h>
 
 #include "errbuf.h"
+#include "mono.h"
 #include "rconn.h"
 #include "resolve.h"
 #include "str.h"
@@ -43,29 +44,13 @@ rconn_error(const redisReply *rep, const char *who, const char *what, char *err,
 	free(s);
 }
 
-/* rconn_deadline - now + us microseconds on the monotonic clock */
-struct timespec
-rconn_deadline(long long us)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(us / 1000000);
-	ts.tv_nsec += (long)(us % 1000000) * 1000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 /* rconn_call_new - a call of r with its deadline starting now */
 struct rconn_call
 rconn_call_new(const struct store_redis *r, char *err, size_t errlen)
 {
 	struct rconn_call k;
 
-	k.until = rconn_deadline((long long)r->timeout_ms * 1000);
+	k.until = mono_deadline((long long)r->timeout_ms * 1000);
 	k.err = err;
 	k.errlen = errlen;
 	k.lost = 0;
@@ -287,7 +272,7 @@ dial_host(struct store_redis *r, const char *host, int port,
 		left = rconn_left_us(&k->until);
 		until = k->until;
 		if (i + 1 < a.n && left > 0)
-			until = rconn_deadline(left / 2);
+			until = mono_deadline(left / 2);
 		c = dial(r, a.addr[i], port, NULL, &until, one, sizeof one);
 		if (c == NULL && strcmp(a.addr[i], host) != 0)
 			errbuf_set(why, whylen, "%s: %s", a.addr[i], one);
@@ -437,7 +422,7 @@ via_sentinel(struct store_redis *r, int i, struct rconn_call *k,
 	enum step rc;
 	int port;
 
-	half.until = rconn_deadline(left > 0 ? left / 2 : 0);
+	half.until = mono_deadline(left > 0 ? left / 2 : 0);
 	if ((rc = ask_sentinel(r, i, host, sizeof host, &port, &half)) !=
 	    STEP_OK)
 		return rc;

@@ -10,7 +10,7 @@
  * trip and the making of a connection (connect, AUTH, SELECT, the
  * Sentinels, ROLE).
  *
- * Functions (rconn.c): rconn_error(), rconn_deadline(), rconn_call_new(),
+ * Functions (rconn.c): rconn_error(), rconn_call_new(),
  * rconn_left_us(), rconn_arm(), rconn_no_reply(), rconn_roundtrip(),
  * rconn_connect().  They write their
  * errors into the caller's buffer and never log.  They touch only the
@@ -59,7 +59,6 @@ struct rconn_call {
 
 void rconn_error(const redisReply *, const char *, const char *, char *,
                  size_t);
-struct timespec rconn_deadline(long long);
 struct rconn_call rconn_call_new(const struct store_redis *, char *, size_t);
 long long rconn_left_us(const struct timespec *);
 int rconn_arm(const struct store_redis *, redisContext *, struct rconn_call *,

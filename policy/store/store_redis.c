@@ -697,7 +697,7 @@ redis_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
 	}
 	do {
 		/* A scan is many round trips: each gets a whole timeout. */
-		k.until = rconn_deadline((long long)r->timeout_ms * 1000);
+		k.until = mono_deadline((long long)r->timeout_ms * 1000);
 		if (rconn_arm(r, s->c, &k, "Redis", "SCAN") != 0 ||
 		    pipeline_send(s->c, 6, argv, NULL) != 0 ||
 		    (rep = get_reply(r, s->c)) == NULL) {
