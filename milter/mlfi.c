@@ -40,8 +40,8 @@
 #define QID_MAX 65       /* bytes of a queue id as logged, and its NUL */
 
 /*
- * What the callbacks decide with: one configuration, its store and its
- * decision cache.  A reload makes a new one current; a connection holds the
+ * What the callbacks decide with: one configuration and its store (with
+ * the cache of rules in it, store_open.h).  A reload makes a new one current; a connection holds the
  * one it started its transaction with (refs), and the last to let go of an
  * old one frees it.  rt_mu guards current, live and every refs.
  */
@@ -49,7 +49,6 @@ struct runtime {
 	struct conf conf;
 	struct policy_conf pc;
 	struct store *store;
-	struct verdict_cache *vcache; /* NULL: every decision evaluated */
 	unsigned long refs;
 	struct runtime *next; /* on the list of live ones */
 };
@@ -82,9 +81,9 @@ struct conn {
 
 static const char *const stage_names[] = {"CONNECT", "HELO", "MAIL", "RCPT"};
 
-/* rt_new - a runtime of conf's contents, st and vc */
+/* rt_new - a runtime of conf's contents and st */
 static struct runtime *
-rt_new(struct conf *conf, struct store *st, struct verdict_cache *vc)
+rt_new(struct conf *conf, struct store *st)
 {
 	struct runtime *r = xcalloc(1, sizeof *r);
 
@@ -92,7 +91,6 @@ rt_new(struct conf *conf, struct store *st, struct verdict_cache *vc)
 	conf_init(conf); /* the strings are r's now */
 	policy_conf_init(&r->pc, &r->conf);
 	r->store = st;
-	r->vcache = vc;
 	return r;
 }
 
@@ -101,7 +99,6 @@ static void
 rt_free(struct runtime *r)
 {
 	r->store->close(r->store);
-	verdict_cache_free(r->vcache);
 	conf_free(&r->conf);
 	free(r);
 }
@@ -168,9 +165,9 @@ rt_renew(struct runtime **r)
 
 /* mlfi_install - make a new runtime current (see mlfi.h) */
 void
-mlfi_install(struct conf *conf, struct store *st, struct verdict_cache *vc)
+mlfi_install(struct conf *conf, struct store *st)
 {
-	struct runtime *r = rt_new(conf, st, vc), *old;
+	struct runtime *r = rt_new(conf, st), *old;
 	int unused;
 
 	pthread_mutex_lock(&rt_mu);
@@ -584,15 +581,10 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 	sfsistat rc;
 	long long t0 = mono_us(), us;
 
-	if (rt->vcache != NULL && verdict_cache_get(rt->vcache, &req, &v)) {
-		rc = answer(ctx, c, stage, rcpt, &v);
-	} else if (policy_eval(&rt->pc, &req, rt->store, &v, err, sizeof err) !=
-	           0) {
+	if (policy_eval(&rt->pc, &req, rt->store, &v, err, sizeof err) != 0) {
 		str_copy(v.err, err, sizeof v.err);
 		rc = on_error(ctx, c, stage, rcpt, &v, 0);
 	} else {
-		if (rt->vcache != NULL)
-			verdict_cache_put(rt->vcache, &req, &v);
 		rc = answer(ctx, c, stage, rcpt, &v);
 	}
 	verdict_free(&v);

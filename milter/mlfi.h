@@ -22,11 +22,10 @@
 
 #include "conf.h"
 #include "store.h"
-#include "verdict_cache.h"
 
 struct smfiDesc;
 
-void mlfi_install(struct conf *, struct store *, struct verdict_cache *);
+void mlfi_install(struct conf *, struct store *);
 int mlfi_shutdown(long long deadline_us);
 struct smfiDesc *mlfi_desc(void);
 

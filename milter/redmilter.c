@@ -38,11 +38,13 @@
 #include "mlfi.h"
 #include "mono.h"
 #include "redis_url.h"
+#include "schema.h"
 #include "sockfile.h"
 #include "sockspec.h"
+#include "store.h"
 #include "store_open.h"
 #include "str.h"
-#include "verdict_cache.h"
+#include "table.h"
 #include "xmalloc.h"
 
 #ifndef REDMILTER_VERSION
@@ -89,7 +91,7 @@ load(struct conf *c, int check)
 		startup_error(!check, err);
 }
 
-/* store_notice - what the store tells: redis_read not fit, or fit again */
+/* store_notice - what the store tells: redis_read's fitness, tracking */
 static void
 store_notice(int warning, const char *msg)
 {
@@ -253,21 +255,31 @@ restart_keys(const struct fixed *f, const struct conf *n)
 		        changed[i]);
 }
 
-/* new_runtime - the store and decision cache of a configuration */
+/*
+ * new_runtime - the store of a configuration, with the cache of rules
+ * (redmilter.conf(5), "cache") over every table; store_start() it once
+ * the process is the daemon
+ */
 static struct store *
-new_runtime(const struct conf *c, struct verdict_cache **vc, char *err,
-            size_t errlen)
+new_runtime(const struct conf *c, char *err, size_t errlen)
 {
-	/* cache_ttl bounds the age of what an answer rests on: a decision is
-	 * kept for half of it, built from lookups kept for the other half. */
-	struct store_open_opts o = {.cache_ms = c->cache_ttl - c->cache_ttl / 2,
+	char *tables[TABLE_COUNT];
+	struct store_open_opts o = {.tables = (const char *const *)tables,
+	                            .ntables = TABLE_COUNT,
 	                            .notice = store_notice};
-	struct store *st = store_open(c, &o, err, errlen);
+	struct store *st;
+	size_t i;
 
-	*vc = NULL;
-	if (st != NULL && c->cache_ttl / 2 > 0)
-		*vc =
-		    verdict_cache_new(c->cache_ttl / 2, (size_t)c->cache_size);
+	for (i = 0; i < TABLE_COUNT; i++)
+		tables[i] = schema_scan_prefix(c->prefix, (int)i);
+	st = store_open(c, &o, err, errlen);
+	for (i = 0; i < TABLE_COUNT; i++)
+		free(tables[i]);
+	if (st != NULL && c->cache_ttl_set != 0)
+		log_msg(LOG_WARNING,
+		        "cache_ttl is obsolete and ignored: with cache = on, "
+		        "Redis tells redmilter of every change "
+		        "(redmilter.conf(5))");
 	return st;
 }
 
@@ -279,14 +291,13 @@ static void
 reload(const struct fixed *f)
 {
 	const char *path = conf_file;
-	struct verdict_cache *vc;
 	struct store *st;
 	struct conf n;
 	char err[1024];
 
 	if (conf_load(&n, &path, err, sizeof err) != 0 ||
 	    conf_finish(&n, err, sizeof err) != 0 ||
-	    (st = new_runtime(&n, &vc, err, sizeof err)) == NULL) {
+	    (st = new_runtime(&n, err, sizeof err)) == NULL) {
 		log_msg(LOG_ERR,
 		        "reload: %s; the running configuration is kept", err);
 		conf_free(&n);
@@ -298,7 +309,8 @@ reload(const struct fixed *f)
 	        path != NULL ? path : "defaults",
 	        n.on_error == CONF_ON_ERROR_ACCEPT ? "accept" : "tempfail",
 	        n.mode == CONF_MODE_TEST ? "test" : "enforce");
-	mlfi_install(&n, st, vc);
+	store_start(st);
+	mlfi_install(&n, st);
 	conf_free(&n);
 }
 
@@ -498,7 +510,6 @@ static int
 run(struct conf *c, int foreground)
 {
 	struct daemon_ids ids;
-	struct verdict_cache *vc;
 	struct store *st;
 	struct fixed f;
 	sigset_t set;
@@ -508,7 +519,7 @@ run(struct conf *c, int foreground)
 	log_open("redmilter", c->syslog_facility, c->log_level, foreground);
 	die_to_stderr = !foreground;
 	start_checks(c, &ids);
-	if ((st = new_runtime(c, &vc, err, sizeof err)) == NULL)
+	if ((st = new_runtime(c, err, sizeof err)) == NULL)
 		die(EX_CONFIG, conf_file ? conf_file : "defaults", err);
 	fixed_keys(&f, c);
 	open_socket(c, &ids, &f.sf);
@@ -524,7 +535,8 @@ run(struct conf *c, int foreground)
 	        REDMILTER_VERSION, c->socket,
 	        c->on_error == CONF_ON_ERROR_ACCEPT ? "accept" : "tempfail",
 	        c->mode == CONF_MODE_TEST ? "test" : "enforce");
-	mlfi_install(c, st, vc);
+	store_start(st); /* after fork and privileges: a thread */
+	mlfi_install(c, st);
 	return serve(&f, &set);
 }
 

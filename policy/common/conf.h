@@ -52,8 +52,10 @@ struct conf {
 	char *redis_sentinel_password;      /* from it, by conf_finish() */
 	int redis_timeout;                  /* milliseconds, 500 */
 	int redis_connections;              /* pool size, 4 */
-	int cache_ttl;             /* ms a lookup may be reused, 0: off */
-	int cache_size;            /* lookups cached at most, 65536 */
+	int cache;                 /* 1: on (tracking) */
+	int cache_size;            /* rule values kept at most, 65536 */
+	int cache_reread;          /* seconds between full re-reads, 300 */
+	int cache_ttl_set;         /* the obsolete cache_ttl; non-zero: warn */
 	char *prefix;              /* "redmilter:" */
 	int delay_checks;          /* 1 */
 	char *recipient_delimiter; /* "+"; "" disables */

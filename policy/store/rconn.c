@@ -31,6 +31,7 @@
 #include "rconn.h"
 #include "resolve.h"
 #include "str.h"
+#include "xmalloc.h"
 
 /* rconn_error - "WHO WHAT: " and the text of an error reply, printable */
 void
@@ -488,4 +489,21 @@ rconn_connect(struct store_redis *r, struct rconn_call *k)
 		return NULL;
 	}
 	return c;
+}
+
+/* rconn_glob_escape - the prefix with glob characters escaped, for SCAN MATCH */
+char *
+rconn_glob_escape(const char *prefix)
+{
+	size_t len = strlen(prefix), n = 0;
+	char *out = xmalloc(2 * len + 2);
+
+	for (; *prefix != '\0'; prefix++) {
+		if (strchr("*?[]\\", *prefix) != NULL)
+			out[n++] = '\\';
+		out[n++] = *prefix;
+	}
+	out[n++] = '*';
+	out[n] = '\0';
+	return out;
 }

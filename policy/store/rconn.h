@@ -1,9 +1,10 @@
 /*
  * rconn - what the two files of the Redis store share.
  *
- * Internal to policy/store/store_redis.c and policy/store/rconn.c: not
- * installed and not part of the API, which is store_redis.h.  Like those
- * two files (and no other file), it includes hiredis.
+ * Internal to policy/store/store_redis.c, policy/store/rconn.c and
+ * policy/store/tracking.c: not installed and not part of the API, which is
+ * store_redis.h.  Like those three files (and no other file), it includes
+ * hiredis.
  *
  * store_redis.c has the pool of connections and the store's calls;
  * rconn.c has a call's deadline (struct rconn_call), one command's round
@@ -12,7 +13,8 @@
  *
  * Functions (rconn.c): rconn_error(), rconn_call_new(),
  * rconn_left_us(), rconn_arm(), rconn_no_reply(), rconn_roundtrip(),
- * rconn_connect().  They write their
+ * rconn_connect(), rconn_glob_escape() (a SCAN MATCH pattern: the prefix
+ * with glob characters escaped, then *; malloc'd).  They write their
  * errors into the caller's buffer and never log.  They touch only the
  * settings and the atomic counters of a struct store_redis, never its pool,
  * so any thread may call them with a connection it has borrowed.
@@ -69,5 +71,6 @@ redisReply *rconn_roundtrip(struct store_redis *, redisContext *,
                             struct rconn_call *, const char *, int,
                             const char **, const size_t *);
 redisContext *rconn_connect(struct store_redis *, struct rconn_call *);
+char *rconn_glob_escape(const char *);
 
 #endif

@@ -20,6 +20,14 @@ store_values_free(struct store_value *out, size_t n)
 	}
 }
 
+/* store_start - the store's background work, if it has any */
+void
+store_start(struct store *st)
+{
+	if (st->start != NULL)
+		st->start(st);
+}
+
 /* store_status_name - a status as text, for messages */
 const char *
 store_status_name(enum store_status st)

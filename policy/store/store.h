@@ -24,7 +24,10 @@
  * sets and deletes atomically: all of them or, on failure, none (Redis
  * MULTI/EXEC); no reader sees half of it.  lock() takes a named advisory lock
  * for ms milliseconds (STORE_OK: taken; STORE_NOTFOUND: someone else holds it);
- * unlock() releases a lock this store took.  close() frees the store.
+ * unlock() releases a lock this store took.  start(), which may be NULL,
+ * starts what the store does in the background (a thread: so after a
+ * daemon's fork(), never before; store_start() calls it when set).
+ * close() frees the store.
  * Thread-safety is the implementation's: see its header.  A store never
  * logs; one may tell of a change through a store_notice_fn it was given.
  */
@@ -82,10 +85,12 @@ struct store {
 	                          long long ms, char *err, size_t errlen);
 	enum store_status (*unlock)(struct store *, const char *name, char *err,
 	                            size_t errlen);
+	void (*start)(struct store *); /* NULL: nothing to start */
 	void (*close)(struct store *);
 };
 
 void store_values_free(struct store_value *, size_t);
+void store_start(struct store *);
 const char *store_status_name(enum store_status);
 
 #endif

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "errbuf.h"
-#include "store_cache.h"
 #include "store_open.h"
 #include "store_redis.h"
 #include "store_split.h"
+#include "store_track.h"
 
 /* open_one - the Redis store at one address; NULL with "key: ..." in err */
 static struct store *
@@ -38,15 +38,17 @@ open_one(const struct conf *c, const struct store_open_opts *o, const char *key,
 	return st;
 }
 
-/* store_open - Redis, a replica to read from, a cache: as c and o say */
+/* store_open - Redis, a replica to read from, the cache: as c and o say */
 struct store *
 store_open(const struct conf *c, const struct store_open_opts *o, char *err,
            size_t errlen)
 {
-	struct store *st, *read;
+	struct store *st, *read, *primary, *tr;
+	struct store_track_conf tc;
 
 	if ((st = open_one(c, o, "redis", c->redis, err, errlen)) == NULL)
 		return NULL;
+	primary = st;
 	if (c->redis_read != NULL && !o->primary_only) {
 		read = open_one(c, o, "redis_read", c->redis_read, err, errlen);
 		if (read == NULL) {
@@ -55,7 +57,18 @@ store_open(const struct conf *c, const struct store_open_opts *o, char *err,
 		}
 		st = store_split_new(read, st);
 	}
-	if (o->cache_ms > 0)
-		st = store_cache_new(st, o->cache_ms, (size_t)c->cache_size);
-	return st;
+	if (o->tables == NULL || !c->cache)
+		return st;
+	memset(&tc, 0, sizeof tc);
+	tc.lookup = st;
+	tc.redis = primary;
+	tc.prefix = c->prefix;
+	tc.tables = o->tables;
+	tc.ntables = o->ntables;
+	tc.cache_size = (size_t)c->cache_size;
+	tc.reread_ms = (long long)c->cache_reread * 1000;
+	tc.notice = o->notice;
+	if ((tr = store_track_new(&tc, err, errlen)) == NULL)
+		st->close(st);
+	return tr;
 }

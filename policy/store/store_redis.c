@@ -477,6 +477,88 @@ redis_mget(struct store *st, const char *const *keys, size_t n,
 	return mget_values(rep, n, out, err, errlen);
 }
 
+/*
+ * ask_ttl - MGET of n keys, then PTTL of each, in one write; the MGET's
+ * reply (the caller frees it), its PTTLs into pttl[], or NULL as ask()
+ */
+static redisReply *
+ask_ttl(struct store_redis *r, redisContext *c, struct rconn_call *k,
+        const char **argv, size_t n, long long *pttl)
+{
+	redisReply *rep = NULL, *t;
+	size_t i;
+	int e, ok;
+
+	k->lost = 0;
+	if (rconn_arm(r, c, k, "Redis", "MGET") != 0)
+		return NULL;
+	errno = 0;
+	ok = pipeline_send(c, (int)n + 1, argv, NULL) == 0;
+	for (i = 0; ok && i < n; i++) {
+		const char *p[2] = {"PTTL", argv[i + 1]};
+
+		ok = pipeline_send(c, 2, p, NULL) == 0;
+	}
+	if (ok)
+		rep = get_reply(r, c);
+	for (i = 0; rep != NULL && i < n; i++) {
+		if ((t = get_reply(r, c)) == NULL) {
+			freeReplyObject(rep);
+			rep = NULL;
+			break;
+		}
+		pttl[i] = t->type == REDIS_REPLY_INTEGER ? t->integer : -2;
+		freeReplyObject(t);
+	}
+	e = errno;
+	if (rep == NULL)
+		rconn_no_reply(r, c, e, k, "Redis", "MGET");
+	return rep;
+}
+
+/*
+ * store_redis_mget_ttl - mget() with each key's PTTL in the same round
+ * trip: pttl[i] milliseconds, -1 for none, -2 for no key (PTTL's own
+ * values); a pooled connection the server had closed is remade once, as
+ * for mget()
+ */
+enum store_status
+store_redis_mget_ttl(struct store *st, const char *const *keys, size_t n,
+                     struct store_value *out, long long *pttl, char *err,
+                     size_t errlen)
+{
+	struct store_redis *r = (struct store_redis *)st;
+	struct rconn_call k = rconn_call_new(r, err, errlen);
+	const char **argv;
+	redisReply *rep;
+	struct slot *s;
+	int fresh;
+
+	if (n == 0)
+		return STORE_OK;
+	if ((s = acquire(r, &k, &fresh)) == NULL)
+		return STORE_ERR_RETRY;
+	argv = xcalloc(n + 1, sizeof *argv);
+	argv[0] = "MGET";
+	memcpy(argv + 1, keys, n * sizeof *keys);
+	rep = ask_ttl(r, s->c, &k, argv, n, pttl);
+	if (rep == NULL && !fresh && k.lost) {
+		redisFree(s->c);
+		if ((s->c = rconn_connect(r, &k)) != NULL)
+			rep = ask_ttl(r, s->c, &k, argv, n, pttl);
+	}
+	free(argv);
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+		rconn_error(rep, "Redis", "MGET", err, errlen);
+		freeReplyObject(rep);
+		rep = NULL;
+	}
+	release(r, s, rep == NULL);
+	if (rep == NULL)
+		return STORE_ERR_RETRY;
+	return mget_values(rep, n, out, err, errlen);
+}
+
 /* set_argv - SET key value [EX ttl] */
 static int
 set_argv(const struct store_op *op, const char **argv, size_t *len, char *ttl,
@@ -536,23 +618,6 @@ redis_del(struct store *st, const char *key, char *err, size_t errlen)
 	          : STORE_NOTFOUND;
 	freeReplyObject(rep);
 	return ret;
-}
-
-/* glob_escape - the prefix with glob characters escaped, for SCAN MATCH */
-static char *
-glob_escape(const char *prefix)
-{
-	size_t len = strlen(prefix), n = 0;
-	char *out = xmalloc(2 * len + 2);
-
-	for (; *prefix != '\0'; prefix++) {
-		if (strchr("*?[]\\", *prefix) != NULL)
-			out[n++] = '\\';
-		out[n++] = *prefix;
-	}
-	out[n++] = '*';
-	out[n] = '\0';
-	return out;
 }
 
 /* What TYPE says of a key that MGET found no string under. */
@@ -683,7 +748,7 @@ redis_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
            char *err, size_t errlen)
 {
 	struct store_redis *r = (struct store_redis *)st;
-	char *match = glob_escape(prefix), cursor[32] = "0";
+	char *match = rconn_glob_escape(prefix), cursor[32] = "0";
 	const char *argv[6] = {"SCAN", cursor,  "MATCH",
 	                       match,  "COUNT", SCAN_COUNT};
 	struct rconn_call k = rconn_call_new(r, err, errlen);

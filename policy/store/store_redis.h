@@ -30,6 +30,9 @@
  * fit (WHY); reading from the primary" (a warning), at most once a
  * minute, and "NAME ADDRESS fit again; reading from it" after that.
  *
+ * store_redis_mget_ttl() is mget() with each key's PTTL read in the same
+ * round trip (the tracked store's fills, store_track.h).
+ *
  * store_redis_stats() gives counters since open: connections made and
  * commands sent, for tests and benchmarks.
  */
@@ -56,6 +59,10 @@ struct store_redis_stats {
 };
 
 struct store *store_redis_open(const struct store_redis_conf *, char *, size_t);
+enum store_status store_redis_mget_ttl(struct store *, const char *const *keys,
+                                       size_t n, struct store_value *out,
+                                       long long *pttl, char *err,
+                                       size_t errlen);
 void store_redis_stats(struct store *, struct store_redis_stats *);
 
 #endif

@@ -3,40 +3,35 @@
  *
  * policy_eval() for a RCPT with delay_checks = yes (every table, about 60
  * candidate keys: an IPv4 client with a name, HELO, sender, recipient and
- * pair), on the in-memory store (every key a miss) or on the cache in front
- * of it (every key a hit after the first round): what the milter spends
- * per recipient besides libmilter and Redis.  The senders and recipients
+ * pair), on the in-memory store (every key a miss): what the milter
+ * spends per recipient besides libmilter and Redis.  The senders and recipients
  * cycle like loadgen's (20 and 2,000).  Not built by make; BENCHMARKS.md
  * gives the command:
  *
  *   make all && cc -O2 -g -Ipolicy -o engine_bench \
  *       tests/bench/engine_bench.c build/cc-std/libpolicy.a -pthread
- *   ./engine_bench [cached (0|1)] [decisions]
+ *   ./engine_bench [decisions]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "policy.h"
-#include "store_cache.h"
 #include "store_mem.h"
 
 int
 main(int argc, char **argv)
 {
-	int cached = argc > 1 && strtol(argv[1], NULL, 10) != 0;
-	long n = argc > 2 ? strtol(argv[2], NULL, 10) : 200000, i;
+	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 200000, i;
 	struct store *st = store_mem_new();
 	struct policy_conf pc = {"redmilter:", "+", 1, 0, 0};
 	char snd[64], rcpt[64], err[256];
 	struct timespec a, b;
 
 	if (n <= 0) {
-		fprintf(stderr, "usage: engine_bench [0|1] [decisions]\n");
+		fprintf(stderr, "usage: engine_bench [decisions]\n");
 		return 2;
 	}
-	if (cached)
-		st = store_cache_new(st, 600000, 1000000);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (i = 0; i < n; i++) {
 		struct request r = {STAGE_RCPT,   "h5.clients.bench.example",
@@ -55,8 +50,7 @@ main(int argc, char **argv)
 		verdict_free(&v);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	printf("%s: %.2f us/decision over %ld decisions\n",
-	       cached ? "cache" : "no cache",
+	printf("%.2f us/decision over %ld decisions\n",
 	       ((double)(b.tv_sec - a.tv_sec) * 1e9 +
 	        (double)(b.tv_nsec - a.tv_nsec)) /
 	           1e3 / (double)n,

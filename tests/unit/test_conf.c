@@ -67,8 +67,10 @@ static const char *const all_keys[] = {
     "redis_sentinel_password_file",
     "redis_timeout",
     "redis_connections",
-    "cache_ttl",
+    "cache",
     "cache_size",
+    "cache_reread",
+    "cache_ttl",
     "prefix",
     "delay_checks",
     "recipient_delimiter",
@@ -94,8 +96,10 @@ assert_defaults(const struct conf *c)
 	ck_assert_ptr_null(c->redis_password);
 	ck_assert_int_eq(c->redis_timeout, 500);
 	ck_assert_int_eq(c->redis_connections, 4);
-	ck_assert_int_eq(c->cache_ttl, 0);
+	ck_assert_int_eq(c->cache, 1);
 	ck_assert_int_eq(c->cache_size, 65536);
+	ck_assert_int_eq(c->cache_reread, 300);
+	ck_assert_int_eq(c->cache_ttl_set, 0);
 	ck_assert_str_eq(c->prefix, "redmilter:");
 	ck_assert_int_eq(c->delay_checks, 1);
 	ck_assert_str_eq(c->recipient_delimiter, "+");
@@ -298,6 +302,9 @@ static const struct bad bads[] = {
     {"cache_ttl = 3600001\n",
      ":1: cache_ttl: '3600001' is out of range 0..3600000"},
     {"cache_size = 15\n", ":1: cache_size: '15' is out of range 16..10000000"},
+    {"cache_reread = 0\n", ":1: cache_reread: '0' is out of range 1..86400"},
+    {"cache_reread = 86401\n",
+     ":1: cache_reread: '86401' is out of range 1..86400"},
     {"socket_mode = 0999\n", ":1: socket_mode: '0999' is not an octal number"},
     {"socket_mode = rw\n", ":1: socket_mode: 'rw' is not an octal number"},
     {"socket_mode = 01000\n",
@@ -884,7 +891,7 @@ START_TEST(conf_read_loads_the_example_config_as_defaults)
 
 	/* Every key is there, and uncommented it still says the defaults. */
 	text = uncomment(path, &len, &nkeys);
-	ck_assert_int_eq(nkeys, NDEFAULTS);
+	ck_assert_int_eq(nkeys, NDEFAULTS - 1); /* cache_ttl: obsolete */
 	conf_init(&c);
 	ck_assert_int_eq(conf_set(&c, "mode", "test", err, sizeof err), 0);
 	ck_assert_msg(

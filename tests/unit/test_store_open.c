@@ -25,11 +25,13 @@ with(struct conf *c, const char *redis, const char *redis_read)
 
 START_TEST(store_open_builds_each_kind_of_stack)
 {
+	static const char *const tables[] = {"redmilter:client:",
+	                                     "redmilter:recipient:"};
 	static const struct store_open_opts opts[] = {
-	    {0, 0, 0, 0, NULL},
-	    {1, 30000, 1, 0, NULL},
-	    {0, 0, 0, 500, NULL},
-	    {4, 0, 0, 1000, NULL},
+	    {0, 0, 0, NULL, 0, NULL},
+	    {1, 30000, 1, NULL, 0, NULL},
+	    {0, 0, 0, tables, 2, NULL},
+	    {4, 0, 1, tables, 2, NULL},
 	};
 	char err[600] = "";
 	struct store *st;
@@ -38,6 +40,7 @@ START_TEST(store_open_builds_each_kind_of_stack)
 	with(&c, "redis://127.0.0.1:1/0", "unix:/nonexistent/redis.sock");
 	st = store_open(&c, &opts[_i], err, sizeof err);
 	ck_assert_msg(st != NULL, "%s", err);
+	store_start(st); /* the tracked store's thread: nothing answers */
 	st->close(st);
 	conf_free(&c);
 }
@@ -45,7 +48,7 @@ END_TEST
 
 START_TEST(store_open_names_the_setting_at_fault)
 {
-	struct store_open_opts o = {0, 0, 0, 0, NULL};
+	struct store_open_opts o = {0, 0, 0, NULL, 0, NULL};
 	char err[600] = "";
 	struct conf c;
 
@@ -64,7 +67,7 @@ END_TEST
 
 START_TEST(store_open_primary_only_ignores_redis_read)
 {
-	struct store_open_opts o = {1, 0, 1, 0, NULL};
+	struct store_open_opts o = {1, 0, 1, NULL, 0, NULL};
 	char err[600] = "";
 	struct store *st;
 	struct conf c;

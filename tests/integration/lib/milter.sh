@@ -7,8 +7,8 @@
 #       socket's directory is private; Postfix's smtpd connects as user
 #       postfix), redis = $REDIS_URL (plus redis_password_file when
 #       REDIS_PASSWORD is set), user = root as root (MILTER_USER below),
-#       log_level debug, cache_ttl 0 (a rule edited with redis-cli shows
-#       at the next lookup), then each LINE.  A LINE
+#       log_level debug (cache on, the default: a rule edited with
+#       redis-cli applies once Redis has told the milter), then each LINE.  A LINE
 #       "key = value" whose key is already there replaces that line (the
 #       milter refuses a key set twice); other LINEs are appended.  Starts
 #       "$TEST_PREFIX $REDMILTER -c FILE -f" in the background, stdout and
@@ -230,7 +230,6 @@ m_write_conf() {
 		m_conf_set user "$MILTER_USER"
 	fi
 	m_conf_set log_level debug
-	m_conf_set cache_ttl 0
 	{
 		for line in "$@"; do
 			if [[ $line =~ ^[[:space:]]*([a-z_]+)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
