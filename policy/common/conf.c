@@ -134,8 +134,7 @@ static const struct conf_key keys[] = {
     {"cache", KEY_BOOL, "on", 0, 1, F(cache), bool_names, NULL, 0},
     {"cache_size", KEY_INT, "65536", 16, 10000000, F(cache_size), NULL, NULL,
      0},
-    {"cache_reread", KEY_INT, "300", 1, 86400, F(cache_reread), NULL, NULL,
-     0},
+    {"cache_reread", KEY_INT, "300", 1, 86400, F(cache_reread), NULL, NULL, 0},
     /* obsolete: read, range-checked, ignored (redmilter warns) */
     {"cache_ttl", KEY_INT, "0", 0, 3600000, F(cache_ttl_set), NULL, NULL, 0},
     {"prefix", KEY_STRING, "redmilter:", 1, 64, F(prefix), NULL, NULL,

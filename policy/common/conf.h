@@ -52,7 +52,7 @@ struct conf {
 	char *redis_sentinel_password;      /* from it, by conf_finish() */
 	int redis_timeout;                  /* milliseconds, 500 */
 	int redis_connections;              /* pool size, 4 */
-	int cache;                 /* 1: on (tracking) */
+	int cache;                          /* 1: on (tracking) */
 	int cache_size;            /* rule values kept at most, 65536 */
 	int cache_reread;          /* seconds between full re-reads, 300 */
 	int cache_ttl_set;         /* the obsolete cache_ttl; non-zero: warn */

@@ -86,6 +86,8 @@ hash_key_new(struct hash_key *k)
 	if (getrandom(k, sizeof *k, 0) == (ssize_t)sizeof *k)
 		return;
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	k->k0 = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)ts.tv_sec;
-	k->k1 = (uint64_t)getpid() * 0xc4ceb9fe1a85ec53ULL ^ (uint64_t)ts.tv_nsec;
+	k->k0 =
+	    (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)ts.tv_sec;
+	k->k1 =
+	    (uint64_t)getpid() * 0xc4ceb9fe1a85ec53ULL ^ (uint64_t)ts.tv_nsec;
 }

@@ -8,14 +8,14 @@
  *
  * The hash of a name is keyset_hash(): hash_keyed() under a random key of
  * the caller's (so that no envelope can be chosen to collide with a rule),
- * 0 made 1 (0 marks an empty slot).  Two names with one hash are one member: a lookup may say
- * "may exist" of a name that does not, never "absent" of one that is
- * present, unless a del() of the one removed the other too, which the
+ * 0 made 1 (0 marks an empty slot).  Two names with one hash are one member: a
+ * lookup may say "may exist" of a name that does not, never "absent" of one
+ * that is present, unless a del() of the one removed the other too, which the
  * caller avoids by deleting only names Redis said it does not hold
  * (a chance of one in 2^64 per name).
  *
- * keyset_add() returns 1 when h was not a member; keyset_bytes() the memory held.  Not
- * thread-safe: the caller locks.  keyset_free() accepts NULL.
+ * keyset_add() returns 1 when h was not a member; keyset_bytes() the memory
+ * held.  Not thread-safe: the caller locks.  keyset_free() accepts NULL.
  */
 #ifndef KEYSET_H
 #define KEYSET_H

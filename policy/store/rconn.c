@@ -491,7 +491,8 @@ rconn_connect(struct store_redis *r, struct rconn_call *k)
 	return c;
 }
 
-/* rconn_glob_escape - the prefix with glob characters escaped, for SCAN MATCH */
+/* rconn_glob_escape - the prefix with glob characters escaped, for SCAN MATCH
+ */
 char *
 rconn_glob_escape(const char *prefix)
 {

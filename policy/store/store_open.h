@@ -3,8 +3,8 @@
  * Redis at `redis`, with lookups from `redis_read` first when it is set,
  * and, with `cache = on` and tables given, the tracked store in front
  * (store_track.h: which rule keys exist and their values, kept fresh by
- * Redis; its fills and its invalidation link go to `redis`).  Both programs get their
- * store here, so that they read the same Redis the same way.
+ * Redis; its fills and its invalidation link go to `redis`).  Both programs get
+ * their store here, so that they read the same Redis the same way.
  *
  * What differs between them is in opts: the pool size (0: the
  * configuration's redis_connections), a smallest call timeout (redmilterctl
@@ -32,7 +32,8 @@ struct store_open_opts {
 	int connections;    /* pool size; 0: redis_connections */
 	int min_timeout_ms; /* each call at least this long; 0: redis_timeout */
 	int primary_only;   /* ignore redis_read */
-	const char *const *tables; /* "redmilter:client:", ...; NULL: no cache */
+	const char *const
+	    *tables; /* "redmilter:client:", ...; NULL: no cache */
 	size_t ntables;
 	store_notice_fn notice; /* redis_read's fitness, tracking; NULL: none */
 };

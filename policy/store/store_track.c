@@ -34,12 +34,12 @@
 #include "valtable.h"
 #include "xmalloc.h"
 
-#define PING_MS 250         /* the link's liveness PING */
-#define ROLE_MS 1000        /* a Sentinel's primary's ROLE checked */
-#define RETRY_MS_MIN 100    /* the link lost: first retry */
-#define RETRY_MS_MAX 1000   /* ... doubling up to this */
+#define PING_MS 250            /* the link's liveness PING */
+#define ROLE_MS 1000           /* a Sentinel's primary's ROLE checked */
+#define RETRY_MS_MIN 100       /* the link lost: first retry */
+#define RETRY_MS_MAX 1000      /* ... doubling up to this */
 #define REFUSED_RETRY_MS 30000 /* Redis refused tracking: ask again */
-#define NAME_MAX_BYTES 4096 /* a longer key name is never a rule's */
+#define NAME_MAX_BYTES 4096    /* a longer key name is never a rule's */
 
 struct track {
 	struct store store; /* first: the struct store * is this */
@@ -59,7 +59,7 @@ struct track {
 
 	/* the link's thread only */
 	pthread_t thread;
-	int started; /* by start(); close() joins it */
+	int started;         /* by start(); close() joins it */
 	int wake[2];         /* close() writes to wake[1] */
 	struct keyset fresh; /* being read, while building */
 	int building;
@@ -173,7 +173,8 @@ build(struct track *t, struct track_link *l, long long *ms, char *err,
 		t->epoch++;
 		t->ready = 1;
 		pthread_mutex_unlock(&t->mu);
-		t->flushed = 0; /* the set read since is a superset all the same */
+		t->flushed =
+		    0; /* the set read since is a superset all the same */
 	}
 	keyset_free(&t->fresh);
 	*ms = mono_ms() - t0;
@@ -200,7 +201,7 @@ static int
 follow(struct track *t, struct track_link *l, char *err, size_t errlen)
 {
 	long long now, reread_at = mono_ms() + t->reread_ms, role_at = 0,
-	                ping_at = 0, ms;
+	               ping_at = 0, ms;
 	int r;
 
 	for (;;) {
@@ -226,7 +227,8 @@ follow(struct track *t, struct track_link *l, char *err, size_t errlen)
 				return r;
 			if (flushed)
 				say(t, 0,
-				    "tracking ready: %zu rules, read in %lld ms "
+				    "tracking ready: %zu rules, read in %lld "
+				    "ms "
 				    "(after a flush)",
 				    rules(t), ms);
 			reread_at = mono_ms() + t->reread_ms;
@@ -270,7 +272,8 @@ run(void *arg)
 			}
 			if (pause_for(t, refused ? REFUSED_RETRY_MS : retry))
 				return NULL;
-			retry = retry * 2 < RETRY_MS_MAX ? retry * 2 : RETRY_MS_MAX;
+			retry =
+			    retry * 2 < RETRY_MS_MAX ? retry * 2 : RETRY_MS_MAX;
 			continue;
 		}
 		if ((r = build(t, l, &ms, err, sizeof err)) == 0) {
@@ -343,11 +346,11 @@ keep(struct track *t, const char *const *keys, const uint64_t *h,
 			keyset_del(&t->keys, h[ask[j]]);
 			valtable_del(t->vals, keys[ask[j]]);
 		} else if (pttl[j] == -1) {
-			valtable_put(t->vals, keys[ask[j]], got[j].val, got[j].len,
-			             0);
+			valtable_put(t->vals, keys[ask[j]], got[j].val,
+			             got[j].len, 0);
 		} else if (pttl[j] > 0) {
-			valtable_put(t->vals, keys[ask[j]], got[j].val, got[j].len,
-			             sent + pttl[j]);
+			valtable_put(t->vals, keys[ask[j]], got[j].val,
+			             got[j].len, sent + pttl[j]);
 		}
 	}
 }
@@ -355,8 +358,8 @@ keep(struct track *t, const char *const *keys, const uint64_t *h,
 /* fill - ask redis for the keys of ask[], keep them, and answer them */
 static enum store_status
 fill(struct track *t, const char *const *keys, const uint64_t *h,
-     const size_t *ask, size_t m, unsigned long epoch,
-     struct store_value *out, char *err, size_t errlen)
+     const size_t *ask, size_t m, unsigned long epoch, struct store_value *out,
+     char *err, size_t errlen)
 {
 	const char **sub = xcalloc(m, sizeof *sub);
 	struct store_value *got = xcalloc(m, sizeof *got);
@@ -383,7 +386,7 @@ fill(struct track *t, const char *const *keys, const uint64_t *h,
 /* ts_mget - from memory while ready; else as lookup */
 static enum store_status
 ts_mget(struct store *st, const char *const *keys, size_t n,
-           struct store_value *out, char *err, size_t errlen)
+        struct store_value *out, char *err, size_t errlen)
 {
 	struct track *t = (struct track *)st;
 	uint64_t *h = xcalloc(n + 1, sizeof *h);
@@ -399,9 +402,8 @@ ts_mget(struct store *st, const char *const *keys, size_t n,
 	pthread_mutex_unlock(&t->mu);
 	if (m < 0)
 		rc = t->lookup->mget(t->lookup, keys, n, out, err, errlen);
-	else if (m > 0 &&
-	         (rc = fill(t, keys, h, ask, (size_t)m, epoch, out, err,
-	                    errlen)) != STORE_OK)
+	else if (m > 0 && (rc = fill(t, keys, h, ask, (size_t)m, epoch, out,
+	                             err, errlen)) != STORE_OK)
 		store_values_free(out, n);
 	free(h);
 	free(ask);
@@ -410,7 +412,7 @@ ts_mget(struct store *st, const char *const *keys, size_t n,
 
 static enum store_status
 ts_get(struct store *st, const char *key, struct store_value *out,
-          long long *ttl, char *err, size_t errlen)
+       long long *ttl, char *err, size_t errlen)
 {
 	struct store *l = ((struct track *)st)->lookup;
 
@@ -419,7 +421,7 @@ ts_get(struct store *st, const char *key, struct store_value *out,
 
 static enum store_status
 ts_put(struct store *st, const char *key, const char *val, size_t len,
-          long long ttl, char *err, size_t errlen)
+       long long ttl, char *err, size_t errlen)
 {
 	struct store *l = ((struct track *)st)->lookup;
 
@@ -436,7 +438,7 @@ ts_del(struct store *st, const char *key, char *err, size_t errlen)
 
 static enum store_status
 ts_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
-            char *err, size_t errlen)
+        char *err, size_t errlen)
 {
 	struct store *l = ((struct track *)st)->lookup;
 
@@ -445,7 +447,7 @@ ts_scan(struct store *st, const char *prefix, store_scan_fn fn, void *arg,
 
 static enum store_status
 ts_apply(struct store *st, const struct store_op *ops, size_t n, char *err,
-            size_t errlen)
+         size_t errlen)
 {
 	struct store *l = ((struct track *)st)->lookup;
 
@@ -454,7 +456,7 @@ ts_apply(struct store *st, const struct store_op *ops, size_t n, char *err,
 
 static enum store_status
 ts_lock(struct store *st, const char *name, long long ms, char *err,
-           size_t errlen)
+        size_t errlen)
 {
 	struct store *l = ((struct track *)st)->lookup;
 
@@ -484,7 +486,8 @@ ts_start(struct store *st)
 		return;
 	if ((e = pthread_create(&t->thread, NULL, run, t)) != 0) {
 		errbuf_strerror(e, why, sizeof why);
-		say(t, 1, "tracking off: no thread (%s); every decision asks Redis",
+		say(t, 1,
+		    "tracking off: no thread (%s); every decision asks Redis",
 		    why);
 		return;
 	}

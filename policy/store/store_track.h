@@ -8,9 +8,10 @@
  * redis, the Redis store (store_redis.h) of the primary inside it, which
  * the invalidation link (tracking.h) and the fills follow.  A thread of its
  * own, started by start() (store.h), opens the link, tracking each of the
- * key prefixes in tables (one a rule table: "redmilter:client:", ...; keys under prefix outside them, the
- * milter's own bookkeeping, are neither tracked nor kept), then reads every
- * key name under prefix into a keyset (keyset.h) and is ready.
+ * key prefixes in tables (one a rule table: "redmilter:client:", ...; keys
+ * under prefix outside them, the milter's own bookkeeping, are neither tracked
+ * nor kept), then reads every key name under prefix into a keyset (keyset.h)
+ * and is ready.
  *
  * While ready, mget() answers a key absent from the keyset "not found" and
  * a key whose value it holds (valtable.h, at most cache_size of them) with
@@ -46,13 +47,13 @@
 #include "store.h"
 
 struct store_track_conf {
-	struct store *lookup;      /* owned */
-	struct store *redis;       /* the primary's store_redis, inside lookup */
-	const char *prefix;        /* "redmilter:" */
+	struct store *lookup; /* owned */
+	struct store *redis;  /* the primary's store_redis, inside lookup */
+	const char *prefix;   /* "redmilter:" */
 	const char *const *tables; /* "redmilter:client:", ... */
 	size_t ntables;
-	size_t cache_size;     /* values kept at most */
-	long long reread_ms;   /* full re-read of the key names this often */
+	size_t cache_size;      /* values kept at most */
+	long long reread_ms;    /* full re-read of the key names this often */
 	store_notice_fn notice; /* NULL: none */
 };
 

@@ -29,7 +29,7 @@ struct track_link {
 	struct store_redis *r;
 	redisContext *link; /* subscribed */
 	redisContext *data; /* SCAN, ROLE */
-	long long ping_at;  /* mono_ms() of the PING not yet answered; 0: none */
+	long long ping_at; /* mono_ms() of the PING not yet answered; 0: none */
 };
 
 /* command - one command on c within a deadline of its own; NULL: err set */
@@ -101,7 +101,8 @@ subscribe(struct track_link *t, const char *const *prefixes, size_t n,
 		argv[argc++] = prefixes[i];
 	}
 	ok = expect(command(t, t->link, argc, argv, err, errlen),
-	            REDIS_REPLY_STATUS, "CLIENT TRACKING", refused, err, errlen) &&
+	            REDIS_REPLY_STATUS, "CLIENT TRACKING", refused, err,
+	            errlen) &&
 	     expect(command(t, t->link, 2, sub, err, errlen), REDIS_REPLY_ARRAY,
 	            "SUBSCRIBE", refused, err, errlen);
 	free(argv);
@@ -136,7 +137,8 @@ track_open(struct store *redis, const char *const *prefixes, size_t nprefixes,
 static int
 is_str(const redisReply *r, const char *s)
 {
-	return (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) &&
+	return (r->type == REDIS_REPLY_STRING ||
+	        r->type == REDIS_REPLY_STATUS) &&
 	       r->len == strlen(s) && memcmp(r->str, s, r->len) == 0;
 }
 
@@ -201,9 +203,10 @@ track_poll(struct track_link *t, int ms, int wake_fd, track_fn fn, void *arg,
 		long long left = t->ping_at + t->r->timeout_ms - now;
 
 		if (left <= 0) {
-			errbuf_set(err, errlen,
-			           "Redis tracking link: no answer to PING in %d ms",
-			           t->r->timeout_ms);
+			errbuf_set(
+			    err, errlen,
+			    "Redis tracking link: no answer to PING in %d ms",
+			    t->r->timeout_ms);
 			return -1;
 		}
 		if (ms > left)
@@ -280,8 +283,8 @@ track_scan(struct track_link *t, const char *match_prefix, track_fn scanfn,
            size_t errlen)
 {
 	char *match = rconn_glob_escape(match_prefix), cursor[32] = "0";
-	const char *argv[6] = {"SCAN", cursor, "MATCH", match, "COUNT",
-	                       SCAN_BATCH};
+	const char *argv[6] = {"SCAN", cursor,  "MATCH",
+	                       match,  "COUNT", SCAN_BATCH};
 	redisReply *rep;
 	int ret;
 
@@ -300,7 +303,8 @@ track_scan(struct track_link *t, const char *match_prefix, track_fn scanfn,
 			ret = -1;
 			break;
 		}
-		if ((ret = track_poll(t, 0, wake_fd, fn, arg, err, errlen)) != 0 ||
+		if ((ret = track_poll(t, 0, wake_fd, fn, arg, err, errlen)) !=
+		        0 ||
 		    strcmp(cursor, "0") == 0)
 			break;
 	}

@@ -88,7 +88,8 @@ lookup(struct valtable *t, const char *name, uint64_t h)
 	uint32_t i = t->bucket[h & (t->nbuckets - 1)];
 
 	for (; i != 0; i = t->ent[i - 1].next)
-		if (t->ent[i - 1].h == h && strcmp(t->ent[i - 1].name, name) == 0)
+		if (t->ent[i - 1].h == h &&
+		    strcmp(t->ent[i - 1].name, name) == 0)
 			return (long)i - 1;
 	return -1;
 }
@@ -127,8 +128,8 @@ evict(struct valtable *t)
 
 /* valtable_put - name holds val until the moment until (0: none) */
 void
-valtable_put(struct valtable *t, const char *name, const char *val,
-             size_t len, long long until)
+valtable_put(struct valtable *t, const char *name, const char *val, size_t len,
+             long long until)
 {
 	uint64_t h = hash_keyed(&t->key, name, strlen(name));
 	long i = lookup(t, name, h);

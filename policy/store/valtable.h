@@ -19,8 +19,8 @@
 struct valtable;
 
 struct valtable *valtable_new(size_t max);
-int valtable_get(struct valtable *, const char *name, long long now,
-                 char **val, size_t *len);
+int valtable_get(struct valtable *, const char *name, long long now, char **val,
+                 size_t *len);
 void valtable_put(struct valtable *, const char *name, const char *val,
                   size_t len, long long until);
 void valtable_del(struct valtable *, const char *name);

@@ -29,8 +29,9 @@ START_TEST(hash_keyed_is_siphash_1_3)
 {
 	struct hash_key k = {0, 0};
 
-	ck_assert_uint_eq(hash_keyed(&k, vectors[_i].in, strlen(vectors[_i].in)),
-	                  vectors[_i].want);
+	ck_assert_uint_eq(
+	    hash_keyed(&k, vectors[_i].in, strlen(vectors[_i].in)),
+	    vectors[_i].want);
 }
 END_TEST
 

@@ -126,7 +126,8 @@ START_TEST(valtable_survives_churn)
 				live[j] = 0; /* evicted, or not there */
 				break;
 			}
-			ck_assert_msg(live[j], "%s found after its delete", name);
+			ck_assert_msg(live[j], "%s found after its delete",
+			              name);
 			snprintf(val, sizeof val, "%d", gen[j]);
 			ck_assert_str_eq(v, val);
 			free(v);
