@@ -12,9 +12,13 @@
 #      primary's does not); the replica is stopped under load: every lookup
 #      falls back to the primary (zero 451, zero wrong replies); it comes
 #      back, and an edit made on the primary reaches the milter within the
-#      replication lag (cache_ttl 0 here).
+#      replication lag (cache = off here and for mx1 and mx2 below: with
+#      cache = on lookups are answered from memory, kept fresh from the
+#      primary, and redis_read serves only while the milter is not sure of
+#      what it holds, redmilter.conf(5)).
 #   2. Failover: redis = sentinel://S0,S1,S2/m, on_error = tempfail,
-#      redis_timeout = 300 (x5 under valgrind), cache_ttl = 0.  loadgen runs for a fixed time,
+#      redis_timeout = 300 (x5 under valgrind), cache = on (the default:
+#      its invalidation link follows the primary too).  loadgen runs for a fixed time,
 #      the primary is killed (SIGKILL) a few seconds in, the Sentinels
 #      promote a replica, the milter follows by itself.  Every reply during
 #      the run is the rule's or the on_error 451 4.3.0 (loadgen counts them;
@@ -76,8 +80,9 @@ need_program "$loadgen" "$REDMILTER" "$REDMILTERCTL" python3
 # on_error reply: down-after-milliseconds (1 s) + the Sentinels' vote and
 # promotion (1-3 s; a failed vote is retried after 2 x failover-timeout,
 # 6 s) + one redis_timeout.  EDIT_MAX: from redmilterctl's exit to the
-# milter's first reply obeying the edit: cache_ttl (0) + replication lag
-# (milliseconds on loopback) + scheduling on a busy test machine.
+# milter's first reply obeying the edit: replication lag (milliseconds on
+# loopback), or with cache = on the primary's invalidation, + scheduling on
+# a busy test machine.
 FOLLOW_MAX=$((15 * slow))
 # Milliseconds; under valgrind 300 ms is too short even with Redis up.
 REDIS_TIMEOUT=$((300 * slow))
@@ -263,7 +268,7 @@ mx_start() {
 	    "redis_password_file = $H_TMP/data.password" \
 	    "redis_sentinel_password_file = $H_TMP/sentinel.password" \
 	    "redis_timeout = $REDIS_TIMEOUT" "on_error = tempfail" "log_level = info" \
-	    "cache_ttl = 0" >"${XM_DIR[$n]}/redmilter.conf"
+	    "cache = off" >"${XM_DIR[$n]}/redmilter.conf"
 	if [ "$(id -u)" -eq 0 ]; then # as root the milter wants `user`
 		echo "user = root" >>"${XM_DIR[$n]}/redmilter.conf"
 	fi
@@ -402,7 +407,7 @@ mget_above() {
 
 start_milter "redis = redis://127.0.0.1:${RS_PORT[0]}/0" \
     "redis_read = unix:${RS_SOCK[1]}" "redis_timeout = $REDIS_TIMEOUT" \
-    "on_error = tempfail" "log_level = info"
+    "on_error = tempfail" "log_level = info" "cache = off"
 rs_cli 0 config resetstat >/dev/null
 rs_cli 1 config resetstat >/dev/null
 load local 3
