@@ -3,6 +3,7 @@
  * PRF", with one compression and three finalization rounds).  See hash.h.
  */
 #include <sys/random.h>
+#include <endian.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -36,12 +37,10 @@ sip_round(uint64_t v[4])
 static uint64_t
 le64(const unsigned char *b)
 {
-	uint64_t w = 0;
-	int i;
+	uint64_t w;
 
-	for (i = 7; i >= 0; i--)
-		w = (w << 8) | b[i];
-	return w;
+	memcpy(&w, b, sizeof w);
+	return le64toh(w);
 }
 
 /* hash_keyed - SipHash-1-3 of len bytes under key k */

@@ -2,12 +2,14 @@
  * store_track - rule keys and values in memory, kept fresh by Redis.  See
  * store_track.h.
  *
- * One mutex guards the keyset, the values, ready and epoch; a lookup holds
- * it twice at most (to see what it must ask, and to keep what came back),
- * never across a round trip.  The link's thread holds it to apply an
- * invalidation.  epoch counts what could make a value read before it
- * wrong (an invalidation, a flush, the link lost): a fill is kept only if
- * epoch did not move while it was in flight.
+ * A read-write lock guards the keyset, ready and epoch, a mutex the
+ * values (a read marks a value used, or drops it at its TTL).  A lookup
+ * read-locks the first, and takes the mutex too only for the few keys the
+ * keyset holds; it never holds either across a round trip.  Whoever
+ * changes anything (the link's thread applying an invalidation, a lookup
+ * keeping what its round trip read) takes both, the lock first.  epoch counts
+ * what could make a value read before it wrong (an invalidation, a flush, the
+ * link lost): a fill is kept only if epoch did not move while it was in flight.
  *
  * The keyset is what may exist: a superset of the rule keys is safe (a key
  * it holds in vain costs one lookup, after which it leaves the set), a key
@@ -40,6 +42,7 @@
 #define RETRY_MS_MAX 1000      /* ... doubling up to this */
 #define REFUSED_RETRY_MS 30000 /* Redis refused tracking: ask again */
 #define NAME_MAX_BYTES 4096    /* a longer key name is never a rule's */
+#define STACK_KEYS 128         /* a lookup of more keys allocates its arrays */
 
 struct track {
 	struct store store; /* first: the struct store * is this */
@@ -51,7 +54,8 @@ struct track {
 	store_notice_fn notice;
 	struct hash_key hkey; /* of every keyset's names */
 
-	pthread_mutex_t mu; /* the four below */
+	pthread_rwlock_t rw; /* ready, epoch, keys: lookups read them at once */
+	pthread_mutex_t mu;  /* vals, which a read changes too */
 	int ready;
 	unsigned long epoch;
 	struct keyset keys;
@@ -66,6 +70,21 @@ struct track {
 	int flushed; /* a flush was heard: read the names again */
 	int refused_said;
 };
+
+/* wr_lock - everything, to change it: rw, then mu (always that order) */
+static void
+wr_lock(struct track *t)
+{
+	pthread_rwlock_wrlock(&t->rw);
+	pthread_mutex_lock(&t->mu);
+}
+
+static void
+wr_unlock(struct track *t)
+{
+	pthread_mutex_unlock(&t->mu);
+	pthread_rwlock_unlock(&t->rw);
+}
 
 /* say - a notice, printf-like */
 static void __attribute__((format(printf, 3, 4)))
@@ -117,9 +136,9 @@ on_change(void *arg, const char *key, size_t len)
 	uint64_t h;
 
 	if (key == NULL) {
-		pthread_mutex_lock(&t->mu);
+		wr_lock(t);
 		forget(t);
-		pthread_mutex_unlock(&t->mu);
+		wr_unlock(t);
 		t->flushed = 1;
 		return;
 	}
@@ -128,13 +147,13 @@ on_change(void *arg, const char *key, size_t len)
 	memcpy(name, key, len);
 	name[len] = '\0';
 	h = keyset_hash(&t->hkey, key, len);
-	pthread_mutex_lock(&t->mu);
+	wr_lock(t);
 	t->epoch++;
 	if (t->ready) {
 		keyset_add(&t->keys, h);
 		valtable_del(t->vals, name);
 	}
-	pthread_mutex_unlock(&t->mu);
+	wr_unlock(t);
 	if (t->building)
 		keyset_add(&t->fresh, h);
 }
@@ -167,12 +186,12 @@ build(struct track *t, struct track_link *l, long long *ms, char *err,
 	               errlen);
 	t->building = 0;
 	if (r == 0) {
-		pthread_mutex_lock(&t->mu);
+		wr_lock(t);
 		keyset_swap(&t->keys, &t->fresh);
 		valtable_clear(t->vals);
 		t->epoch++;
 		t->ready = 1;
-		pthread_mutex_unlock(&t->mu);
+		wr_unlock(t);
 		t->flushed =
 		    0; /* the set read since is a superset all the same */
 	}
@@ -187,9 +206,9 @@ rules(struct track *t)
 {
 	size_t n;
 
-	pthread_mutex_lock(&t->mu);
+	pthread_rwlock_rdlock(&t->rw);
 	n = t->keys.n;
-	pthread_mutex_unlock(&t->mu);
+	pthread_rwlock_unlock(&t->rw);
 	return n;
 }
 
@@ -284,9 +303,9 @@ run(void *arg)
 			r = follow(t, l, err, sizeof err);
 		}
 		track_close(l);
-		pthread_mutex_lock(&t->mu);
+		wr_lock(t);
 		forget(t);
-		pthread_mutex_unlock(&t->mu);
+		wr_unlock(t);
 		if (r > 0)
 			return NULL;
 		say(t, 1,
@@ -299,15 +318,15 @@ run(void *arg)
 }
 
 /*
- * known - under mu, each key answered from memory into out[], the others'
- * indexes into ask[]; their number, or -1 when not ready
+ * known - with rw read-locked, each key answered from memory into out[],
+ * the others' indexes into ask[]; their number, or -1 when not ready
  */
 static long
 known(struct track *t, const char *const *keys, const uint64_t *h, size_t n,
       struct store_value *out, size_t *ask, unsigned long *epoch)
 {
 	long long now = mono_ms();
-	size_t i, m = 0;
+	size_t i, j, m = 0;
 
 	if (!t->ready)
 		return -1;
@@ -316,15 +335,23 @@ known(struct track *t, const char *const *keys, const uint64_t *h, size_t n,
 		out[i].status = STORE_NOTFOUND;
 		out[i].val = NULL;
 		out[i].len = 0;
-		if (!keyset_has(&t->keys, h[i]))
-			continue;
-		if (valtable_get(t->vals, keys[i], now, &out[i].val,
-		                 &out[i].len))
-			out[i].status = STORE_OK;
-		else
+		if (keyset_has(&t->keys, h[i]))
 			ask[m++] = i;
 	}
-	return (long)m;
+	if (m == 0)
+		return 0;
+	/* the few that may exist: which values are held */
+	pthread_mutex_lock(&t->mu);
+	for (i = j = 0; i < m; i++) {
+		struct store_value *o = &out[ask[i]];
+
+		if (valtable_get(t->vals, keys[ask[i]], now, &o->val, &o->len))
+			o->status = STORE_OK;
+		else
+			ask[j++] = ask[i];
+	}
+	pthread_mutex_unlock(&t->mu);
+	return (long)j;
 }
 
 /*
@@ -371,9 +398,9 @@ fill(struct track *t, const char *const *keys, const uint64_t *h,
 		sub[j] = keys[ask[j]];
 	rc = store_redis_mget_ttl(t->redis, sub, m, got, pttl, err, errlen);
 	if (rc == STORE_OK) {
-		pthread_mutex_lock(&t->mu);
+		wr_lock(t);
 		keep(t, keys, h, ask, m, got, pttl, epoch, sent);
-		pthread_mutex_unlock(&t->mu);
+		wr_unlock(t);
 		for (j = 0; j < m; j++)
 			out[ask[j]] = got[j]; /* the values move to out[] */
 	}
@@ -389,24 +416,31 @@ ts_mget(struct store *st, const char *const *keys, size_t n,
         struct store_value *out, char *err, size_t errlen)
 {
 	struct track *t = (struct track *)st;
-	uint64_t *h = xcalloc(n + 1, sizeof *h);
-	size_t *ask = xcalloc(n + 1, sizeof *ask), i;
+	uint64_t hbuf[STACK_KEYS], *h = hbuf;
+	size_t askbuf[STACK_KEYS], *ask = askbuf, i;
 	unsigned long epoch = 0;
 	enum store_status rc = STORE_OK;
 	long m;
 
+	if (n > STACK_KEYS) {
+		h = xcalloc(n, sizeof *h);
+		ask = xcalloc(n, sizeof *ask);
+	}
+
 	for (i = 0; i < n; i++)
 		h[i] = keyset_hash(&t->hkey, keys[i], strlen(keys[i]));
-	pthread_mutex_lock(&t->mu);
+	pthread_rwlock_rdlock(&t->rw);
 	m = known(t, keys, h, n, out, ask, &epoch);
-	pthread_mutex_unlock(&t->mu);
+	pthread_rwlock_unlock(&t->rw);
 	if (m < 0)
 		rc = t->lookup->mget(t->lookup, keys, n, out, err, errlen);
 	else if (m > 0 && (rc = fill(t, keys, h, ask, (size_t)m, epoch, out,
 	                             err, errlen)) != STORE_OK)
 		store_values_free(out, n);
-	free(h);
-	free(ask);
+	if (h != hbuf) {
+		free(h);
+		free(ask);
+	}
 	return rc;
 }
 
@@ -472,6 +506,24 @@ ts_unlock(struct store *st, const char *name, char *err, size_t errlen)
 }
 
 /*
+ * rwlock_init - a lock that lets a waiting writer (the link's thread, with
+ * an invalidation) in before new readers, so that lookups cannot starve it
+ */
+static void
+rwlock_init(pthread_rwlock_t *rw)
+{
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+#ifdef __GLIBC__ /* elsewhere, the default */
+	pthread_rwlockattr_setkind_np(
+	    &a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+	pthread_rwlock_init(rw, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
+/*
  * ts_start - the link's thread; without it the store stays not ready, its
  * lookups Redis's, and says so
  */
@@ -511,6 +563,7 @@ ts_close(struct store *st)
 	keyset_free(&t->keys);
 	valtable_free(t->vals);
 	pthread_mutex_destroy(&t->mu);
+	pthread_rwlock_destroy(&t->rw);
 	for (i = 0; i < t->ntables; i++)
 		free(t->tables[i]);
 	free(t->tables);
@@ -526,9 +579,9 @@ store_track_ready(struct store *st)
 	struct track *t = (struct track *)st;
 	int r;
 
-	pthread_mutex_lock(&t->mu);
+	pthread_rwlock_rdlock(&t->rw);
 	r = t->ready;
-	pthread_mutex_unlock(&t->mu);
+	pthread_rwlock_unlock(&t->rw);
 	return r;
 }
 
@@ -550,6 +603,7 @@ store_track_new(const struct store_track_conf *c, char *err, size_t errlen)
 	t->notice = c->notice;
 	hash_key_new(&t->hkey);
 	pthread_mutex_init(&t->mu, NULL);
+	rwlock_init(&t->rw);
 	keyset_init(&t->keys);
 	t->vals = valtable_new(c->cache_size);
 	if (pipe(t->wake) != 0) {
@@ -573,6 +627,7 @@ store_track_new(const struct store_track_conf *c, char *err, size_t errlen)
 fail:
 	valtable_free(t->vals);
 	pthread_mutex_destroy(&t->mu);
+	pthread_rwlock_destroy(&t->rw);
 	for (i = 0; i < t->ntables; i++)
 		free(t->tables[i]);
 	free(t->tables);
