@@ -117,7 +117,7 @@ is_rule(const struct track *t, const char *key, size_t len)
 	return 0;
 }
 
-/* forget - nothing known, nothing ready (mu held) */
+/* forget - nothing known, nothing ready (wr_lock() held) */
 static void
 forget(struct track *t)
 {
@@ -192,8 +192,8 @@ build(struct track *t, struct track_link *l, long long *ms, char *err,
 		t->epoch++;
 		t->ready = 1;
 		wr_unlock(t);
-		t->flushed =
-		    0; /* the set read since is a superset all the same */
+		/* a flush during the SCAN: what it read is a superset still */
+		t->flushed = 0;
 	}
 	keyset_free(&t->fresh);
 	*ms = mono_ms() - t0;
@@ -246,9 +246,8 @@ follow(struct track *t, struct track_link *l, char *err, size_t errlen)
 				return r;
 			if (flushed)
 				say(t, 0,
-				    "tracking ready: %zu rules, read in %lld "
-				    "ms "
-				    "(after a flush)",
+				    "tracking ready after a flush: %zu rules, "
+				    "read in %lld ms",
 				    rules(t), ms);
 			reread_at = mono_ms() + t->reread_ms;
 			continue;
