@@ -243,23 +243,32 @@ $(IT_BINS): $(B)/tests/integration/%: $(B)/tests/integration/%.o \
 
 # --- benchmark programs (tests/bench; BENCHMARKS.md) ------------------------
 # loadgen speaks the milter protocol itself (it needs libmilter's mfdef.h
-# for the constants only); nullmilter is the do-nothing baseline milter.
-# loadgen is built with the tests: tests/integration/loadgen.sh uses it.
+# for the constants only); nullmilter is the do-nothing baseline milter,
+# naivemilter the naive one (libmilter and a GET per envelope address with
+# hiredis).  loadgen is built with the tests: tests/integration/loadgen.sh
+# uses it.
 
-BENCH_BINS := $(B)/tests/bench/loadgen $(B)/tests/bench/nullmilter
+BENCH_BINS := $(B)/tests/bench/loadgen $(B)/tests/bench/nullmilter \
+              $(B)/tests/bench/naivemilter
 # loadgen.c and its parts tests/bench/loadgen_*.c make one program.
 LOADGEN_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/bench/loadgen.c \
                   tests/bench/loadgen_*.c))
 
 $(B)/tests/bench/%.o: tests/bench/%.c $(B)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -pthread -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -pthread $(EXTRA_CFLAGS) -c -o $@ $<
+
+$(B)/tests/bench/naivemilter.o: EXTRA_CFLAGS = $(need_hiredis)$(HIREDIS_CFLAGS)
 
 $(B)/tests/bench/loadgen: $(LOADGEN_OBJS)
 	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $(LOADGEN_OBJS) $(LDLIBS)
 
 $(B)/tests/bench/nullmilter: $(B)/tests/bench/nullmilter.o
 	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $< $(MILTER_LIBS) $(LDLIBS)
+
+$(B)/tests/bench/naivemilter: $(B)/tests/bench/naivemilter.o
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $< $(MILTER_LIBS) $(HIREDIS_LIBS) \
+	    $(LDLIBS)
 
 build-bench: $(BENCH_BINS)
 

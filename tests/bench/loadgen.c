@@ -26,7 +26,12 @@
  * continue.  Actions cover the catalogue (a bare code), explicit codes,
  * REJECT, DEFER and OK; hits are sometimes sent with a +extension or in
  * upper case, which must still hit.  --expect continue expects "continue"
- * everywhere (for a do-nothing milter).
+ * everywhere (for a do-nothing milter), --expect naive what
+ * tests/bench/naivemilter answers (an exact GET per address, and only values
+ * of the form "NNN X.Y.Z text" are replies).
+ *
+ * --edit K measures something else: the time from an edit in Redis to the
+ * first decision of the milter that obeys it (loadgen_edit.c).
  *
  * It refuses any target that is not a unix socket or a loopback address,
  * and stops by itself: after TRANSACTIONS per connection or --duration
@@ -78,6 +83,8 @@ struct lg_options lg_opt = {
     .pool_client = 100,
     .variants = 1,
     .seed = 1,
+    .prefix = "redmilter:",
+    .edit_timeout = 5.0,
 };
 
 static struct timespec t_start;
@@ -409,12 +416,18 @@ usage(void)
 	    "case\n"
 	    "      --sweep            every sender x recipient pair in turn\n"
 	    "      --seed N           pools differ with the seed (1)\n"
-	    "      --expect rules|continue   what the replies must be (rules)\n"
+	    "      --expect rules|naive|continue   what the replies must be\n"
+	    "                         (rules; naive: tests/bench/naivemilter)\n"
 	    "      --allow-reply TEXT also accept replies starting with TEXT\n"
 	    "                         (repeatable: \"451 4.3.0\", tempfail)\n"
 	    "      --allow-errors     I/O errors (the milter went away) do "
 	    "not fail the run\n"
-	    "  -q, --quiet            only the key=value line\n",
+	    "  -q, --quiet            only the key=value line\n"
+	    "      --edit K           instead of load: K edits in Redis, each\n"
+	    "                         probed until the milter obeys it\n"
+	    "      --redis ADDR       for --edit: 127.0.0.1:PORT[/DB]\n"
+	    "      --prefix P         for --edit: the key prefix (redmilter:)\n"
+	    "      --edit-timeout SEC for --edit: an edit's bound (5)\n",
 	    stderr);
 	exit(2);
 }
@@ -436,7 +449,11 @@ enum {
 	O_ALLOWERR,
 	O_WRULES,
 	O_WPOSTFIX,
-	O_WPOSTFWD
+	O_WPOSTFWD,
+	O_EDIT,
+	O_REDIS,
+	O_PREFIX,
+	O_EDITTMO
 };
 
 static const struct option longopts[] = {
@@ -464,6 +481,10 @@ static const struct option longopts[] = {
     {"write-rules", required_argument, NULL, O_WRULES},
     {"write-postfix", required_argument, NULL, O_WPOSTFIX},
     {"write-postfwd", required_argument, NULL, O_WPOSTFWD},
+    {"edit", required_argument, NULL, O_EDIT},
+    {"redis", required_argument, NULL, O_REDIS},
+    {"prefix", required_argument, NULL, O_PREFIX},
+    {"edit-timeout", required_argument, NULL, O_EDITTMO},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -540,12 +561,13 @@ parse_args(int argc, char **argv)
 			    (unsigned long)num("--seed", optarg, 0, LONG_MAX);
 			break;
 		case O_EXPECT:
+			lg_opt.expect_continue = lg_opt.expect_naive = 0;
 			if (strcmp(optarg, "continue") == 0)
 				lg_opt.expect_continue = 1;
-			else if (strcmp(optarg, "rules") == 0)
-				lg_opt.expect_continue = 0;
-			else
-				lg_die("--expect: rules or continue");
+			else if (strcmp(optarg, "naive") == 0)
+				lg_opt.expect_naive = 1;
+			else if (strcmp(optarg, "rules") != 0)
+				lg_die("--expect: rules, naive or continue");
 			break;
 		case O_ALLOW:
 			if (lg_opt.nallow == MAX_ALLOW)
@@ -564,12 +586,29 @@ parse_args(int argc, char **argv)
 		case O_WPOSTFWD:
 			w_postfwd = optarg;
 			break;
+		case O_EDIT:
+			lg_opt.edits = num("--edit", optarg, 1, 1000000);
+			break;
+		case O_REDIS:
+			lg_opt.redis = optarg;
+			break;
+		case O_PREFIX:
+			if (strlen(optarg) > 64)
+				lg_die("--prefix: at most 64 bytes");
+			lg_opt.prefix = optarg;
+			break;
+		case O_EDITTMO:
+			lg_opt.edit_timeout =
+			    real("--edit-timeout", optarg, 0.001, 3600);
+			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc)
 		usage();
+	if (lg_opt.edits > 0 && (lg_opt.redis == NULL || lg_opt.socket == NULL))
+		lg_die("--edit wants -s and --redis");
 	if (lg_opt.socket == NULL && w_rules == NULL && w_postfix == NULL &&
 	    w_postfwd == NULL)
 		usage();
@@ -733,6 +772,8 @@ main(int argc, char **argv)
 			return 0;
 	}
 	milter_resolve_target(lg_opt.socket);
+	if (lg_opt.edits > 0)
+		return edit_run();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -9,6 +9,8 @@
  * loadgen_rules.c   the rule set and the addresses, rules_*: --write-rules,
  *                   --write-postfix, --write-postfwd, the address pools and
  *                   the reply each recipient must get
+ * loadgen_edit.c    --edit K: the time from an edit in Redis to the first
+ *                   decision that obeys it, edit_run()
  *
  * Internal to loadgen, which is one program: nothing here is installed.
  * lg_opt is set from the command line before any thread starts and is
@@ -75,6 +77,8 @@ struct lg_options {
 	double rcpt_hit, sender_hit;
 	long pool_rcpt, pool_sender, pool_client;
 	int expect_continue;
+	int expect_naive; /* --expect naive: tests/bench/naivemilter's replies
+	                   */
 	const char *allow[MAX_ALLOW];
 	size_t nallow;
 	int allow_errors;
@@ -82,6 +86,10 @@ struct lg_options {
 	int variants;
 	unsigned long seed;
 	int sweep;
+	long edits;          /* --edit K: edit to effect, not load */
+	const char *redis;   /* --redis 127.0.0.1:PORT[/DB] */
+	const char *prefix;  /* --prefix (redmilter:) */
+	double edit_timeout; /* --edit-timeout: an edit's bound, s */
 };
 
 extern struct lg_options lg_opt;
@@ -90,6 +98,7 @@ extern struct lg_options lg_opt;
 struct pick {
 	char addr[ADDR_MAX];
 	const char *reply; /* NULL: no rule */
+	const char *naive; /* what naivemilter answers; NULL: continue */
 };
 
 /* One connection to the milter, with its buffers. */
@@ -131,6 +140,10 @@ void milter_conn_close(struct conn *);
 int milter_session_open(struct worker *);
 void milter_session_close(struct worker *);
 int milter_transaction(struct worker *, struct pick *);
+int milter_probe(struct worker *, const char *, const char *, char *, size_t);
+
+/* loadgen_edit.c */
+int edit_run(void);
 
 /* loadgen_rules.c */
 void rules_write(const char *);

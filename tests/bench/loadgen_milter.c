@@ -426,6 +426,46 @@ milter_transaction(struct worker *w, struct pick *rcpts)
 	return 0;
 }
 
+/*
+ * milter_probe - one transaction of one recipient for loadgen --edit: MAIL
+ * from snd, RCPT to rcpt (its reply, as text, into got), ABORT.  0, or -1
+ * on an I/O or protocol error.
+ */
+int
+milter_probe(struct worker *w, const char *snd, const char *rcpt, char *got,
+             size_t size)
+{
+	char a[ADDR_MAX + 2];
+	const char *args[3];
+	int rc;
+
+	if (!(w->c.pflags & SMFIP_NOMAIL)) {
+		snprintf(a, sizeof a, "<%s>", snd);
+		args[0] = a;
+		args[1] = NULL;
+		put_strings(&w->c, SMFIC_MAIL, args);
+		if (step(w, CMD_MAIL, !!(w->c.pflags & SMFIP_NR_MAIL), a) != 0)
+			return -1;
+	}
+	snprintf(got, size, "continue");
+	if (!(w->c.pflags & SMFIP_NORCPT)) {
+		snprintf(a, sizeof a, "<%s>", rcpt);
+		args[0] = a;
+		args[1] = NULL;
+		put_strings(&w->c, SMFIC_RCPT, args);
+		rc = exchange(w, CMD_RCPT, !!(w->c.pflags & SMFIP_NR_RCPT), got,
+		              size);
+		if (rc < 0)
+			return -1;
+		w->st.rcpts++;
+	}
+	put(&w->c, SMFIC_ABORT, NULL, 0);
+	if (flush(&w->c) != 0)
+		return -1;
+	w->st.txns++;
+	return 0;
+}
+
 /* --- the target ---------------------------------------------------------- */
 
 /* is_loopback - whether an address is on this machine's loopback */

@@ -196,6 +196,34 @@ nsender_rules(void)
 }
 
 /*
+ * naive_reply - what tests/bench/naivemilter answers for a stored value:
+ * the value itself when it is "NNN X.Y.Z text" (4xx or 5xx, the enhanced
+ * code of the same class), else NULL (continue)
+ */
+static const char *
+naive_reply(const char *v)
+{
+	const char *p = v + 6;
+	size_t n;
+
+	if ((v[0] != '4' && v[0] != '5') || !isdigit((unsigned char)v[1]) ||
+	    !isdigit((unsigned char)v[2]) || v[3] != ' ' || v[4] != v[0] ||
+	    v[5] != '.')
+		return NULL;
+	for (n = 0; isdigit((unsigned char)p[n]); n++)
+		;
+	if (n < 1 || n > 3 || p[n] != '.')
+		return NULL;
+	p += n + 1;
+	for (n = 0; isdigit((unsigned char)p[n]); n++)
+		;
+	if (n < 1 || n > 3 || p[n] != ' ' || p[n + 1] == '\0' ||
+	    strchr(p + n + 1, '%') != NULL)
+		return NULL;
+	return v;
+}
+
+/*
  * pool_member - member k of a pool: a hit (an address with a rule of the
  * kind) with probability hit, else a miss (an odd number)
  */
@@ -210,10 +238,12 @@ pool_member(struct pick *p, int sender, long k, double hit)
 	uint64_t v = lg_mix(h);
 
 	p->reply = NULL;
+	p->naive = NULL;
 	if (is_hit && sender && nsender_rules() > 0) {
 		i = (long)(v % (uint64_t)nsender_rules()) * 10 + 9;
 		num = 2 * i;
 		p->reply = rule_action(i)->reply;
+		p->naive = naive_reply(rule_action(i)->rule);
 	} else if (is_hit && !sender && lg_opt.nrules > 0) {
 		i = (long)(v % (uint64_t)lg_opt.nrules);
 		if (rule_is_sender(i))
@@ -222,17 +252,24 @@ pool_member(struct pick *p, int sender, long k, double hit)
 			i = 0;
 		num = 2 * i;
 		p->reply = rule_is_sender(i) ? NULL : rule_action(i)->reply;
+		p->naive = rule_is_sender(i)
+		               ? NULL
+		               : naive_reply(rule_action(i)->rule);
 		if (lg_opt.variants && (v >> 32) % 10 == 0)
 			ext = "+bench";
 	} else {
 		num = 2 * (long)(v % 1000000000u) + 1;
 	}
 	format_addr(p->addr, sizeof p->addr, sender, num, ext);
+	if (*ext != '\0')
+		p->naive =
+		    NULL; /* the naive milter looks the address up as is */
 	if (p->reply != NULL && lg_opt.variants && (v >> 40) % 10 == 1) {
 		char *c;
 
 		for (c = p->addr; *c != '\0'; c++)
 			*c = (char)toupper((unsigned char)*c);
+		p->naive = NULL;
 	}
 }
 
@@ -243,6 +280,11 @@ rules_expected(const struct pick *snd, const struct pick *rcpt)
 {
 	if (lg_opt.expect_continue)
 		return "continue";
+	if (lg_opt.expect_naive) {
+		if (rcpt->naive != NULL)
+			return rcpt->naive;
+		return snd->naive != NULL ? snd->naive : "continue";
+	}
 	if (rcpt->reply != NULL)
 		return rcpt->reply;
 	if (snd->reply != NULL)
