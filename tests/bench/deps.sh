@@ -1,12 +1,12 @@
 #!/bin/bash
 # tests/bench/deps.sh - the Debian packages `make bench` needs beyond
 # tests/deps.sh (which `make check` uses, and which never needs these):
-# Postfix (smtp-source, the MTA), postfwd, perf for the profile.  Run as
+# Postfix (smtp-source, the MTA), perf for the profile, bc.  Run as
 # root it installs the missing ones; otherwise it fails naming them.
 
 set -euo pipefail
 
-DEPS="postfix postfwd linux-perf bc"
+DEPS="postfix linux-perf bc"
 # shellcheck disable=SC2206 # DEPS is a list of words
 deps=($DEPS)
 need=()
@@ -28,7 +28,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "bench deps: installing ${need[*]}"
 # No debconf questions, no configuration of the host's mail system: the
-# bench runs a private Postfix.  postfwd's and Postfix's services are not
+# bench runs a private Postfix.  Postfix's services are not
 # started (there is no init system here, and the bench starts its own).
 echo "postfix postfix/main_mailer_type select No configuration" |
     debconf-set-selections

@@ -7,8 +7,8 @@
 #                              127.0.0.1 (MTA_PORT[name]); every transport is
 #                              discard.  Needs MTA_MAPS (a directory holding
 #                              sender_access and recipient_access),
-#                              MTA_POSTFWD (inet:127.0.0.1:PORT),
-#                              MTA_NULL_SOCK and MTA_REDMILTER_SOCK set.
+#                              MTA_NULL_SOCK, MTA_NAIVE_SOCK and
+#                              MTA_REDMILTER_SOCK set.
 #   mta_stop                   postfix stop
 #   mta_wait_queue SECONDS     wait until the queue is empty
 #   mta_rejects                how many RCPTs the log shows rejected so far
@@ -16,14 +16,14 @@
 # The contenders, one listener each (MTA_NAMES):
 #   none       no restriction beyond relaying for mynetworks
 #   access     check_recipient_access, check_sender_access with hash: maps
-#   postfwd    check_policy_service to postfwd
 #   null       the do-nothing milter
+#   naive      the naive milter (tests/bench/naivemilter.c)
 #   redmilter  redmilter
 # Postfix's relay check comes first in all of them (smtpd_relay_restrictions
 # permits mynetworks), then smtpd_recipient_restrictions, where the
 # recipient table goes before the sender table, as in redmilter.
 
-MTA_NAMES=(none access postfwd null redmilter)
+MTA_NAMES=(none access null naive redmilter)
 declare -A MTA_PORT
 
 mta_start() {
@@ -67,7 +67,6 @@ smtpd_milters =
 non_smtpd_milters =
 bench_access = check_recipient_access hash:$MTA_MAPS/recipient_access,
     check_sender_access hash:$MTA_MAPS/sender_access
-bench_postfwd = check_policy_service $MTA_POSTFWD
 EOF
 	{
 		p=${MTA_PORT[none]}
@@ -75,12 +74,12 @@ EOF
 		p=${MTA_PORT[access]}
 		echo "127.0.0.1:$p inet n - n - - smtpd"
 		echo "  -o smtpd_recipient_restrictions=\$bench_access"
-		p=${MTA_PORT[postfwd]}
-		echo "127.0.0.1:$p inet n - n - - smtpd"
-		echo "  -o smtpd_recipient_restrictions=\$bench_postfwd"
 		p=${MTA_PORT[null]}
 		echo "127.0.0.1:$p inet n - n - - smtpd"
 		echo "  -o smtpd_milters=unix:$MTA_NULL_SOCK"
+		p=${MTA_PORT[naive]}
+		echo "127.0.0.1:$p inet n - n - - smtpd"
+		echo "  -o smtpd_milters=unix:$MTA_NAIVE_SOCK"
 		p=${MTA_PORT[redmilter]}
 		echo "127.0.0.1:$p inet n - n - - smtpd"
 		echo "  -o smtpd_milters=unix:$MTA_REDMILTER_SOCK"

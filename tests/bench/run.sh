@@ -1,38 +1,47 @@
 #!/bin/bash
 # tests/bench/run.sh - `make bench`: redmilter measured side by side with a
-# do-nothing milter, Postfix access maps and postfwd, on this machine and on
-# loopback only.  BENCHMARKS.md explains the tables it prints.
+# do-nothing milter and a naive milter, on this machine and on loopback
+# only.  BENCHMARKS.md explains the tables it prints.
 #
-# It starts everything it uses and stops it at exit: a private redis-server
-# (10,000 rules in db 0, 1,000,000 in db 1), nullmilter, three redmilters
-# (10k rules; 10k with cache_ttl; 1M rules), postfwd and a private Postfix.
+# It starts everything it uses and stops it at exit: one private
+# redis-server per contender that uses Redis (so that each one's commands
+# are counted apart), nullmilter, naivemilter, redmilter with its defaults
+# (cache on) and with cache = off, each of the last three with 10,000 and
+# with 1,000,000 rules, and a private Postfix.
 #
-#   (a) protocol level: loadgen against each milter at concurrency 1, 8
-#       and 64 (persistent connections) and 8 with a new connection per
-#       transaction, BENCH_REPS repetitions interleaved (every milter once
-#       per mode before the next repetition);
-#   (b) MTA level: smtp-source through Postfix with no policy, access maps,
-#       postfwd, the do-nothing milter and redmilter, interleaved likewise;
-#   (c) Redis commands per decision and new Redis connections per 1,000
-#       transactions (INFO commandstats and stats, reset before each run),
-#       and the milters' peak RSS at 64 and 500 connections;
-#   a perf profile of redmilter at concurrency 8.
+#   (a) protocol level: loadgen against each milter at concurrency 1 and 8
+#       (BENCH_MODES), BENCH_REPS repetitions interleaved (every milter once
+#       per mode before the next repetition); Redis commands per decision
+#       (INFO stats total_commands_processed, before and after each run)
+#       and new Redis connections per 1,000 transactions;
+#   (b) edit to effect: while loadgen runs at concurrency 8 against a
+#       redmilter, loadgen --edit BENCH_EDITS times a SET (and a DEL) of a
+#       fresh recipient's rule until a probe transaction obeys it;
+#   (c) start-up: the time from starting redmilter with 1M rules to its
+#       "tracking ready" log line, and VmRSS then; the VmRSS of every milter
+#       once ready and after the load;
+#   (d) MTA level: smtp-source through Postfix with no policy, access maps,
+#       the do-nothing milter, the naive milter and redmilter (defaults);
+#   a perf profile of redmilter (defaults, 10k rules) at concurrency 8.
 #
 # Output: the report on stdout and in $BENCH_OUT/report.md; every run's
-# numbers in $BENCH_OUT/runs.tsv, loadgen's and the daemons' output in
-# $BENCH_OUT/logs.  Exit status 1 when a run got a wrong reply or failed.
+# numbers in $BENCH_OUT/*.tsv, loadgen's and the daemons' output in
+# $BENCH_OUT/logs.  Exit status 1 when a run got a wrong reply or failed;
+# a missed target is reported, never a failure.
 #
 # Environment:
-#   BUILDDIR          where loadgen and nullmilter are (build/cc-std)
+#   BUILDDIR          where loadgen, nullmilter and naivemilter are
+#                     (build/cc-std)
 #   BENCH_OUT         results directory (build/bench)
 #   BENCH_SECONDS     seconds per protocol-level run (5)
-#   BENCH_REPS        repetitions (3)
+#   BENCH_REPS        repetitions (3); also the start-up measurements
+#   BENCH_MODES       protocol-level modes ("c1 c8"; also c64, new8: 8
+#                     connections, a new one per transaction)
 #   BENCH_RCPTS       recipients per transaction (2)
 #   BENCH_BIG         rules in the big set (1000000)
-#   BENCH_MTA_MSGS    messages per MTA-level run (1500; postfwd gets
-#                     BENCH_POSTFWD_MSGS, 80, as it is that much slower)
+#   BENCH_EDITS       edits per edit-to-effect run (200)
+#   BENCH_MTA_MSGS    messages per MTA-level run (1500)
 #   BENCH_MTA_SESSIONS  parallel SMTP sessions (8)
-#   BENCH_CACHE_TTL   cache_ttl of the caching redmilter, ms (600000)
 #   BENCH_PROFILE     1: perf profile (default), 0: none
 
 set -u
@@ -41,31 +50,32 @@ cd "$top" || exit 1
 export TOP=$top
 # shellcheck disable=SC2034 # read by lib/harness.sh
 RUN_TIMEOUT=900
-. tests/integration/lib/redis.sh
+. tests/integration/lib/harness.sh
 . tests/bench/mta.sh
 
 BUILDDIR=${BUILDDIR:-build/cc-std}
 OUT=${BENCH_OUT:-$top/build/bench}
 SECS=${BENCH_SECONDS:-5}
 REPS=${BENCH_REPS:-3}
+read -ra MODES <<<"${BENCH_MODES:-c1 c8}"
 K=${BENCH_RCPTS:-2}
 BIG=${BENCH_BIG:-1000000}
 SMALL=10000
+EDITS=${BENCH_EDITS:-200}
 MTA_MSGS=${BENCH_MTA_MSGS:-1500}
-POSTFWD_MSGS=${BENCH_POSTFWD_MSGS:-80}
 MTA_SESSIONS=${BENCH_MTA_SESSIONS:-8}
-CACHE_TTL=${BENCH_CACHE_TTL:-600000}
 PROFILE=${BENCH_PROFILE:-1}
 POOL=4 # redis_connections: redmilter's default
 LOADGEN=$top/$BUILDDIR/tests/bench/loadgen
 NULLMILTER=$top/$BUILDDIR/tests/bench/nullmilter
+NAIVEMILTER=$top/$BUILDDIR/tests/bench/naivemilter
 REDMILTER=$top/milter/redmilter
 REDMILTERCTL=$top/policy/redmilterctl
 # The workload: address pools small enough for a cache to hold them all.
 POOLS=(--recipients 2000 --senders 20 --clients 20 -k "$K")
 
-need_program "$LOADGEN" "$NULLMILTER" "$REDMILTER" "$REDMILTERCTL" \
-    smtp-source postfix postmap postfwd2 redis-cli
+need_program "$LOADGEN" "$NULLMILTER" "$NAIVEMILTER" "$REDMILTER" \
+    "$REDMILTERCTL" smtp-source postfix postmap redis-server redis-cli bc
 if [ "$PROFILE" = 1 ]; then
 	need_program perf
 fi
@@ -74,12 +84,22 @@ ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null
 rm -rf "$OUT"
 mkdir -p "$OUT/logs"
 RUNS=$OUT/runs.tsv
+EDITS_TSV=$OUT/edits.tsv
+STARTS_TSV=$OUT/starts.tsv
+MEM_TSV=$OUT/memory.tsv
+CMDS_TSV=$OUT/commands.tsv
 REPORT=$OUT/report.md
 FAILED=0
 T0=$(date +%s)
 
 log() {
 	printf '[%4ds] %s\n' $(($(date +%s) - T0)) "$*" >&2
+}
+
+# fail_run WHAT - a run got a wrong reply or failed: the bench fails
+fail_run() {
+	FAILED=1
+	log "FAILED: $*"
 }
 
 # Whatever else runs on the machine competes for its cores: say so.
@@ -89,63 +109,234 @@ log() {
 	ps -eo pcpu,comm --sort=-pcpu | head -n 6
 } >"$OUT/load.txt"
 
-# Daemons run as root here; postfix's smtpd (user postfix) and postfwd
-# (nobody) must reach their sockets and files.
+# Daemons run as root here; postfix's smtpd (user postfix) must reach the
+# milters' sockets.
 chmod 755 "$H_TMP"
 W=$H_TMP/w
 mkdir -p "$W"
 chmod 755 "$W"
 
-# --- Redis and the rules ----------------------------------------------------
+# --- Redis servers and the rules ------------------------------------------
 
-log "starting redis-server and loading $SMALL and $BIG rules"
-start_redis "maxmemory 0"
+# Each contender that uses Redis has a redis-server of its own: commands
+# per decision are then that server's commands, and one milter's periodic
+# re-read never lands in another's run.
+declare -A RPORT
+# DECS[name]: decisions the milter made since it was ready; CMD0[name]: its
+# server's total_commands_processed then; NINFO[name]: our INFOs since
+declare -A DECS CMD0 NINFO
+
+# bench_redis NAME [RDB] - start NAME's redis-server, from RDB if given
+bench_redis() {
+	local name=$1 rdb=${2:-} d=$W/redis-$1
+	mkdir -p "$d"
+	if [ -n "$rdb" ]; then
+		cp "$rdb" "$d/dump.rdb"
+	fi
+	RPORT[$name]=$(free_port) || bail_out "no free port for $name's Redis"
+	{
+		echo "port ${RPORT[$name]}"
+		echo "bind 127.0.0.1"
+		echo 'save ""'
+		echo "appendonly no"
+		echo "daemonize no"
+		echo "dir $d"
+		echo "dbfilename dump.rdb"
+		echo "logfile $d/redis.log"
+		echo "maxmemory 0"
+	} >"$d/redis.conf"
+	spawn redis-server "$d/redis.conf" >"$d/stdout" 2>&1 </dev/null
+	# A server loading its RDB answers -LOADING until it is done.
+	wait_for 120 bash -c "[ \"\$(redis-cli -h 127.0.0.1 -p ${RPORT[$name]} ping 2>/dev/null)\" = PONG ]" ||
+	    bail_out "redis-server for $name did not start: $(tail -n 3 "$d/redis.log")"
+	NINFO[$name]=0
+	DECS[$name]=0
+}
+
+# r NAME ARGS... - redis-cli on NAME's server
+r() {
+	local name=$1
+	shift
+	timeout -k 5 300 redis-cli -h 127.0.0.1 -p "${RPORT[$name]}" "$@" \
+	    </dev/null
+}
+
+# rstat NAME - sets RCMDS and RCONNS: the server's total_commands_processed
+# and total_connections_received (one INFO, counted in NINFO)
+rstat() {
+	local info
+	info=$(r "$1" info stats 2>/dev/null | tr -d '\r')
+	NINFO[$1]=$((${NINFO[$1]} + 1))
+	RCMDS=$(awk -F: '$1 == "total_commands_processed" {print $2}' <<<"$info")
+	RCONNS=$(awk -F: '$1 == "total_connections_received" {print $2}' <<<"$info")
+	RCMDS=${RCMDS:-0}
+	RCONNS=${RCONNS:-0}
+}
+
+log "starting the Redis servers, loading $SMALL and $BIG rules"
 "$LOADGEN" --write-rules "$W/rules-small" --rules "$SMALL" \
-    --write-postfix "$W" ||
-    bail_out "loadgen --write-rules failed"
-mkdir -p "$W/postfwd"
-"$LOADGEN" --write-postfwd "$W/postfwd" --rules "$SMALL" ||
-    bail_out "loadgen --write-postfwd failed"
+    --write-postfix "$W" || bail_out "loadgen --write-rules failed"
 "$LOADGEN" --write-rules "$W/rules-big" --rules "$BIG" ||
     bail_out "loadgen --write-rules failed"
 chmod -R a+rX "$W"
+BIGS=(naive1m on1m off1m)
+SMALLS=(naive on off)
+bench_redis on1m
 t=$(date +%s.%N)
-"$REDMILTERCTL" -r "redis://127.0.0.1:$REDIS_PORT/0" import \
-    "$W/rules-small" >"$OUT/logs/import-small" 2>&1 ||
-    bail_out "import of $SMALL rules failed: $(cat "$OUT/logs/import-small")"
-"$REDMILTERCTL" -r "redis://127.0.0.1:$REDIS_PORT/1" import \
+"$REDMILTERCTL" -r "redis://127.0.0.1:${RPORT[on1m]}/0" import \
     "$W/rules-big" >"$OUT/logs/import-big" 2>&1 ||
     bail_out "import of $BIG rules failed: $(cat "$OUT/logs/import-big")"
 IMPORT_SECS=$(echo "$(date +%s.%N) - $t" | bc)
 rm -f "$W/rules-big"
+r on1m save >/dev/null || bail_out "SAVE of the big rule set failed"
+for name in naive1m off1m; do
+	bench_redis "$name" "$W/redis-on1m/dump.rdb"
+done
+for name in "${SMALLS[@]}"; do
+	bench_redis "$name"
+	"$REDMILTERCTL" -r "redis://127.0.0.1:${RPORT[$name]}/0" import \
+	    "$W/rules-small" >"$OUT/logs/import-small-$name" 2>&1 ||
+	    bail_out "import of $SMALL rules failed: $(cat "$OUT/logs/import-small-$name")"
+done
+for name in "${BIGS[@]}"; do
+	n=$(r "$name" dbsize)
+	[ "$n" -ge "$BIG" ] || bail_out "$name's Redis holds $n keys, not $BIG"
+done
+# What our own INFO costs in commands and connections, to take it off.
+rstat naive
+c0=$RCMDS n0=$RCONNS
+rstat naive
+INFO_CMDS=$((RCMDS - c0))
+INFO_CONNS=$((RCONNS - n0))
 
-# --- the milters ------------------------------------------------------------
+# --- the milters ----------------------------------------------------------
 
-declare -A SOCK PID NRULES
+declare -A SOCK PID NRULES SERVER EXPECT
 
-# start_redmilter NAME DB [CONF-LINE...] - one redmilter on db DB
-start_redmilter() {
-	local name=$1 db=$2 l
-	shift 2
-	SOCK[$name]=$W/$name.sock
+# Does this redmilter know `cache = off` (client-side caching, on by
+# default)?  If not, its caching is cache_ttl's, off by default.
+{
+	echo "redis = redis://127.0.0.1:${RPORT[off]}/0"
+	echo "cache = off"
+} >"$W/probe.conf"
+if "$REDMILTER" -n -c "$W/probe.conf" >"$OUT/logs/probe-cache" 2>&1; then
+	TRACKING=1
+	CACHE_OFF="cache = off"
+else
+	TRACKING=0
+	CACHE_OFF="cache_ttl = 0"
+	log "this redmilter has no 'cache' key: cache off is '$CACHE_OFF'," \
+	    "and its defaults cache nothing either"
+fi
+
+# redmilter_conf FILE SOCKET NAME LOG-LEVEL [CONF-LINE...]
+redmilter_conf() {
+	local file=$1 sock=$2 name=$3 level=$4 l
+	shift 4
 	{
-		echo "socket = unix:${SOCK[$name]}"
+		echo "socket = unix:$sock"
 		echo "socket_mode = 0666"
-		echo "redis = redis://127.0.0.1:$REDIS_PORT/$db"
+		echo "redis = redis://127.0.0.1:${RPORT[$name]}/0"
 		echo "redis_connections = $POOL"
-		echo "log_level = warning"
+		echo "redis_timeout = 500"
+		echo "log_level = $level"
 		if [ "$(id -u)" -eq 0 ]; then # as root the milter wants `user`
 			echo "user = root"
 		fi
 		for l in "$@"; do
 			echo "$l"
 		done
-	} >"$W/$name.conf"
-	spawn "$REDMILTER" -c "$W/$name.conf" -f >"$OUT/logs/$name.out" 2>&1
+	} >"$file"
+}
+
+# start_milter NAME CMD... - start a milter on $W/NAME.sock
+start_milter() {
+	local name=$1
+	shift
+	spawn "$@" >"$OUT/logs/$name.out" 2>&1
 	PID[$name]=$SPAWN_PID
-	wait_for 20 test -S "${SOCK[$name]}" ||
+	wait_for 30 test -S "${SOCK[$name]}" ||
 	    bail_out "$name did not start: $(tail -n 5 "$OUT/logs/$name.out")"
 }
+
+# start_redmilter NAME [CONF-LINE...] - redmilter on NAME's server
+start_redmilter() {
+	local name=$1
+	shift
+	redmilter_conf "$W/$name.conf" "${SOCK[$name]}" "$name" warning "$@"
+	start_milter "$name" "$REDMILTER" -c "$W/$name.conf" -f
+}
+
+# wait_quiet NAME - wait until NAME's server has had no command but ours
+# for a second: the milter has read what it reads at start (its key set);
+# sets QUIET_SECS
+wait_quiet() {
+	local name=$1 prev quiet=0 t i
+	t=$(date +%s.%N)
+	rstat "$name"
+	prev=$RCMDS
+	for ((i = 0; i < 1500 && quiet < 5; i++)); do
+		sleep 0.2
+		rstat "$name"
+		if [ $((RCMDS - prev)) -le "$INFO_CMDS" ]; then
+			quiet=$((quiet + 1))
+		else
+			quiet=0
+		fi
+		prev=$RCMDS
+	done
+	[ "$quiet" -ge 5 ] || log "warning: $name's Redis never went quiet"
+	QUIET_SECS=$(echo "$(date +%s.%N) - $t - 1" | bc)
+}
+
+# rss NAME FIELD - VmRSS or VmHWM of a milter, kB
+rss() {
+	awk -v f="$2:" '$1 == f {print $2}' "/proc/${PID[$1]}/status" 2>/dev/null
+}
+
+# --- (c) start-up with the big rule set -----------------------------------
+
+printf 'rep\tready_ms\tread_ms\trules\trss_kb\n' >"$STARTS_TSV"
+# start_run REP - start redmilter on on1m's server, wait for its "tracking
+# ready" line, note the time and VmRSS, stop it
+start_run() {
+	local rep=$1 sock=$W/start.sock t0 t1 pid line i
+	redmilter_conf "$W/start.conf" "$sock" on1m info
+	t0=$(date +%s%N)
+	spawn "$REDMILTER" -c "$W/start.conf" -f >"$OUT/logs/start-$rep.out" 2>&1
+	pid=$SPAWN_PID
+	line=
+	for ((i = 0; i < 15000; i++)); do # at most 300 s
+		line=$(grep -m 1 'tracking ready' "$OUT/logs/start-$rep.out")
+		[ -n "$line" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.02
+	done
+	t1=$(date +%s%N)
+	if [ -n "$line" ]; then
+		awk -v r="$rep" -v ms=$(((t1 - t0) / 1000000)) -v line="$line" \
+		    -v rss="$(awk '$1 == "VmRSS:" {print $2}' "/proc/$pid/status")" 'BEGIN {
+			n = split(line, w, " "); rules = ""; read = ""
+			for (i = 1; i < n; i++) {
+				if (w[i + 1] ~ /^rules/) rules = w[i]
+				if (w[i] == "in" && w[i + 1] ~ /^[0-9]/) read = w[i + 1]
+			}
+			gsub(/,/, "", rules)
+			printf "%s\t%s\t%s\t%s\t%s\n", r, ms, read, rules, rss
+		}' >>"$STARTS_TSV"
+	else
+		log "start-up $rep: no 'tracking ready' line within $(((t1 - t0) / 1000000)) ms"
+	fi
+	kill_wait "$pid" TERM
+	rm -f "$sock"
+	[ -n "$line" ]
+}
+if [ "$TRACKING" = 1 ]; then
+	for ((rep = 1; rep <= REPS; rep++)); do
+		log "start-up with $BIG rules: $rep/$REPS"
+		start_run "$rep" || break
+	done
+fi
 
 log "starting the milters"
 SOCK[null]=$W/null.sock
@@ -155,13 +346,41 @@ PID[null]=$!
 register_pid "${PID[null]}"
 wait_for 20 test -S "${SOCK[null]}" || bail_out "nullmilter did not start"
 NRULES[null]=$SMALL
-start_redmilter redmilter 0
-NRULES[redmilter]=$SMALL
-start_redmilter cached 0 "cache_ttl = $CACHE_TTL" "cache_size = 1000000"
-NRULES[cached]=$SMALL
-start_redmilter big 1
-NRULES[big]=$BIG
-MILTERS=(null redmilter cached big)
+EXPECT[null]=continue
+for name in naive naive1m; do
+	SOCK[$name]=$W/$name.sock
+	(umask 0 && exec "$NAIVEMILTER" -s "unix:${SOCK[$name]}" \
+	    -r "127.0.0.1:${RPORT[$name]}") >"$OUT/logs/$name.out" 2>&1 &
+	PID[$name]=$!
+	register_pid "${PID[$name]}"
+	wait_for 20 test -S "${SOCK[$name]}" || bail_out "$name did not start"
+	EXPECT[$name]=naive
+done
+for name in on off on1m off1m; do
+	SOCK[$name]=$W/$name.sock
+	EXPECT[$name]=rules
+done
+start_redmilter on
+start_redmilter off "$CACHE_OFF"
+start_redmilter on1m
+start_redmilter off1m "$CACHE_OFF"
+NRULES[naive]=$SMALL NRULES[on]=$SMALL NRULES[off]=$SMALL
+NRULES[naive1m]=$BIG NRULES[on1m]=$BIG NRULES[off1m]=$BIG
+MILTERS=(null naive on off naive1m on1m off1m)
+USERS=(naive on off naive1m on1m off1m) # the ones with a Redis
+
+declare -A RSS_READY READY_SECS
+printf 'milter\tready_kb\tafter_load_kb\thwm_kb\tthreads\n' >"$MEM_TSV"
+for name in "${MILTERS[@]}"; do
+	if [ "$name" != null ]; then
+		wait_quiet "$name"
+		READY_SECS[$name]=$QUIET_SECS
+		rstat "$name"
+		CMD0[$name]=$RCMDS
+		NINFO[$name]=0
+	fi
+	RSS_READY[$name]=$(rss "$name" VmRSS)
+done
 
 # --- measuring helpers ----------------------------------------------------
 
@@ -170,26 +389,26 @@ cpu_ticks() {
 	awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# redis_db_stats - "calls mget connections" since the last reset: every
-# command but our own INFO/CONFIG, MGETs, connections received less ours
-redis_db_stats() {
-	local info calls mget conns
-	info=$(rcli info all 2>/dev/null | tr -d '\r')
-	calls=$(awk -F'[:=,]' '/^cmdstat_/ && $1 !~ /^cmdstat_(info|config)/ {s += $3} END {print s + 0}' <<<"$info")
-	mget=$(awk -F'[:=,]' '/^cmdstat_mget:/ {print $3}' <<<"$info")
-	conns=$(awk -F: '/^total_connections_received:/ {print $2}' <<<"$info")
-	echo "$calls ${mget:-0} $((${conns:-1} - 1))"
+# kv LINE KEY - the value of KEY=value in a loadgen line
+kv() {
+	tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'
 }
 
-redis_reset() {
-	rcli config resetstat >/dev/null
+# add_decisions NAME N
+add_decisions() {
+	DECS[$1]=$((${DECS[$1]:-0} + ${2:-0}))
+}
+
+# expect_args NAME - loadgen's --expect for a milter
+expect_args() {
+	echo "--expect ${EXPECT[$1]}"
 }
 
 printf 'level\tconfig\tmode\trep\tdecisions_s\ttxn_s\trcpt_p50_us\trcpt_p90_us\trcpt_p99_us\trcpt_max_us\tcpu_us_per_decision\tredis_cmds_per_decision\tredis_conns_per_1000\twrong\n' >"$RUNS"
 
 # proto_run NAME MODE REP - one loadgen run against milter NAME
 proto_run() {
-	local name=$1 mode=$2 rep=$3 out c0 c1 line rc stats
+	local name=$1 mode=$2 rep=$3 out c0 c1 line rc cmds=0 conns=0 d
 	local -a args=(-s "unix:${SOCK[$name]}" --rules "${NRULES[$name]}"
 	    "${POOLS[@]}" -n 100000000 -d "$SECS" -q)
 	case $mode in
@@ -198,28 +417,35 @@ proto_run() {
 	c64) args+=(-c 64) ;;
 	new8) args+=(-c 8 --new-conn) ;;
 	esac
-	if [ "$name" = null ]; then
-		args+=(--expect continue)
-	fi
+	# shellcheck disable=SC2207 # two words
+	args+=($(expect_args "$name"))
 	out=$OUT/logs/proto-$name-$mode-$rep
-	redis_reset
+	if [ "$name" != null ]; then
+		rstat "$name"
+		cmds=$RCMDS conns=$RCONNS
+	fi
 	c0=$(cpu_ticks "${PID[$name]}")
 	"$LOADGEN" "${args[@]}" >"$out" 2>&1
 	rc=$?
 	c1=$(cpu_ticks "${PID[$name]}")
-	read -ra stats <<<"$(redis_db_stats)"
+	if [ "$name" != null ]; then
+		rstat "$name"
+		cmds=$((RCMDS - cmds - INFO_CMDS))
+		conns=$((RCONNS - conns - INFO_CONNS))
+	fi
 	line=$(grep '^loadgen: secs=' "$out")
 	if [ $rc -ne 0 ] || [ -z "$line" ]; then
-		FAILED=1
-		log "FAILED: $name $mode rep $rep (exit $rc): $(head -n 3 "$out")"
+		fail_run "$name $mode rep $rep (exit $rc): $(head -n 3 "$out")"
 	fi
+	d=$(kv "$line" decisions)
+	add_decisions "$name" "$d"
 	awk -v l="$1" -v m="$mode" -v r="$rep" -v line="$line" \
-	    -v cpu=$((c1 - c0)) -v calls="${stats[0]}" -v conns="${stats[2]}" \
+	    -v cpu=$((c1 - c0)) -v calls="$cmds" -v conns="$conns" \
 	    -v hz="$(getconf CLK_TCK)" 'BEGIN {
 		n = split(line, f, " ")
 		for (i = 1; i <= n; i++) { split(f[i], kv, "="); v[kv[1]] = kv[2] }
 		d = v["decisions"] + 0; t = v["txns"] + 0
-		printf "proto\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.3f\t%.2f\t%s\n",
+		printf "proto\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.4f\t%.2f\t%s\n",
 		    l, m, r, v["decisions_per_s"], v["txn_per_s"],
 		    v["rcpt_p50_us"], v["rcpt_p90_us"], v["rcpt_p99_us"],
 		    v["rcpt_max_us"], d ? cpu * 1e6 / hz / d : 0,
@@ -232,21 +458,15 @@ proto_run() {
 
 log "warming up: every sender x recipient pair once through each milter"
 for name in "${MILTERS[@]}"; do
-	exp=()
-	if [ "$name" = null ]; then
-		exp=(--expect continue)
-	fi
+	# shellcheck disable=SC2046 # two words
 	"$LOADGEN" -s "unix:${SOCK[$name]}" --rules "${NRULES[$name]}" \
 	    "${POOLS[@]}" --sweep --new-conn -c 8 \
-	    -n $((20 * 2000 / K / 8 + 1)) -d 120 -q "${exp[@]}" \
+	    -n $((20 * 2000 / K / 8 + 1)) -d 120 -q $(expect_args "$name") \
 	    >"$OUT/logs/warmup-$name" 2>&1 ||
-	    {
-		    FAILED=1
-		    log "FAILED: warm-up of $name: $(head -n 3 "$OUT/logs/warmup-$name")"
-	    }
+	    fail_run "warm-up of $name: $(head -n 3 "$OUT/logs/warmup-$name")"
+	add_decisions "$name" "$(kv "$(grep '^loadgen: secs=' "$OUT/logs/warmup-$name")" decisions)"
 done
 
-MODES=(c1 c8 c64 new8)
 for ((rep = 1; rep <= REPS; rep++)); do
 	for mode in "${MODES[@]}"; do
 		log "protocol level: repetition $rep/$REPS, $mode"
@@ -256,43 +476,66 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	done
 done
 
-# --- (c) peak RSS at 64 and 500 connections ---------------------------------
+# --- (b) edit to effect -----------------------------------------------------
 
-declare -A RSS
-# rss_run NAME CONC - peak RSS (kB) of milter NAME under CONC connections
-rss_run() {
-	local name=$1 conc=$2 exp=()
-	if [ "$name" = null ]; then
-		exp=(--expect continue)
-	fi
-	# 5 resets the peak ("VmHWM") to the current RSS (proc(5)).
-	echo 5 >"/proc/${PID[$name]}/clear_refs"
+printf 'config\tedits\tset_p50_us\tset_p90_us\tset_p99_us\tset_max_us\tset_timeouts\tdel_p50_us\tdel_p90_us\tdel_p99_us\tdel_max_us\tdel_timeouts\tprobes\tstale\twrong\tload_decisions_s\n' >"$EDITS_TSV"
+# edit_run NAME - loadgen --edit under loadgen -c 8 against milter NAME
+edit_run() {
+	local name=$1 bg out=$OUT/logs/edit-$1 line bgline rc bgrc
 	"$LOADGEN" -s "unix:${SOCK[$name]}" --rules "${NRULES[$name]}" \
-	    "${POOLS[@]}" -c "$conc" -n 100000000 -d 4 -q "${exp[@]}" \
-	    >"$OUT/logs/rss-$name-$conc" 2>&1 || {
-		FAILED=1
-		log "FAILED: RSS run $name at $conc: $(head -n 3 "$OUT/logs/rss-$name-$conc")"
-	}
-	RSS[$name,$conc]=$(awk '/^VmHWM:/ {print $2}' "/proc/${PID[$name]}/status")
-	RSS[$name,$conc,threads]=$(awk '/^Threads:/ {print $2}' "/proc/${PID[$name]}/status")
+	    "${POOLS[@]}" -c 8 -n 100000000 -d 600 -q --expect "${EXPECT[$name]}" \
+	    >"$OUT/logs/edit-load-$name" 2>&1 &
+	bg=$!
+	register_pid "$bg"
+	sleep 1
+	"$LOADGEN" -s "unix:${SOCK[$name]}" --edit "$EDITS" \
+	    --redis "127.0.0.1:${RPORT[$name]}/0" -q >"$out" 2>&1
+	rc=$?
+	kill -TERM "$bg" 2>/dev/null
+	wait "$bg"
+	bgrc=$?
+	unregister_pid "$bg"
+	line=$(grep '^loadgen: edits=' "$out")
+	bgline=$(grep '^loadgen: secs=' "$OUT/logs/edit-load-$name")
+	if [ $rc -ne 0 ] || [ -z "$line" ]; then
+		fail_run "edits against $name (exit $rc): $(head -n 3 "$out")"
+	fi
+	if [ $bgrc -ne 0 ] || [ -z "$bgline" ]; then
+		fail_run "the load during the edits against $name (exit $bgrc): $(head -n 3 "$OUT/logs/edit-load-$name")"
+	fi
+	add_decisions "$name" "$(kv "$bgline" decisions)"
+	add_decisions "$name" "$(kv "$line" probes)"
+	awk -v n="$name" -v line="$line" -v bg="$(kv "$bgline" decisions_per_s)" 'BEGIN {
+		c = split(line, f, " ")
+		for (i = 1; i <= c; i++) { split(f[i], kv, "="); v[kv[1]] = kv[2] }
+		printf "%s\t%s", n, v["edits"]
+		split("set_p50_us set_p90_us set_p99_us set_max_us set_timeouts del_p50_us del_p90_us del_p99_us del_max_us del_timeouts probes stale wrong", k, " ")
+		for (i = 1; i <= 13; i++) printf "\t%s", v[k[i]]
+		printf "\t%s\n", bg
+	}' >>"$EDITS_TSV"
 }
-log "peak RSS at 64 and 500 connections"
-for conc in 64 500; do
-	for name in "${MILTERS[@]}"; do
-		rss_run "$name" "$conc"
-	done
+for name in on on1m off; do
+	log "edit to effect: $EDITS edits against $name under load"
+	edit_run "$name"
+done
+
+for name in "${MILTERS[@]}"; do
+	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "${RSS_READY[$name]}" \
+	    "$(rss "$name" VmRSS)" "$(rss "$name" VmHWM)" \
+	    "$(rss "$name" Threads)" >>"$MEM_TSV"
 done
 
 # --- profile ---------------------------------------------------------------
 
 if [ "$PROFILE" = 1 ]; then
-	log "perf profile of redmilter at concurrency 8"
+	log "perf profile of redmilter (defaults, $SMALL rules) at concurrency 8"
 	perf record -a -e cpu-clock -F 997 --call-graph dwarf,16384 \
 	    -o "$W/perf.data" -- sleep "$SECS" >"$OUT/logs/perf-record" 2>&1 &
 	perf_pid=$!
 	sleep 0.3
-	"$LOADGEN" -s "unix:${SOCK[redmilter]}" --rules "$SMALL" "${POOLS[@]}" \
+	"$LOADGEN" -s "unix:${SOCK[on]}" --rules "$SMALL" "${POOLS[@]}" \
 	    -c 8 -n 100000000 -d "$((SECS - 1))" -q >"$OUT/logs/perf-loadgen" 2>&1
+	add_decisions on "$(kv "$(grep '^loadgen: secs=' "$OUT/logs/perf-loadgen")" decisions)"
 	wait "$perf_pid"
 	perf report -i "$W/perf.data" --stdio --comm redmilter --no-children \
 	    --sort dso,sym --percent-limit 0.7 2>/dev/null |
@@ -302,29 +545,16 @@ if [ "$PROFILE" = 1 ]; then
 	    grep -E '^ +[0-9.]+%' >"$OUT/profile-children.txt"
 	perf report -i "$W/perf.data" --stdio --sort comm -g none \
 	    2>/dev/null | grep -E '^ +[0-9.]+%' >"$OUT/profile-comm.txt"
+	rm -f "$W/perf.data"
 fi
 
-# --- (b) MTA level ----------------------------------------------------------
+# --- (d) MTA level ----------------------------------------------------------
 
-log "starting postfwd and Postfix"
-PFW_PORT=$(free_port)
-PFW_CACHE_PORT=$(free_port)
-mkdir -p "$W/postfwd-run"
-chown nobody:nogroup "$W/postfwd-run"
-# postfwd2 always detaches; its master's pid is in the pidfile.
-postfwd2 -f "$W/postfwd/postfwd.cf" -i 127.0.0.1 -p "$PFW_PORT" \
-    --cache_socket "tcp:127.0.0.1:$PFW_CACHE_PORT" -u nobody -g nogroup \
-    -n --noidlestats --pidfile "$W/postfwd-run/pid" \
-    >"$OUT/logs/postfwd.out" 2>&1 || bail_out "postfwd did not start"
-wait_for 20 test -s "$W/postfwd-run/pid" || bail_out "postfwd wrote no pidfile"
-register_pid "$(cat "$W/postfwd-run/pid")"
-wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PFW_PORT" 2>/dev/null ||
-    bail_out "postfwd does not listen"
-
+log "starting Postfix"
 MTA_MAPS=$W
-MTA_POSTFWD=inet:127.0.0.1:$PFW_PORT
 MTA_NULL_SOCK=${SOCK[null]}
-MTA_REDMILTER_SOCK=${SOCK[redmilter]}
+MTA_NAIVE_SOCK=${SOCK[naive]}
+MTA_REDMILTER_SOCK=${SOCK[on]}
 # bench_cleanup - the EXIT trap while Postfix runs: stop it, then the rest
 # shellcheck disable=SC2317 # called by the trap
 bench_cleanup() {
@@ -335,37 +565,42 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 mta_start "$W/postfix"
+declare -A MTA_SERVER=([naive]=naive [redmilter]=on)
 
 # mta_run NAME REP - smtp-source through listener NAME
 mta_run() {
-	local name=$1 rep=$2 msgs=$MTA_MSGS r0 r1 t0 t1 stats rc
-	if [ "$name" = postfwd ]; then
-		msgs=$POSTFWD_MSGS
-	fi
+	local name=$1 rep=$2 r0 r1 t0 t1 rc srv=${MTA_SERVER[$1]:-} cmds=0 conns=0
 	mta_wait_queue 120 || log "warning: the Postfix queue did not drain"
 	r0=$(mta_rejects)
-	redis_reset
+	if [ -n "$srv" ]; then
+		rstat "$srv"
+		cmds=$RCMDS conns=$RCONNS
+	fi
 	t0=$(date +%s.%N)
-	timeout 600 smtp-source -A -s "$MTA_SESSIONS" -m "$msgs" -r "$K" -N \
+	timeout 600 smtp-source -A -s "$MTA_SESSIONS" -m "$MTA_MSGS" -r "$K" -N \
 	    -f 1s@s0.bench.example -t r@d0.bench.example \
 	    "127.0.0.1:${MTA_PORT[$name]}" >"$OUT/logs/mta-$name-$rep" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)
-	read -ra stats <<<"$(redis_db_stats)"
+	if [ -n "$srv" ]; then
+		rstat "$srv"
+		cmds=$((RCMDS - cmds - INFO_CMDS))
+		conns=$((RCONNS - conns - INFO_CONNS))
+		add_decisions "$srv" $((MTA_MSGS * K))
+	fi
 	sleep 0.5 # the last log lines
 	r1=$(mta_rejects)
 	if [ $rc -ne 0 ]; then
-		FAILED=1
-		log "FAILED: smtp-source through $name (exit $rc)"
+		fail_run "smtp-source through $name (exit $rc)"
 	fi
-	awk -v n="$name" -v r="$rep" -v m="$msgs" -v k="$K" -v t0="$t0" \
-	    -v t1="$t1" -v rej=$((r1 - r0)) -v calls="${stats[0]}" \
-	    -v conns="${stats[2]}" 'BEGIN {
+	awk -v n="$name" -v r="$rep" -v m="$MTA_MSGS" -v k="$K" -v t0="$t0" \
+	    -v t1="$t1" -v rej=$((r1 - r0)) -v calls="$cmds" -v srv="$srv" \
+	    -v conns="$conns" 'BEGIN {
 		s = t1 - t0
-		printf "mta\t%s\t-\t%s\t%.1f\t%.1f\t-\t-\t-\t-\t-\t%.3f\t%.2f\t%d\n",
+		printf "mta\t%s\t-\t%s\t%.1f\t%.1f\t-\t-\t-\t-\t-\t%.4f\t%.2f\t%d\n",
 		    n, r, m * k / s, m / s,
-		    n == "redmilter" ? calls / (m * k) : 0,
-		    n == "redmilter" ? conns * 1000 / m : 0, rej
+		    srv != "" ? calls / (m * k) : 0,
+		    srv != "" ? conns * 1000 / m : 0, rej
 	}' >>"$RUNS"
 }
 
@@ -378,35 +613,37 @@ done
 mta_stop
 trap h_cleanup EXIT
 
+# Redis commands per decision over the whole bench, from each milter's
+# ready to now: periodic re-reads included.
+printf 'milter\tdecisions\tcommands\tcommands_per_decision\tready_wait_s\n' >"$CMDS_TSV"
+for name in "${USERS[@]}"; do
+	rstat "$name"
+	c=$((RCMDS - ${CMD0[$name]} - ${NINFO[$name]} * INFO_CMDS))
+	awk -v n="$name" -v d="${DECS[$name]}" -v c="$c" -v q="${READY_SECS[$name]}" \
+	    'BEGIN {printf "%s\t%d\t%d\t%.5f\t%s\n", n, d, c, d ? c / d : 0, q}' \
+	    >>"$CMDS_TSV"
+done
+
 # --- report ----------------------------------------------------------------
 
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/load.txt"
 log "writing the report"
 ELAPSED=$(($(date +%s) - T0))
-tests/bench/report.sh "$RUNS" >"$REPORT" 2>&1 <<EOF
+tests/bench/report.sh "$OUT" >"$REPORT" 2>&1 <<EOF
 elapsed $ELAPSED
 import_secs $IMPORT_SECS
 secs $SECS
 reps $REPS
+modes ${MODES[*]}
 rcpts $K
 big $BIG
 small $SMALL
+edits $EDITS
 mta_msgs $MTA_MSGS
-postfwd_msgs $POSTFWD_MSGS
 mta_sessions $MTA_SESSIONS
-cache_ttl $CACHE_TTL
 pool $POOL
-rss_null_64 ${RSS[null,64]}
-rss_null_500 ${RSS[null,500]}
-rss_redmilter_64 ${RSS[redmilter,64]}
-rss_redmilter_500 ${RSS[redmilter,500]}
-rss_cached_64 ${RSS[cached,64]}
-rss_cached_500 ${RSS[cached,500]}
-rss_big_64 ${RSS[big,64]}
-rss_big_500 ${RSS[big,500]}
-threads_redmilter_64 ${RSS[redmilter,64,threads]}
-threads_redmilter_500 ${RSS[redmilter,500,threads]}
-profile $OUT
+tracking $TRACKING
+cache_off $CACHE_OFF
 EOF
 {
 	echo
