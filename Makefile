@@ -321,8 +321,9 @@ fuzz: build-fuzz
 	FUZZDIR='$(FB)' FUZZ_SECONDS='$(FUZZ_SECONDS)' bash tests/fuzz/grow \
 	    $(FUZZ_BINS)
 
-# Several minutes: redmilter against the do-nothing milter, Postfix, access
-# maps and postfwd, on this machine, loopback only (BENCHMARKS.md).  Its
+# Several minutes: redmilter (cache on and off, 10k and 1M rules) against
+# the do-nothing milter and the naive one, edit to effect, start-up, and
+# Postfix with each, on this machine, loopback only (BENCHMARKS.md).  Its
 # extra packages are in tests/bench/deps.sh, which `make check` never needs.
 bench:
 	bash tests/deps.sh
