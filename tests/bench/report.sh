@@ -214,7 +214,7 @@ for n in on on1m off; do
 	    "$(ms "$(tsv "$e" "$n" del_p50_us)")" \
 	    "$(ms "$(tsv "$e" "$n" del_p99_us)")" \
 	    "$(ms "$(tsv "$e" "$n" del_max_us)")" \
-	    "$(($(tsv "$e" "$n" set_timeouts) + $(tsv "$e" "$n" del_timeouts)))" \
+	    "$(awk -v a="$(tsv "$e" "$n" set_timeouts)" -v b="$(tsv "$e" "$n" del_timeouts)" 'BEGIN {print a + b}')" \
 	    "$(tsv "$e" "$n" stale)" \
 	    "$(printf '%.0f' "$(tsv "$e" "$n" load_decisions_s)")"
 done
