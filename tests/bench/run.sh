@@ -211,7 +211,7 @@ INFO_CONNS=$((RCONNS - n0))
 
 # --- the milters ----------------------------------------------------------
 
-declare -A SOCK PID NRULES SERVER EXPECT
+declare -A SOCK PID NRULES EXPECT
 
 # Does this redmilter know `cache = off` (client-side caching, on by
 # default)?  If not, its caching is cache_ttl's, off by default.
@@ -353,7 +353,7 @@ PID[null]=$!
 register_pid "${PID[null]}"
 wait_for 20 test -S "${SOCK[null]}" || bail_out "nullmilter did not start"
 NRULES[null]=$SMALL
-EXPECT[null]=continue
+EXPECT[null]="continue"
 for name in naive naive1m; do
 	SOCK[$name]=$W/$name.sock
 	(umask 0 && exec "$NAIVEMILTER" -s "unix:${SOCK[$name]}" \
