@@ -43,6 +43,9 @@
 #   BENCH_MTA_MSGS    messages per MTA-level run (1500)
 #   BENCH_MTA_SESSIONS  parallel SMTP sessions (8)
 #   BENCH_PROFILE     1: perf profile (default), 0: none
+#
+# Each Redis's log and INFO commandstats are copied to $BENCH_OUT/logs at
+# the end (redis-NAME.log, redis-NAME.commandstats).
 
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -562,11 +565,16 @@ MTA_MAPS=$W
 MTA_NULL_SOCK=${SOCK[null]}
 MTA_NAIVE_SOCK=${SOCK[naive]}
 MTA_REDMILTER_SOCK=${SOCK[on]}
-# bench_cleanup - the EXIT trap while Postfix runs: stop it, then the rest
+# bench_cleanup - the EXIT trap while Postfix runs: stop it, keep the
+# Redis logs, then the rest
 # shellcheck disable=SC2317 # called by the trap
 bench_cleanup() {
-	local rc=$?
+	local rc=$? name
 	mta_stop
+	for name in "${USERS[@]}"; do
+		cp "$W/redis-$name/redis.log" "$OUT/logs/redis-$name.log" \
+		    2>/dev/null
+	done
 	(exit "$rc")
 	h_cleanup
 }
@@ -636,6 +644,7 @@ for name in "${USERS[@]}"; do
 	    'BEGIN {printf "%s\t%d\t%d\t%.5f\t%s\n", n, d, c, d ? c / d : 0, q}' \
 	    >>"$CMDS_TSV"
 	r "$name" info commandstats >"$OUT/logs/redis-$name.commandstats" 2>&1
+	cp "$W/redis-$name/redis.log" "$OUT/logs/redis-$name.log" 2>/dev/null
 done
 
 # --- report ----------------------------------------------------------------
