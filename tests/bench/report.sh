@@ -180,15 +180,20 @@ echo "Redis commands per decision over the whole bench, from each milter's" \
     "(where a caching milter reads each rule's value the first time it is" \
     "needed), every run, the edits, the MTA level (the naive milter and" \
     "redmilter with defaults), the periodic re-reads and the tracking" \
-    "connection's PING every 250 ms, idle time included."
+    "connection's PING every 250 ms, idle time included. Beside them, how" \
+    "often the milter logged that it lost tracking (it then asks Redis for" \
+    "every decision and reads the key names again) and a decision slower" \
+    "than redis_timeout (the naive milter logs neither)."
 echo
-echo "| milter | decisions | Redis commands | per decision |"
-echo "| --- | --- | --- | --- |"
+echo "| milter | decisions | Redis commands | per decision | \"tracking lost\" log lines | \"slow decision\" log lines |"
+echo "| --- | --- | --- | --- | --- | --- |"
 for n in naive on off naive1m on1m off1m; do
-	printf '| %s | %s | %s | %s |\n' "${label[$n]}" \
+	printf '| %s | %s | %s | %s | %s | %s |\n' "${label[$n]}" \
 	    "$(tsv "$out/commands.tsv" "$n" decisions)" \
 	    "$(tsv "$out/commands.tsv" "$n" commands)" \
-	    "$(tsv "$out/commands.tsv" "$n" commands_per_decision)"
+	    "$(tsv "$out/commands.tsv" "$n" commands_per_decision)" \
+	    "$(tsv "$out/commands.tsv" "$n" tracking_lost)" \
+	    "$(tsv "$out/commands.tsv" "$n" slow_decisions)"
 done
 echo
 

@@ -636,12 +636,16 @@ trap h_cleanup EXIT
 
 # Redis commands per decision over the whole bench, from each milter's
 # ready to now: periodic re-reads included.
-printf 'milter\tdecisions\tcommands\tcommands_per_decision\tready_wait_s\n' >"$CMDS_TSV"
+# The log lines of lost tracking and of decisions slower than redis_timeout
+# (log_level = warning logs both) say whether a run was steady.
+printf 'milter\tdecisions\tcommands\tcommands_per_decision\tready_wait_s\ttracking_lost\tslow_decisions\n' >"$CMDS_TSV"
 for name in "${USERS[@]}"; do
 	rstat "$name"
 	c=$((RCMDS - ${CMD0[$name]} - ${NINFO[$name]} * INFO_CMDS))
 	awk -v n="$name" -v d="${DECS[$name]}" -v c="$c" -v q="${READY_SECS[$name]}" \
-	    'BEGIN {printf "%s\t%d\t%d\t%.5f\t%s\n", n, d, c, d ? c / d : 0, q}' \
+	    -v lost="$(grep -c 'tracking lost' "$OUT/logs/$name.out")" \
+	    -v slow="$(grep -c 'slow decision' "$OUT/logs/$name.out")" \
+	    'BEGIN {printf "%s\t%d\t%d\t%.5f\t%s\t%d\t%d\n", n, d, c, d ? c / d : 0, q, lost, slow}' \
 	    >>"$CMDS_TSV"
 	r "$name" info commandstats >"$OUT/logs/redis-$name.commandstats" 2>&1
 	cp "$W/redis-$name/redis.log" "$OUT/logs/redis-$name.log" 2>/dev/null
