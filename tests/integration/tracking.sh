@@ -1,0 +1,607 @@
+#!/bin/bash
+# tracking.sh - the milter with Redis server-assisted client-side caching
+# ("tracking", cache = on, the default; redmilter.conf(5)) against a private
+# redis-server, driven through the milter protocol (lib/milter_client.py).
+# The milter keeps the names of every rule key (one SCAN, then Redis's
+# invalidation messages on a connection of its own) and the values it read;
+# these tests check that it never answers from a stale copy:
+#
+#   1. every kind of edit, by redis-cli: SET (a new rule, a changed one),
+#      DEL, UNLINK, EXPIRE, SET ... PX with Redis's active expiry off (only
+#      the milter's own clock can then see the TTL run out), MSET, RENAME
+#      (the old key and the new one), COPY (and COPY ... REPLACE), MOVE (out
+#      of the database and into it), EVAL that SETs, MULTI/EXEC, FLUSHDB,
+#      FLUSHALL; and by redmilterctl: add, del, import, import --replace;
+#   2. steady state: once warm, decisions on keys that hold no rule (seen
+#      before or not) and on rules already read cost no Redis command
+#      (INFO commandstats: every command but INFO, ours, and PING, the
+#      milter's keepalive on the tracking connection, stays put);
+#   3. the tracking connection killed (CLIENT KILL TYPE pubsub) with a rule
+#      changed before it can come back: the change applies, and tracking is
+#      ready again (its log lines);
+#   4. Redis restarted empty: the rules it lost no longer apply, a new one
+#      does, tracking is ready again;
+#   5. an ACL user that may not track (-client|tracking) or may not
+#      subscribe (no &__redis__:invalidate): one refusal warning, and the
+#      milter answers right, uncached, edits included;
+#   6. a one-million-rule import --replace, whose invalidation message
+#      overflows Redis's pubsub output buffer (Redis closes the subscriber):
+#      tracking is lost, comes back with the new rule set, and the answers
+#      follow the new rules;
+#   7. SWAPDB, which Redis does not report, caught by the periodic re-read
+#      (cache_reread = 2);
+#   8. cache = off: no tracking connection, every edit applies at the next
+#      decision, and every decision asks Redis.
+# A Sentinel failover is tracking_sentinel.sh's.
+#
+# Each check polls (a new milter session every 20 ms) until the reply is
+# the expected one, bounded (POLL: 1 s, 5 s under valgrind, for an edit
+# that an invalidation message reports; longer where a re-read or a
+# reconnection is involved), and prints how long that took; no test holds
+# the milter to a speed.
+#
+# By hand:  make all && TOP=$PWD bash tests/integration/tracking.sh
+
+# shellcheck source-path=SCRIPTDIR source=lib/redis.sh
+. "$(dirname "$0")/lib/redis.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/milter.sh
+. "$(dirname "$0")/lib/milter.sh"
+
+MC=$TOP/tests/integration/lib/milter_client.py
+REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}
+need_program "$REDMILTER" "$REDMILTERCTL" python3 awk
+LC_ALL=C
+export LC_ALL
+
+slow=1
+if [ -n "$TEST_PREFIX" ]; then
+	slow=5
+fi
+POLL=$((1 * slow))  # seconds: an edit that Redis reports
+WAIT=$((10 * slow)) # seconds: tracking ready again after a loss
+T=$((10 * slow))    # seconds: one read or write of milter_client.py
+# The big import: a million rules.  Under valgrind (TEST_PREFIX) the
+# milter's re-read of a million keys and redmilterctl's import take too
+# long, so 100,000 rules then, with Redis's pubsub output buffer limit
+# lowered to 1 MB so that their invalidation message still overflows it.
+BIG=1000000
+if [ -n "$TEST_PREFIX" ]; then
+	BIG=100000
+fi
+P=redmilter:
+NORULE='continue'
+OLD='552 5.2.2 Old rule'
+NEW='550 5.7.1 New rule'
+FROM='<probe@sender.example>'
+CTL=("$REDMILTERCTL")
+
+# --- helpers ------------------------------------------------------------------
+
+# rk ADDR - the recipient rule's key of ADDR
+rk() {
+	echo "${P}recipient:$1"
+}
+
+# r WANT ARGS... - redis-cli ARGS; its output must be WANT (a slip of the
+# test, not of the milter, otherwise: bail out)
+r() {
+	local want=$1 got
+	shift
+	got=$(rcli "$@" 2>&1)
+	if [ "$got" != "$want" ]; then
+		bail_out "redis-cli $*: got '$got', want '$want'"
+	fi
+}
+
+# rpipe - redis-cli reading its commands from stdin, one a line, all sent
+# on one connection
+rpipe() {
+	if [ -n "$REDIS_PASSWORD" ]; then
+		REDISCLI_AUTH=$REDIS_PASSWORD timeout -k 5 60 "$REDIS_CLI" \
+		    -h 127.0.0.1 -p "$REDIS_PORT"
+	else
+		timeout -k 5 60 "$REDIS_CLI" -h 127.0.0.1 -p "$REDIS_PORT"
+	fi
+}
+
+# edited - the edit is done: the polls that follow count from now
+edited() {
+	T_EDIT=$(date +%s%N)
+}
+
+# probe ADDR [FROM] - one transaction: the RCPT reply
+probe() {
+	rcpt_reply "$MILTER_SOCKET" "${2:-$FROM}" "<$1>"
+}
+
+# await ADDR WANT DESC [SECONDS] [FROM] - poll the milter from the last
+# edit until ADDR's RCPT reply is WANT, for at most SECONDS (POLL); one
+# test, the time it took in its name.  The reply must then stay WANT for
+# the next transaction.
+await() {
+	local addr=$1 want=$2 desc=$3 max=${4:-$POLL} from=${5:-$FROM} ms again
+	run python3 "$MC" -s "$MILTER_SOCKET" -T "$T" poll --want "$want" \
+	    --rcpt "<$addr>" --from "$from" --max "$max" --since "${T_EDIT:-$(date +%s%N)}"
+	ms=$(sed -n 's/^poll: ok ms=\([0-9]*\) .*/\1/p' <<<"$OUT")
+	if [ -z "$ms" ]; then
+		fail "$desc: '$want' (within $max s)" "$OUT" "$ERR" \
+		    "$(milter_log_tail 10)"
+		return 1
+	fi
+	again=$(probe "$addr" "$from")
+	if [ "$again" != "$want" ]; then
+		fail "$desc: '$want' after $ms ms, and again at the next transaction" \
+		    "next transaction: '$again'"
+		return 1
+	fi
+	pass "$desc: '$want' after $ms ms"
+	return 0
+}
+
+# tm_start LINE... - start_milter, with the mark before its start (so that
+# a "tracking ready" line logged before the socket opened counts)
+tm_start() {
+	local m
+	m_setup
+	milter_mark
+	m=$MILTER_MARK
+	start_milter "$@"
+	MILTER_MARK=$m
+}
+
+# ready_after_loss - since the mark, a "tracking lost" line and a "tracking
+# ready" line after it
+ready_after_loss() {
+	milter_log_new | awk '
+		/tracking lost: / { lost = 1 }
+		lost && /tracking ready: [0-9]+ rules, read in [0-9]+ ms/ { ok = 1 }
+		END { exit !ok }'
+}
+
+# await_ready DESC [SECONDS] - one test: a "tracking ready" line since the
+# mark (WAIT)
+await_ready() {
+	local t0 line
+	t0=$(date +%s%N)
+	if wait_milter_log 'tracking ready: [0-9]+ rules, read in [0-9]+ ms' \
+	    "${2:-$WAIT}"; then
+		line=$(milter_log_new | grep -E 'tracking ready: ' | tail -n 1)
+		pass "$1 (${line##*tracking }; seen $((($(date +%s%N) - t0) / 1000000)) ms after the wait began)"
+		return 0
+	fi
+	fail "$1: 'tracking ready: N rules, read in M ms' in the log within ${2:-$WAIT} s" \
+	    "$(milter_log_new | tail -n 15 | sed 's/^/milter log: /')"
+	return 1
+}
+
+# await_recovery DESC [SECONDS] - one test: "tracking lost" then "tracking
+# ready" since the mark
+await_recovery() {
+	local t0
+	t0=$(date +%s%N)
+	if wait_for "${2:-$WAIT}" ready_after_loss; then
+		note "$(milter_log_new | grep -E 'tracking (lost|ready|refused)' | sed 's/^/milter log: /')"
+		pass "$1 ($((($(date +%s%N) - t0) / 1000000)) ms after the wait began)"
+		return 0
+	fi
+	fail "$1: 'tracking lost: ...' then 'tracking ready: ...' in the log within ${2:-$WAIT} s" \
+	    "$(milter_log_new | tail -n 15 | sed 's/^/milter log: /')"
+	return 1
+}
+
+# cmd_stats FILE - INFO commandstats as "NAME CALLS" lines, less INFO (our
+# own) and PING (the milter's keepalive on its tracking connection)
+cmd_stats() {
+	rcli INFO commandstats | tr -d '\r' |
+	    awk -F'[:=,]' '/^cmdstat_/ && $1 != "cmdstat_info" &&
+	        $1 != "cmdstat_ping" { sub(/^cmdstat_/, "", $1); print $1, $3 }' |
+	    sort >"$1"
+}
+
+# cmd_moved BEFORE AFTER - the commands whose count moved, "NAME+N ..."
+cmd_moved() {
+	join -a 2 -e 0 -o 0,1.2,2.2 "$1" "$2" |
+	    awk '$3 != $2 { printf "%s%s+%d", sep, $1, $3 - $2; sep = " " }'
+}
+
+# pings - how many PINGs Redis has run
+pings() {
+	rcli INFO commandstats | tr -d '\r' |
+	    sed -n 's/^cmdstat_ping:calls=\([0-9]*\),.*/\1/p'
+}
+
+# pubsub_clients - how many clients are subscribed (CLIENT LIST TYPE pubsub)
+pubsub_clients() {
+	rcli CLIENT LIST TYPE pubsub | grep -c 'id='
+}
+
+# --- the server, the milter -----------------------------------------------------
+
+# DEBUG (SET-ACTIVE-EXPIRE, for the SET ... PX test) from loopback only.
+start_redis "enable-debug-command local"
+rcli FLUSHALL >/dev/null
+# The periodic re-read out of the way (a day): here every edit must be
+# caught by Redis's invalidation messages, and the steady state must not
+# see the re-read's SCAN.  cache_ttl is obsolete: accepted and ignored.
+tm_start "cache_reread = 86400" "cache_ttl = 1000" "log_level = info"
+await_ready "cache = on (the default): tracking ready at start"
+like "$(milter_log_new | grep -m 1 cache_ttl)" \
+    'cache_ttl.*(obsolete|ignored)|(obsolete|ignored).*cache_ttl' \
+    "cache_ttl, obsolete, is accepted with a warning that names it"
+is "$(pubsub_clients)" 1 "one subscribed client: the milter's tracking connection"
+
+# --- 1. every kind of edit ------------------------------------------------------
+
+a=set-new@t.example
+await "$a" "$NORULE" "no rule yet"
+r OK SET "$(rk "$a")" "$NEW"
+edited
+await "$a" "$NEW" "SET, a new rule"
+
+a=set-changed@t.example
+r OK SET "$(rk "$a")" "$OLD"
+edited
+await "$a" "$OLD" "SET, the rule before the change"
+r OK SET "$(rk "$a")" "$NEW"
+edited
+await "$a" "$NEW" "SET, a changed value"
+
+for cmd in DEL UNLINK; do
+	a=$(tr '[:upper:]' '[:lower:]' <<<"$cmd")@t.example
+	r OK SET "$(rk "$a")" "$OLD"
+	edited
+	await "$a" "$OLD" "$cmd: the rule before"
+	r 1 "$cmd" "$(rk "$a")"
+	edited
+	await "$a" "$NORULE" "$cmd: no rule"
+done
+
+a=expire@t.example
+r OK SET "$(rk "$a")" "$OLD"
+edited
+await "$a" "$OLD" "EXPIRE: the rule before"
+r 1 EXPIRE "$(rk "$a")" 1
+edited
+await "$a" "$NORULE" "EXPIRE 1: no rule once it expired" $((1 + POLL))
+
+# With Redis's active expiry off, an expired key stays in memory until it
+# is read, and Redis sends no invalidation for it: only the milter's own
+# clock can tell that the rule is over.
+px=$((2000 * slow))
+a=px@t.example
+r OK DEBUG SET-ACTIVE-EXPIRE 0
+r OK SET "$(rk "$a")" "$NEW" PX "$px"
+edited
+await "$a" "$NEW" "SET ... PX $px: the rule applies before its TTL runs out" \
+    $((px / 1000 - 1))
+await "$a" "$NORULE" "SET ... PX $px, Redis's active expiry off: no rule once the TTL ran out" \
+    $((px / 1000 + POLL))
+r OK DEBUG SET-ACTIVE-EXPIRE 1
+
+a=mset-new@t.example
+b=mset-changed@t.example
+r OK SET "$(rk "$b")" "$OLD"
+edited
+await "$b" "$OLD" "MSET: the rule before"
+r OK MSET "$(rk "$a")" "$NEW" "$(rk "$b")" '550 5.7.1 Changed by MSET'
+edited
+await "$a" "$NEW" "MSET: a new rule"
+await "$b" '550 5.7.1 Changed by MSET' "MSET: a changed rule"
+
+a=rename-old@t.example
+b=rename-new@t.example
+r OK SET "$(rk "$a")" "$OLD"
+edited
+await "$a" "$OLD" "RENAME: the rule before, under the old key"
+await "$b" "$NORULE" "RENAME: no rule under the new key before"
+r OK RENAME "$(rk "$a")" "$(rk "$b")"
+edited
+await "$a" "$NORULE" "RENAME: no rule under the old key"
+await "$b" "$OLD" "RENAME: the rule under the new key"
+
+a=copy-new@t.example
+c=copy-replaced@t.example
+r OK SET "$(rk "$c")" '450 4.7.1 Copy target'
+edited
+await "$c" '450 4.7.1 Copy target' "COPY ... REPLACE: the target's rule before"
+await "$a" "$NORULE" "COPY: no rule under the target before"
+r 1 COPY "$(rk "$b")" "$(rk "$a")"
+edited
+await "$a" "$OLD" "COPY: the copied rule"
+r 1 COPY "$(rk "$b")" "$(rk "$c")" REPLACE
+edited
+await "$c" "$OLD" "COPY ... REPLACE: the copied rule over the target"
+
+a=move-out@t.example
+b=move-in@t.example
+r OK SET "$(rk "$a")" "$OLD"
+r OK -n 1 SET "$(rk "$b")" '550 5.7.1 Moved in'
+edited
+await "$a" "$OLD" "MOVE: the rule before"
+await "$b" "$NORULE" "MOVE: no rule before, the key is in database 1"
+r 1 MOVE "$(rk "$a")" 1
+edited
+await "$a" "$NORULE" "MOVE to database 1: no rule"
+r 1 -n 1 MOVE "$(rk "$b")" 0
+edited
+await "$b" '550 5.7.1 Moved in' "MOVE from database 1: the rule"
+rcli -n 1 FLUSHDB >/dev/null
+
+a=eval@t.example
+r OK SET "$(rk "$a")" "$OLD"
+edited
+await "$a" "$OLD" "EVAL: the rule before"
+r OK EVAL "return redis.call('SET', KEYS[1], ARGV[1])" 1 "$(rk "$a")" \
+    '550 5.7.1 Set by a script'
+edited
+await "$a" '550 5.7.1 Set by a script' "EVAL that SETs: the changed rule"
+
+a=multi-set@t.example
+b=multi-del@t.example
+r OK SET "$(rk "$a")" "$OLD"
+r OK SET "$(rk "$b")" "$OLD"
+edited
+await "$a" "$OLD" "MULTI/EXEC: the rule before"
+await "$b" "$OLD" "MULTI/EXEC: the other rule before"
+out=$(printf '%s\n' MULTI "SET $(rk "$a") \"550 5.7.1 Set in a transaction\"" \
+    "DEL $(rk "$b")" EXEC | rpipe 2>&1)
+edited
+is "$(tr '\n' ' ' <<<"$out")" "OK QUEUED QUEUED OK 1 " "MULTI, SET, DEL, EXEC by redis-cli"
+await "$a" '550 5.7.1 Set in a transaction' "MULTI/EXEC: the SET"
+await "$b" "$NORULE" "MULTI/EXEC: the DEL"
+
+for cmd in FLUSHDB FLUSHALL; do
+	a=$(tr '[:upper:]' '[:lower:]' <<<"$cmd")@t.example
+	b=after-$a
+	r OK SET "$(rk "$a")" "$OLD"
+	edited
+	await "$a" "$OLD" "$cmd: the rule before"
+	milter_mark
+	r OK "$cmd"
+	edited
+	await "$a" "$NORULE" "$cmd: no rule"
+	r OK SET "$(rk "$b")" "$NEW"
+	edited
+	await "$b" "$NEW" "$cmd: a rule set after it" $((2 * POLL))
+	wait_milter_log 'tracking ready: ' "$WAIT"
+	note "after $cmd: $(milter_log_new | grep -E 'tracking (lost|ready)' | tr '\n' '|')"
+done
+
+a=ctl@t.example
+run_prog "${CTL[@]}" -r "$REDIS_URL" add recipient "$a" REJECT Added by redmilterctl
+edited
+is "$RC $ERR" "0 " "redmilterctl add"
+await "$a" '550 5.7.1 Added by redmilterctl' "redmilterctl add: the rule"
+run_prog "${CTL[@]}" -r "$REDIS_URL" del recipient "$a"
+edited
+is "$RC $ERR" "0 " "redmilterctl del"
+await "$a" "$NORULE" "redmilterctl del: no rule"
+
+a=import-new@t.example
+b=import-changed@t.example
+c=import-kept@t.example
+r OK SET "$(rk "$b")" "$OLD"
+edited
+await "$b" "$OLD" "redmilterctl import: the rule before"
+printf '%s\n' "recipient $a 550 5.7.1 Imported" \
+    "recipient $b 550 5.7.1 Changed by import" \
+    "recipient $c 550 5.7.1 Kept" >"$H_TMP/import.rules"
+run_prog "${CTL[@]}" -r "$REDIS_URL" import "$H_TMP/import.rules"
+edited
+is "$RC $OUT" "0 imported 3 rules, removed 0" "redmilterctl import"
+await "$a" '550 5.7.1 Imported' "redmilterctl import: a new rule"
+await "$b" '550 5.7.1 Changed by import' "redmilterctl import: a changed rule"
+# The recipient table now holds the rules of this section that are left;
+# the file of --replace keeps only $c.
+n=$(rcli --scan --pattern "${P}recipient:*" | wc -l)
+printf '%s\n' "recipient $c 550 5.7.1 Kept" \
+    "recipient import-replaced@t.example 550 5.7.1 Import replace" \
+    >"$H_TMP/replace.rules"
+run_prog "${CTL[@]}" -r "$REDIS_URL" import --replace "$H_TMP/replace.rules"
+edited
+is "$RC $OUT" "0 imported 2 rules, removed $((n - 1))" "redmilterctl import --replace"
+await import-replaced@t.example '550 5.7.1 Import replace' "redmilterctl import --replace: a new rule"
+await "$a" "$NORULE" "redmilterctl import --replace: a rule removed"
+await "$b" "$NORULE" "redmilterctl import --replace: another rule removed"
+await "$c" '550 5.7.1 Kept' "redmilterctl import --replace: a rule kept"
+
+# --- 2. steady state ------------------------------------------------------------
+
+a=steady@t.example
+r OK SET "$(rk "$a")" '552 5.2.2 Mailbox full'
+edited
+await "$a" '552 5.2.2 Mailbox full' "steady state: the rule, read once"
+await no-rule@t.example "$NORULE" "steady state: no rule, seen once"
+cmd_stats "$H_TMP/stats.before"
+p0=$(pings)
+got=
+want=
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	got="$got$(probe "$a")|$(probe no-rule@t.example)|$(probe "never-$i@t.example")|"
+	want="${want}552 5.2.2 Mailbox full|$NORULE|$NORULE|"
+done
+cmd_stats "$H_TMP/stats.after"
+p1=$(pings)
+is "$got" "$want" "steady state: 30 decisions, each reply right"
+is "$(cmd_moved "$H_TMP/stats.before" "$H_TMP/stats.after")" "" \
+    "steady state: and not one Redis command for them (a rule read before, a key with no rule seen before, 10 keys never seen; PING: $((p1 - p0)) meanwhile)"
+
+# --- 3. the tracking connection killed ------------------------------------------
+
+a=killed@t.example
+r OK SET "$(rk "$a")" "$OLD"
+edited
+await "$a" "$OLD" "tracking connection killed: the rule before"
+milter_mark
+# The kill and the edit on one connection, back to back: the edit is made
+# before the milter can have subscribed again, and nobody tells it.
+out=$(printf '%s\n' "CLIENT KILL TYPE pubsub" \
+    "SET $(rk "$a") \"$NEW\"" | rpipe 2>&1)
+edited
+is "$(tr '\n' ' ' <<<"$out")" "1 OK " "CLIENT KILL TYPE pubsub, then SET at once"
+await "$a" "$NEW" "tracking connection killed: the rule changed meanwhile applies"
+await_recovery "tracking connection killed: lost, then ready again"
+is "$(pubsub_clients)" 1 "tracking connection killed: one subscribed client again"
+r OK SET "$(rk "$a")" '550 5.7.1 After the kill'
+edited
+await "$a" '550 5.7.1 After the kill' "tracking connection killed: an edit after it is back"
+await no-rule@t.example "$NORULE" "tracking connection killed: no rule, once more"
+cmd_stats "$H_TMP/stats.before"
+got=$(probe "$a")/$(probe no-rule@t.example)/$(probe "$a")/$(probe no-rule@t.example)
+cmd_stats "$H_TMP/stats.after"
+is "$got" "550 5.7.1 After the kill/$NORULE/550 5.7.1 After the kill/$NORULE" \
+    "tracking connection killed: the replies once it is back"
+is "$(cmd_moved "$H_TMP/stats.before" "$H_TMP/stats.after")" "" \
+    "tracking connection killed: once it is back, decisions again cost no Redis command"
+
+# --- 4. Redis restarted ---------------------------------------------------------
+
+a=restart@t.example
+r OK SET "$(rk "$a")" "$OLD"
+edited
+await "$a" "$OLD" "Redis restarted: the rule before"
+milter_mark
+restart_redis # no persistence: it comes back empty
+edited
+await "$a" "$NORULE" "Redis restarted empty: the rule it lost no longer applies" \
+    $((2 * POLL))
+await_recovery "Redis restarted: tracking lost, then ready again"
+r OK SET "$(rk "$a")" "$NEW"
+edited
+await "$a" "$NEW" "Redis restarted: a rule set afterwards"
+
+# --- 6. a big import --replace ----------------------------------------------------
+
+a='big-old@t.example'
+r OK SET "$(rk "$a")" "$OLD"
+r OK SET "${P}sender:keep.example" '550 5.7.1 Sender kept'
+edited
+await "$a" "$OLD" "big import: a rule before, which the import removes"
+await other@t.example '550 5.7.1 Sender kept' "big import: a sender rule before, which it keeps" \
+    "$POLL" '<x@keep.example>'
+if [ -n "$TEST_PREFIX" ]; then
+	r OK CONFIG SET client-output-buffer-limit 'pubsub 1mb 256kb 60'
+fi
+awk -v n="$BIG" 'BEGIN {
+	for (i = 0; i < n; i++)
+		printf "recipient u%d@big.example 550 5.7.1 Big rule %d\n", i, i
+}' >"$H_TMP/big.rules"
+milter_mark
+t0=$(date +%s%N)
+RUN_TIMEOUT=$((300 * slow)) run_prog "${CTL[@]}" -r "$REDIS_URL" import --replace \
+    "$H_TMP/big.rules"
+edited
+note "big import: redmilterctl import --replace of $BIG rules took $(((T_EDIT - t0) / 1000000)) ms"
+rm -f "$H_TMP/big.rules"
+is "$RC $OUT" "0 imported $BIG rules, removed 2" "big import: redmilterctl import --replace of $BIG rules"
+# The machine is busy with Redis's and the milter's work: 5 s (25 s).
+big=$((5 * slow))
+await u0@big.example '550 5.7.1 Big rule 0' "big import: the first new rule" "$big"
+await "u$((BIG - 1))@big.example" "550 5.7.1 Big rule $((BIG - 1))" "big import: the last new rule" "$big"
+await "$a" "$NORULE" "big import: the rule removed" "$big"
+await other@t.example '550 5.7.1 Sender kept' "big import: the sender rule kept" \
+    "$big" '<x@keep.example>'
+if grep -q 'output buffer limits' "$REDIS_DIR/redis.log"; then
+	pass "big import: Redis closed the tracking connection for its output buffer ($(grep -m 1 'output buffer' "$REDIS_DIR/redis.log" | sed 's/.*Client id=\([0-9]*\).*/client id \1/'))"
+else
+	fail "big import: Redis closed the tracking connection for its output buffer" \
+	    "$(tail -n 5 "$REDIS_DIR/redis.log")"
+fi
+await_recovery "big import: tracking lost, then ready again" $((120 * slow))
+like "$(milter_log_new | grep -E 'tracking ready: ' | tail -n 1)" \
+    "tracking ready: $((BIG + 1)) rules" "big import: ready with the new rule set ($BIG rules and the sender rule)"
+await "u$((BIG / 2))@big.example" "550 5.7.1 Big rule $((BIG / 2))" "big import: a rule in the middle, once ready" "$big"
+cmd_stats "$H_TMP/stats.before"
+got=$(probe "u$((BIG / 2))@big.example")/$(probe nothing@big.example)/$(probe "u$((BIG / 2))@big.example")
+cmd_stats "$H_TMP/stats.after"
+is "$got" "550 5.7.1 Big rule $((BIG / 2))/$NORULE/550 5.7.1 Big rule $((BIG / 2))" \
+    "big import: the replies once ready"
+is "$(cmd_moved "$H_TMP/stats.before" "$H_TMP/stats.after")" "" \
+    "big import: once ready, decisions again cost no Redis command"
+r OK FLUSHALL
+if [ -n "$TEST_PREFIX" ]; then
+	r OK CONFIG SET client-output-buffer-limit 'pubsub 32mb 8mb 60'
+fi
+edited
+await u0@big.example "$NORULE" "big import: FLUSHALL, no rule" $((2 * POLL))
+ok "the milter (cache_reread = 86400) stops cleanly" stop_milter
+
+# --- 7. SWAPDB, caught by the periodic re-read ----------------------------------
+
+REREAD=2
+tm_start "cache_reread = $REREAD" "log_level = info"
+await_ready "cache_reread = $REREAD: tracking ready"
+r OK SET "$(rk swap-0@t.example)" '550 5.7.1 Only in db 0'
+r OK SET "$(rk swap-both@t.example)" '550 5.7.1 Both, db 0'
+r OK -n 1 SET "$(rk swap-1@t.example)" '550 5.7.1 Only in db 1'
+r OK -n 1 SET "$(rk swap-both@t.example)" '550 5.7.1 Both, db 1'
+edited
+await swap-0@t.example '550 5.7.1 Only in db 0' "SWAPDB: a rule only in database 0, before"
+await swap-both@t.example '550 5.7.1 Both, db 0' "SWAPDB: a rule in both, database 0's value before"
+await swap-1@t.example "$NORULE" "SWAPDB: no rule before for a key only in database 1"
+r OK SWAPDB 0 1
+edited
+swap=$(((REREAD + 2) * slow))
+await swap-0@t.example "$NORULE" "SWAPDB: no rule once the re-read saw it" "$swap"
+await swap-1@t.example '550 5.7.1 Only in db 1' "SWAPDB: the rule that was in database 1" "$swap"
+await swap-both@t.example '550 5.7.1 Both, db 1' "SWAPDB: a rule in both: database 1's value" "$swap"
+r OK FLUSHALL
+ok "the milter (cache_reread = $REREAD) stops cleanly" stop_milter
+
+# --- 5. an ACL user without the tracking grant ------------------------------------
+
+acl_case() {
+	local user=$1 why=$2 a=acl-$1@t.example n
+	shift 2
+	r OK ACL SETUSER "$user" on ">pw-$user" '~*' "$@"
+	r OK SET "$(rk "$a")" "$OLD"
+	tm_start "redis = redis://$user:pw-$user@127.0.0.1:$REDIS_PORT/0" \
+	    "log_level = info"
+	edited
+	if wait_milter_log 'tracking refused by Redis: ' $((5 * slow)); then
+		pass "ACL user $why: the refusal is logged ($(milter_log_new | grep -m 1 'tracking refused by Redis: ' | sed 's/.*tracking refused/tracking refused/'))"
+	else
+		fail "ACL user $why: 'tracking refused by Redis: ...' in the log" \
+		    "$(milter_log_tail 10)"
+	fi
+	await "$a" "$OLD" "ACL user $why: the rule"
+	r OK SET "$(rk "$a")" "$NEW"
+	edited
+	await "$a" "$NEW" "ACL user $why: a changed rule"
+	r 1 DEL "$(rk "$a")"
+	edited
+	await "$a" "$NORULE" "ACL user $why: a rule deleted"
+	r OK SET "$(rk "new-$a")" '550 5.7.1 New for the ACL user'
+	edited
+	await "new-$a" '550 5.7.1 New for the ACL user' "ACL user $why: a new rule"
+	sleep "$slow"
+	n=$(milter_log_new | grep -c 'tracking refused by Redis: ')
+	is "$n" 1 "ACL user $why: one refusal warning (one streak), not one per try"
+	is "$(milter_log_new | grep -c 'tracking ready: ')" 0 "ACL user $why: tracking never ready"
+	ok "the milter (ACL user $user) stops cleanly" stop_milter
+}
+acl_case notrack "with -client|tracking" '&*' +@all '-client|tracking'
+acl_case nochannel "without &__redis__:invalidate" resetchannels +@all
+rcli FLUSHALL >/dev/null
+
+# --- 8. cache = off -------------------------------------------------------------
+
+tm_start "cache = off" "log_level = info"
+a=off@t.example
+await "$a" "$NORULE" "cache = off: no rule"
+is "$(pubsub_clients)" 0 "cache = off: no subscribed client (CLIENT LIST TYPE pubsub)"
+is "$(milter_log_new | grep -cE 'tracking (ready|lost|refused)')" 0 "cache = off: no tracking line in the log"
+r OK SET "$(rk "$a")" "$NEW"
+is "$(probe "$a")" "$NEW" "cache = off: SET applies to the next decision"
+r OK SET "$(rk "$a")" "$OLD"
+is "$(probe "$a")" "$OLD" "cache = off: a changed rule applies to the next decision"
+r 1 DEL "$(rk "$a")"
+is "$(probe "$a")" "$NORULE" "cache = off: DEL applies to the next decision"
+cmd_stats "$H_TMP/stats.before"
+probe "$a" >/dev/null
+cmd_stats "$H_TMP/stats.after"
+like "$(cmd_moved "$H_TMP/stats.before" "$H_TMP/stats.after")" '[a-z]+\+[1-9]' \
+    "cache = off: a decision asks Redis ($(cmd_moved "$H_TMP/stats.before" "$H_TMP/stats.after"))"
+ok "the milter (cache = off) stops cleanly" stop_milter
+
+done_testing
