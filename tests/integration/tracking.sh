@@ -115,7 +115,7 @@ probe() {
 }
 
 # await ADDR WANT DESC [SECONDS] [FROM] - poll the milter from the last
-# edit until ADDR's RCPT reply is WANT, for at most SECONDS (POLL); one
+# edit (or the milter's start) until ADDR's RCPT reply is WANT, for at most SECONDS (POLL); one
 # test, the time it took in its name.  The reply must then stay WANT for
 # the next transaction.
 await() {
@@ -130,11 +130,11 @@ await() {
 	fi
 	again=$(probe "$addr" "$from")
 	if [ "$again" != "$want" ]; then
-		fail "$desc: '$want' after $ms ms, and again at the next transaction" \
+		fail "$desc: '$want' ($ms ms after the edit), and again at the next transaction" \
 		    "next transaction: '$again'"
 		return 1
 	fi
-	pass "$desc: '$want' after $ms ms"
+	pass "$desc: '$want' ($ms ms after the edit)"
 	return 0
 }
 
@@ -147,6 +147,7 @@ tm_start() {
 	m=$MILTER_MARK
 	start_milter "$@"
 	MILTER_MARK=$m
+	edited
 }
 
 # ready_after_loss - since the mark, a "tracking lost" line and a "tracking
