@@ -73,6 +73,7 @@ NORULE='continue'
 OLD='552 5.2.2 Old rule'
 NEW='550 5.7.1 New rule'
 FROM='<probe@sender.example>'
+T_EDIT=$(date +%s%N)
 CTL=("$REDMILTERCTL")
 
 # --- helpers ------------------------------------------------------------------
@@ -114,17 +115,22 @@ probe() {
 	rcpt_reply "$MILTER_SOCKET" "${2:-$FROM}" "<$1>"
 }
 
-# await ADDR WANT DESC [SECONDS] [FROM] - poll the milter from the last
-# edit (or the milter's start) until ADDR's RCPT reply is WANT, for at most SECONDS (POLL); one
-# test, the time it took in its name.  The reply must then stay WANT for
-# the next transaction.
+# await ADDR WANT DESC [SECONDS] [FROM] - poll the milter until ADDR's RCPT
+# reply is WANT, for at most SECONDS (POLL) from the start of this poll;
+# one test, with the time from the last edit (or the milter's start) in its
+# name.  The reply must then stay WANT for the next transaction.
 await() {
-	local addr=$1 want=$2 desc=$3 max=${4:-$POLL} from=${5:-$FROM} ms again
+	local addr=$1 want=$2 desc=$3 max=${4:-$POLL} from=${5:-$FROM} ms again \
+	    since=$T_EDIT now
+	now=$(date +%s%N)
+	# The bound counts from now, the time reported from the edit.
+	max=$(awk -v m="$max" -v e=$(((now - since) / 1000000)) \
+	    'BEGIN { print m + e / 1000 }')
 	run python3 "$MC" -s "$MILTER_SOCKET" -T "$T" poll --want "$want" \
-	    --rcpt "<$addr>" --from "$from" --max "$max" --since "${T_EDIT:-$(date +%s%N)}"
+	    --rcpt "<$addr>" --from "$from" --max "$max" --since "$since"
 	ms=$(sed -n 's/^poll: ok ms=\([0-9]*\) .*/\1/p' <<<"$OUT")
 	if [ -z "$ms" ]; then
-		fail "$desc: '$want' (within $max s)" "$OUT" "$ERR" \
+		fail "$desc: '$want' (within ${4:-$POLL} s)" "$OUT" "$ERR" \
 		    "$(milter_log_tail 10)"
 		return 1
 	fi
@@ -351,6 +357,60 @@ is "$(tr '\n' ' ' <<<"$out")" "OK QUEUED QUEUED OK 1 " "MULTI, SET, DEL, EXEC by
 await "$a" '550 5.7.1 Set in a transaction' "MULTI/EXEC: the SET"
 await "$b" "$NORULE" "MULTI/EXEC: the DEL"
 
+a=append@t.example
+r OK SET "$(rk "$a")" "$OLD"
+edited
+await "$a" "$OLD" "APPEND: the rule before"
+tail=', appended'
+r $((${#OLD} + ${#tail})) APPEND "$(rk "$a")" "$tail"
+edited
+await "$a" "$OLD, appended" "APPEND: the longer text"
+r "$OLD, appended" GETDEL "$(rk "$a")"
+edited
+await "$a" "$NORULE" "GETDEL: no rule"
+
+# A key of another type under a rule's name is no rule (redmilterctl(8)).
+a=hash@t.example
+r OK SET "$(rk "$a")" "$OLD"
+edited
+await "$a" "$OLD" "a hash in place of a rule: the rule before"
+out=$(printf '%s\n' MULTI "DEL $(rk "$a")" "HSET $(rk "$a") f \"$NEW\"" EXEC |
+    rpipe 2>&1)
+edited
+is "$(tr '\n' ' ' <<<"$out")" "OK QUEUED QUEUED 1 1 " "MULTI, DEL, HSET, EXEC by redis-cli"
+await "$a" "$NORULE" "a hash in place of a rule: no rule"
+r 1 DEL "$(rk "$a")"
+
+# Edits racing with decisions: four clients keep asking about one key
+# while a script changes its value every 3 ms, 300 times; the milter must
+# end up with the last value (a value read before an invalidation and kept
+# after it would stay).
+a=race@t.example
+for round in 1 2 3; do
+	pids=()
+	for i in 1 2 3 4; do
+		spawn python3 "$MC" -s "$MILTER_SOCKET" -T "$T" poll --want never \
+		    --rcpt "<$a>" --max $((2 * slow)) >"$H_TMP/race.$i" 2>&1 </dev/null
+		pids+=("$SPAWN_PID")
+	done
+	sleep 0.2
+	rcli -r 300 -i 0.003 EVAL "local n = redis.call('INCR', KEYS[2])
+return redis.call('SET', KEYS[1], '550 5.7.1 Race ' .. n)" 2 "$(rk "$a")" \
+	    race-counter >/dev/null
+	edited
+	n=$(rcli GET race-counter)
+	for p in "${pids[@]}"; do
+		wait "$p"
+		unregister_pid "$p"
+	done
+	last=$(cat "$H_TMP"/race.[1-4] | sed -n 's/^poll: gave up .* last=//p' |
+	    sort -u | tr '\n' '|')
+	like "$last" '^(550 5\.7\.1 Race [0-9]+\|)+$' \
+	    "edits racing with decisions, round $round: every client's last reply was a rule's ($last)"
+	await "$a" "550 5.7.1 Race $n" "edits racing with decisions, round $round: the last of 300 values"
+done
+r 1 DEL "$(rk "$a")"
+
 for cmd in FLUSHDB FLUSHALL; do
 	a=$(tr '[:upper:]' '[:lower:]' <<<"$cmd")@t.example
 	b=after-$a
@@ -548,6 +608,28 @@ await swap-1@t.example '550 5.7.1 Only in db 1' "SWAPDB: the rule that was in da
 await swap-both@t.example '550 5.7.1 Both, db 1' "SWAPDB: a rule in both: database 1's value" "$swap"
 r OK FLUSHALL
 ok "the milter (cache_reread = $REREAD) stops cleanly" stop_milter
+
+# --- 7b. another prefix ------------------------------------------------------------
+
+# Only the prefix's keys are read, and tracked.
+r OK SET "mx1:recipient:pre@t.example" '550 5.7.1 Prefix mx1'
+r OK SET "$(rk pre@t.example)" "$OLD"
+tm_start "prefix = mx1:" "cache_reread = 86400" "log_level = info"
+await_ready "prefix = mx1: tracking ready"
+like "$(milter_log_new | grep 'tracking ready: ')" 'tracking ready: 1 rules' \
+    "prefix = mx1: one rule read, the one under mx1:"
+await pre@t.example '550 5.7.1 Prefix mx1' "prefix = mx1: the rule under mx1:"
+r OK SET "mx1:recipient:pre@t.example" "$NEW"
+edited
+await pre@t.example "$NEW" "prefix = mx1: a changed rule"
+r OK SET "mx1:recipient:new@t.example" '550 5.7.1 New under mx1'
+edited
+await new@t.example '550 5.7.1 New under mx1' "prefix = mx1: a new rule"
+r 1 DEL "mx1:recipient:pre@t.example"
+edited
+await pre@t.example "$NORULE" "prefix = mx1: a rule deleted, the one under redmilter: does not count"
+r OK FLUSHALL
+ok "the milter (prefix = mx1:) stops cleanly" stop_milter
 
 # --- 5. an ACL user without the tracking grant ------------------------------------
 
