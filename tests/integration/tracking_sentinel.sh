@@ -1,0 +1,237 @@
+#!/bin/bash
+# tracking_sentinel.sh - tracking (cache = on, the default; redmilter.conf(5))
+# behind Redis Sentinel: one primary, two replicas, three Sentinels
+# (lib/sentinel.sh), the milter with redis = sentinel://..., its tracking
+# connection on the primary.  Twice, a failover with edits right after it,
+# made with redmilterctl (redis = sentinel://..., so on the new primary):
+#
+#   1. SENTINEL FAILOVER: the old primary stays up and becomes a replica
+#      (the Sentinels kill its clients);
+#   2. the primary killed (SIGKILL), the Sentinels promote a replica.
+#
+# Each time: a changed rule, a deleted one and a new one apply (the milter
+# never answers from what it knew of the old primary), tracking is lost and
+# ready again, now on the new primary (its one subscribed client that is
+# no Sentinel), an edit with redis-cli on the new primary applies, and the
+# steady state is back (repeated decisions cost the new primary no read
+# command: MGET, GET, PTTL, SCAN, EVAL).
+#
+# In the graceful failover the old primary stays a primary, with the old
+# rules, until the Sentinels reconfigure it (they notice at their next INFO
+# to it, up to 10 s later); the milter, which asks the Sentinels again only
+# after a connection failure or a -READONLY reply (redmilter.conf(5)),
+# reads from it until then, with cache = off as well: an edit made there
+# meanwhile shows once the Sentinels' reconfiguration has killed its
+# clients, hence EDIT_MAX.  The test notes how long that took.
+#
+# Every check polls until the reply is the expected one, bounded (EDIT_MAX,
+# for an edit right after a failover: the milter answers on_error's 451
+# until it has found the new primary; POLL, for an edit once tracking is
+# back), and prints how long it took; no test holds the milter to a speed.
+#
+# By hand:  make all && TOP=$PWD bash tests/integration/tracking_sentinel.sh
+
+slow=1
+if [ -n "${TEST_PREFIX:-}" ]; then
+	slow=5
+fi
+# As in sentinel.sh: under valgrind the Sentinels' timings scale too.
+SN_DOWN_AFTER=$((1000 * slow))
+SN_FAILOVER_TIMEOUT=$((3000 * slow))
+# shellcheck source-path=SCRIPTDIR source=lib/sentinel.sh
+. "$(dirname "$0")/lib/sentinel.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/milter.sh
+. "$(dirname "$0")/lib/milter.sh"
+
+MC=$TOP/tests/integration/lib/milter_client.py
+REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}
+need_program "$REDMILTER" "$REDMILTERCTL" python3
+LC_ALL=C
+export LC_ALL
+
+POLL=$((1 * slow))      # seconds: an edit that Redis reports
+WAIT=$((20 * slow))     # seconds: tracking ready on the new primary
+EDIT_MAX=$((20 * slow)) # seconds: an edit right after a failover
+PROMOTE_MAX=$((30 * slow))
+T=$((10 * slow))
+NORULE='continue'
+OLD='552 5.2.2 Old rule'
+FROM='<probe@sender.example>'
+T_EDIT=$(date +%s%N)
+
+# --- helpers (as in tracking.sh) ------------------------------------------------
+
+edited() {
+	T_EDIT=$(date +%s%N)
+}
+
+probe() {
+	rcpt_reply "$MILTER_SOCKET" "$FROM" "<$1>"
+}
+
+# await ADDR WANT DESC [SECONDS] - poll until ADDR's RCPT reply is WANT, at
+# most SECONDS (POLL) from now; one test, the time from the last edit in its
+# name; the next transaction must get WANT too
+await() {
+	local addr=$1 want=$2 desc=$3 max=${4:-$POLL} ms again since=$T_EDIT now
+	now=$(date +%s%N)
+	max=$(awk -v m="$max" -v e=$(((now - since) / 1000000)) \
+	    'BEGIN { print m + e / 1000 }')
+	run python3 "$MC" -s "$MILTER_SOCKET" -T "$T" poll --want "$want" \
+	    --rcpt "<$addr>" --from "$FROM" --max "$max" --since "$since"
+	ms=$(sed -n 's/^poll: ok ms=\([0-9]*\) .*/\1/p' <<<"$OUT")
+	if [ -z "$ms" ]; then
+		fail "$desc: '$want' (within ${4:-$POLL} s)" "$OUT" "$ERR" \
+		    "$(milter_log_tail 10)"
+		return 1
+	fi
+	again=$(probe "$addr")
+	if [ "$again" != "$want" ]; then
+		fail "$desc: '$want' ($ms ms after the edit), and again at the next transaction" \
+		    "next transaction: '$again'"
+		return 1
+	fi
+	pass "$desc: '$want' ($ms ms after the edit)"
+}
+
+tm_start() {
+	local m
+	m_setup
+	milter_mark
+	m=$MILTER_MARK
+	start_milter "$@"
+	MILTER_MARK=$m
+	edited
+}
+
+ready_after_loss() {
+	milter_log_new | awk '
+		/tracking lost: / { lost = 1 }
+		lost && /tracking ready: [0-9]+ rules, read in [0-9]+ ms/ { ok = 1 }
+		END { exit !ok }'
+}
+
+# tracking_clients I - subscribed clients of server I that are no Sentinel's
+tracking_clients() {
+	rs_cli "$1" CLIENT LIST TYPE pubsub 2>/dev/null | grep 'id=' |
+	    grep -vc 'name=sentinel-'
+}
+
+# one_tracking_client I - exactly one (the milter's) on server I
+one_tracking_client() {
+	[ "$(tracking_clients "$1")" = 1 ]
+}
+
+# reads I - the read commands server I has run: MGET, GET, PTTL, SCAN, EVAL
+reads() {
+	rs_cli "$1" INFO commandstats | tr -d '\r' |
+	    awk -F'[:=,]' '$1 ~ /^cmdstat_(mget|get|pttl|scan|eval)$/ { n += $3 }
+	        END { print n + 0 }'
+}
+
+# ctl ARGS... - redmilterctl on the Sentinels' primary
+ctl() {
+	run_prog "$REDMILTERCTL" -c "$H_TMP/ctl.conf" "$@"
+	if [ "$RC" -ne 0 ]; then
+		diag "redmilterctl $*: exit status $RC: $ERR"
+	fi
+}
+
+# failover HOW TAG NAME - make the Sentinels fail over (HOW: graceful or
+# kill), wait for the promotion, then edit at once with redmilterctl and
+# check the milter; TAG tells the rules of this round apart, NAME the tests
+failover() {
+	local how=$1 tag=$2 name=$3 old oi t0 c d n r0 got
+	c=changed-$tag@t.example
+	d=deleted-$tag@t.example
+	n=new-$tag@t.example
+	ctl add recipient "$c" "$OLD"
+	ctl add recipient "$d" "$OLD"
+	edited
+	await "$c" "$OLD" "$name: a rule before"
+	await "$d" "$OLD" "$name: another rule before"
+	old=$(sn_primary_port)
+	oi=$(rs_index_of_port "${old:-none}") ||
+	    bail_out "the Sentinels name no known primary (${old:-none}): $(sentinel_logs)"
+	ok "$name: the tracking connection is on the primary (server $oi)" \
+	    one_tracking_client "$oi"
+	rs_wait_synced $((20 * slow)) ||
+	    diag "the replicas were not in sync before the failover"
+	milter_mark
+	t0=$(date +%s%N)
+	if [ "$how" = kill ]; then
+		rs_stop "$oi" KILL
+	else
+		is "$(sn_cli 0 SENTINEL FAILOVER "$SN_MASTER")" OK "$name: SENTINEL FAILOVER"
+	fi
+	new=
+	ni=
+	new_primary() {
+		new=$(sn_primary_port) && [ "$new" != "$old" ] &&
+		    ni=$(rs_index_of_port "$new") && [ "$(rs_role "$ni")" = master ]
+	}
+	if wait_for "$PROMOTE_MAX" new_primary; then
+		pass "$name: the Sentinels promoted server $ni (port $new) $((($(date +%s%N) - t0) / 1000000)) ms after the $how"
+	else
+		fail "$name: the Sentinels promoted a replica within $PROMOTE_MAX s" \
+		    "$(sentinel_logs)"
+		return 1
+	fi
+	ctl add recipient "$c" REJECT Changed after the failover
+	ctl del recipient "$d"
+	ctl add recipient "$n" REJECT Added after the failover
+	edited
+	is "$(rs_cli "$ni" GET "redmilter:recipient:$n")" \
+	    "REJECT Added after the failover" "$name: redmilterctl wrote to the new primary"
+	await "$c" '550 5.7.1 Changed after the failover' "$name: the changed rule" "$EDIT_MAX"
+	await "$d" "$NORULE" "$name: the deleted rule" "$EDIT_MAX"
+	await "$n" '550 5.7.1 Added after the failover' "$name: the new rule" "$EDIT_MAX"
+	if [ "$how" != kill ]; then
+		note "$name: the old primary (server $oi) is now a $(rs_role "$oi")"
+	fi
+	if wait_for "$WAIT" ready_after_loss; then
+		note "$(milter_log_new | grep -E 'tracking (lost|ready|refused)' | sed 's/^/milter log: /')"
+		pass "$name: tracking lost, then ready again"
+	else
+		fail "$name: 'tracking lost: ...' then 'tracking ready: ...' in the log within $WAIT s" \
+		    "$(milter_log_new | tail -n 15 | sed 's/^/milter log: /')"
+	fi
+	if wait_for "$WAIT" one_tracking_client "$ni"; then
+		pass "$name: the tracking connection is on the new primary"
+	else
+		fail "$name: the tracking connection is on the new primary" \
+		    "subscribed clients there, Sentinels' left out: $(tracking_clients "$ni")"
+	fi
+	[ "$(rs_cli "$ni" SET "redmilter:recipient:$c" '550 5.7.1 Set on the new primary')" = OK ] ||
+	    diag "redis-cli SET on the new primary failed"
+	edited
+	await "$c" '550 5.7.1 Set on the new primary' "$name: an edit by redis-cli on the new primary"
+	await "$n" '550 5.7.1 Added after the failover' "$name: the new rule, once more"
+	await "nothing-$tag@t.example" "$NORULE" "$name: no rule"
+	r0=$(reads "$ni")
+	got=$(probe "$c")/$(probe "$n")/$(probe "nothing-$tag@t.example")/$(probe "$c")
+	is "$got" "550 5.7.1 Set on the new primary/550 5.7.1 Added after the failover/$NORULE/550 5.7.1 Set on the new primary" \
+	    "$name: the replies, four decisions"
+	is "$(($(reads "$ni") - r0))" 0 "$name: and not one read command on the new primary for them"
+}
+
+# --- the servers, the milter ------------------------------------------------------
+
+start_sentinel_set
+pass "a primary (port ${RS_PORT[0]}), two replicas (${RS_PORT[1]}, ${RS_PORT[2]}) and three Sentinels (${SN_PORT[*]}) are up and agree"
+printf '%s\n' "redis = $SENTINEL_URL" >"$H_TMP/ctl.conf"
+
+tm_start "redis = $SENTINEL_URL" "redis_timeout = $((300 * slow))" \
+    "on_error = tempfail" "cache_reread = 86400" "log_level = info"
+if wait_milter_log 'tracking ready: [0-9]+ rules' "$WAIT"; then
+	pass "sentinel://: tracking ready at start"
+else
+	fail "sentinel://: tracking ready at start" "$(milter_log_tail 10)"
+fi
+
+failover graceful graceful "SENTINEL FAILOVER"
+rs_wait_synced $((20 * slow)) || diag "the replicas did not sync after the failover"
+failover kill killed "primary killed"
+ok "the milter stops cleanly" stop_milter
+
+done_testing
