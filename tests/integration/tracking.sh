@@ -32,7 +32,8 @@
 #      follow the new rules;
 #   7. SWAPDB, which Redis does not report, caught by the periodic re-read
 #      (cache_reread = 2), a rule in both databases included; then another
-#      prefix (prefix = mx1:): only its keys are read and tracked;
+#      prefix with glob characters (prefix = mx[1]*:): only its keys are
+#      read and tracked; cache_size = 16 with 40 rules;
 #   8. cache = off: no tracking connection, every edit applies at the next
 #      decision, and every decision asks Redis.
 # A Sentinel failover is tracking_sentinel.sh's.
@@ -602,27 +603,49 @@ await swap-both@t.example '550 5.7.1 Both, db 1' "SWAPDB: a rule in both: databa
 r OK FLUSHALL
 ok "the milter (cache_reread = $REREAD) stops cleanly" stop_milter
 
-# --- 7b. another prefix ------------------------------------------------------------
+# --- 7b. another prefix, a small cache ---------------------------------------------
 
-# Only the prefix's keys are read, and tracked.
-r OK SET "mx1:recipient:pre@t.example" '550 5.7.1 Prefix mx1'
+# Only the prefix's keys are read, and tracked; its glob characters are
+# literal (SCAN MATCH would otherwise take mx1X: for mx[1]*: and miss
+# mx[1]*: itself).  cache_size = 16, its least: 40 rules read in turn, then
+# all changed, must all be right each time.
+PX1='mx[1]*:'
+r OK SET "${PX1}recipient:pre@t.example" '550 5.7.1 Prefix mx1'
+r OK SET "mx1X:recipient:pre@t.example" '550 5.7.1 Not this prefix'
 r OK SET "$(rk pre@t.example)" "$OLD"
-tm_start "prefix = mx1:" "cache_reread = 86400" "log_level = info"
-await_ready "prefix = mx1: tracking ready"
+tm_start "prefix = $PX1" "cache_size = 16" "cache_reread = 86400" \
+    "log_level = info"
+await_ready "prefix = $PX1: tracking ready"
 like "$(milter_log_new | grep 'tracking ready: ')" 'tracking ready: 1 rules' \
-    "prefix = mx1: one rule read, the one under mx1:"
-await pre@t.example '550 5.7.1 Prefix mx1' "prefix = mx1: the rule under mx1:"
-r OK SET "mx1:recipient:pre@t.example" "$NEW"
+    "prefix = $PX1: one rule read, the one under $PX1"
+await pre@t.example '550 5.7.1 Prefix mx1' "prefix = $PX1: the rule under $PX1"
+r OK SET "${PX1}recipient:pre@t.example" "$NEW"
 edited
-await pre@t.example "$NEW" "prefix = mx1: a changed rule"
-r OK SET "mx1:recipient:new@t.example" '550 5.7.1 New under mx1'
+await pre@t.example "$NEW" "prefix = $PX1: a changed rule"
+r OK SET "${PX1}recipient:new@t.example" '550 5.7.1 New under mx1'
 edited
-await new@t.example '550 5.7.1 New under mx1' "prefix = mx1: a new rule"
-r 1 DEL "mx1:recipient:pre@t.example"
+await new@t.example '550 5.7.1 New under mx1' "prefix = $PX1: a new rule"
+r 1 DEL "${PX1}recipient:pre@t.example"
 edited
-await pre@t.example "$NORULE" "prefix = mx1: a rule deleted, the one under redmilter: does not count"
+await pre@t.example "$NORULE" "prefix = $PX1: a rule deleted, those under other prefixes do not count"
+for v in 1 2; do
+	for ((i = 0; i < 40; i++)); do
+		echo "SET \"${PX1}recipient:small-$i@t.example\" \"550 5.7.1 Small $i.$v\""
+	done | rpipe >/dev/null
+	edited
+	await small-39@t.example "550 5.7.1 Small 39.$v" "cache_size = 16: 40 rules set (round $v)"
+	for k in 1 2; do
+		got=
+		want=
+		for ((i = 0; i < 40; i++)); do
+			got="$got$(probe "small-$i@t.example")|"
+			want="${want}550 5.7.1 Small $i.$v|"
+		done
+		is "$got" "$want" "cache_size = 16: 40 rules read in turn, each right (round $v, pass $k)"
+	done
+done
 r OK FLUSHALL
-ok "the milter (prefix = mx1:) stops cleanly" stop_milter
+ok "the milter (prefix = $PX1) stops cleanly" stop_milter
 
 # --- 5. an ACL user without the tracking grant ------------------------------------
 
