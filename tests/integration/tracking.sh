@@ -21,18 +21,22 @@
 #   3. the tracking connection killed (CLIENT KILL TYPE pubsub) with a rule
 #      changed before it can come back: the change applies, and tracking is
 #      ready again (its log lines);
-#   4. Redis restarted empty: the rules it lost no longer apply, a new one
-#      does, tracking is ready again;
+#   4. Redis hung (SIGSTOP), then killed and restarted empty: on_error's
+#      451 while it is gone, never what the milter remembered; then the
+#      rules it lost no longer apply, a new one does, tracking is ready
+#      again;
 #   5. an ACL user that may not track (-client|tracking) or may not
 #      subscribe (no &__redis__:invalidate): one refusal warning, and the
-#      milter answers right, uncached, edits included;
+#      milter answers right, uncached, edits included; granted the right,
+#      it tracks again;
 #   6. a one-million-rule import --replace, whose invalidation message
 #      overflows Redis's pubsub output buffer (Redis closes the subscriber):
 #      tracking is lost, comes back with the new rule set, and the answers
 #      follow the new rules;
 #   7. SWAPDB, which Redis does not report, caught by the periodic re-read
-#      (cache_reread = 2), a rule in both databases included; then another
-#      prefix with glob characters (prefix = mx[1]*:): only its keys are
+#      (cache_reread = 2, Redis on its unix socket), a rule in both
+#      databases included; then another database (2) and a prefix with glob
+#      characters (prefix = mx[1]*:): only its keys in that database are
 #      read and tracked; cache_size = 16 with 40 rules;
 #   8. cache = off: no tracking connection, every edit applies at the next
 #      decision, and every decision asks Redis.
@@ -66,12 +70,13 @@ WAIT=$((10 * slow)) # seconds: tracking ready again after a loss
 T=$((10 * slow))    # seconds: one read or write of milter_client.py
 # The big import: a million rules, whose invalidation message (some 45 MB)
 # overflows Redis's default pubsub output buffer limit (32 MB).  Under
-# valgrind redmilterctl's import takes about a minute.
+# valgrind redmilterctl's import takes a minute or two.
 BIG=1000000
 P=redmilter:
 NORULE='continue'
 OLD='552 5.2.2 Old rule'
 NEW='550 5.7.1 New rule'
+ONERR='451 4.3.0 Temporary policy lookup failure'
 FROM='<probe@sender.example>'
 T_EDIT=$(date +%s%N)
 CTL=("$REDMILTERCTL")
@@ -517,12 +522,39 @@ is "$(cmd_moved "$H_TMP/stats.before" "$H_TMP/stats.after")" "" \
 
 # --- 4. Redis restarted ---------------------------------------------------------
 
+# Hung (SIGSTOP): the PINGs go unanswered, the milter forgets what it knew
+# and asks Redis, which does not answer: on_error's 451, never the rule it
+# remembered.
+a=hung@t.example
+r OK SET "$(rk "$a")" "$OLD"
+edited
+await "$a" "$OLD" "Redis hung: the rule before"
+milter_mark
+kill -STOP "$REDIS_PID"
+edited
+await "$a" "$ONERR" "Redis hung (SIGSTOP): on_error's reply, not the rule it knew" \
+    $((2 * POLL))
+if wait_milter_log 'tracking lost: ' "$WAIT"; then
+	pass "Redis hung: tracking lost ($(milter_log_new | grep -m 1 'tracking lost: ' | sed 's/.*tracking lost: //'))"
+else
+	fail "Redis hung: 'tracking lost: ...' in the log" "$(milter_log_tail 10)"
+fi
+kill -CONT "$REDIS_PID"
+edited
+await "$a" "$OLD" "Redis going again (SIGCONT): the rule"
+await_ready "Redis going again: tracking ready again"
+
+# Killed, then started again empty (no persistence).
 a=restart@t.example
 r OK SET "$(rk "$a")" "$OLD"
 edited
 await "$a" "$OLD" "Redis restarted: the rule before"
 milter_mark
-restart_redis # no persistence: it comes back empty
+stop_redis KILL
+edited
+await "$a" "$ONERR" "Redis killed: on_error's reply, not the rule it knew" $((2 * POLL))
+await no-rule@t.example "$ONERR" "Redis killed: on_error's reply for a key it knew held no rule"
+restart_redis
 edited
 await "$a" "$NORULE" "Redis restarted empty: the rule it lost no longer applies" \
     $((2 * POLL))
@@ -584,8 +616,9 @@ ok "the milter (cache_reread = 86400) stops cleanly" stop_milter
 # --- 7. SWAPDB, caught by the periodic re-read ----------------------------------
 
 REREAD=2
-tm_start "cache_reread = $REREAD" "log_level = info"
-await_ready "cache_reread = $REREAD: tracking ready"
+# On the unix socket this time.
+tm_start "redis = unix:$REDIS_SOCK" "cache_reread = $REREAD" "log_level = info"
+await_ready "cache_reread = $REREAD, redis = unix:...: tracking ready"
 r OK SET "$(rk swap-0@t.example)" '550 5.7.1 Only in db 0'
 r OK SET "$(rk swap-both@t.example)" '550 5.7.1 Both, db 0'
 r OK -n 1 SET "$(rk swap-1@t.example)" '550 5.7.1 Only in db 1'
@@ -603,33 +636,37 @@ await swap-both@t.example '550 5.7.1 Both, db 1' "SWAPDB: a rule in both: databa
 r OK FLUSHALL
 ok "the milter (cache_reread = $REREAD) stops cleanly" stop_milter
 
-# --- 7b. another prefix, a small cache ---------------------------------------------
+# --- 7b. another prefix and database, a small cache ----------------------------
 
-# Only the prefix's keys are read, and tracked; its glob characters are
-# literal (SCAN MATCH would otherwise take mx1X: for mx[1]*: and miss
-# mx[1]*: itself).  cache_size = 16, its least: 40 rules read in turn, then
-# all changed, must all be right each time.
+# Only the prefix's keys in the milter's database (2) are read, and
+# tracked; the prefix's glob characters are literal (SCAN MATCH would
+# otherwise take mx1X: for mx[1]*: and miss mx[1]*: itself).
+# cache_size = 16, its least: 40 rules read in turn, then all changed, must
+# all be right each time.
 PX1='mx[1]*:'
-r OK SET "${PX1}recipient:pre@t.example" '550 5.7.1 Prefix mx1'
-r OK SET "mx1X:recipient:pre@t.example" '550 5.7.1 Not this prefix'
-r OK SET "$(rk pre@t.example)" "$OLD"
-tm_start "prefix = $PX1" "cache_size = 16" "cache_reread = 86400" \
-    "log_level = info"
+r OK -n 2 SET "${PX1}recipient:pre@t.example" '550 5.7.1 Prefix mx1'
+r OK -n 2 SET "mx1X:recipient:pre@t.example" '550 5.7.1 Not this prefix'
+r OK -n 2 SET "$(rk pre@t.example)" "$OLD"
+r OK SET "${PX1}recipient:db0@t.example" '550 5.7.1 Database 0'
+tm_start "redis = redis://127.0.0.1:$REDIS_PORT/2" "prefix = $PX1" \
+    "cache_size = 16" "cache_reread = 86400" "log_level = info"
 await_ready "prefix = $PX1: tracking ready"
 like "$(milter_log_new | grep 'tracking ready: ')" 'tracking ready: 1 rules' \
-    "prefix = $PX1: one rule read, the one under $PX1"
+    "prefix = $PX1: one rule read, the one under $PX1 in database 2"
+await db0@t.example "$NORULE" "database 2: no rule for a key that only database 0 holds"
 await pre@t.example '550 5.7.1 Prefix mx1' "prefix = $PX1: the rule under $PX1"
-r OK SET "${PX1}recipient:pre@t.example" "$NEW"
+r OK -n 2 SET "${PX1}recipient:pre@t.example" "$NEW"
 edited
 await pre@t.example "$NEW" "prefix = $PX1: a changed rule"
-r OK SET "${PX1}recipient:new@t.example" '550 5.7.1 New under mx1'
+r OK -n 2 SET "${PX1}recipient:new@t.example" '550 5.7.1 New under mx1'
 edited
 await new@t.example '550 5.7.1 New under mx1' "prefix = $PX1: a new rule"
-r 1 DEL "${PX1}recipient:pre@t.example"
+r 1 -n 2 DEL "${PX1}recipient:pre@t.example"
 edited
 await pre@t.example "$NORULE" "prefix = $PX1: a rule deleted, those under other prefixes do not count"
 for v in 1 2; do
-	for ((i = 0; i < 40; i++)); do
+	for ((i = -1; i < 40; i++)); do
+		[ $i -lt 0 ] && echo "SELECT 2" && continue
 		echo "SET \"${PX1}recipient:small-$i@t.example\" \"550 5.7.1 Small $i.$v\""
 	done | rpipe >/dev/null
 	edited
@@ -677,10 +714,27 @@ acl_case() {
 	n=$(milter_log_new | grep -c 'tracking refused by Redis: ')
 	is "$n" 1 "ACL user $why: one refusal warning (one streak), not one per try"
 	is "$(milter_log_new | grep -c 'tracking ready: ')" 0 "ACL user $why: tracking never ready"
+	if [ -n "$GRANT" ]; then
+		# The milter asks again 30 s after a refusal (store_track.c).
+		milter_mark
+		r OK ACL SETUSER "$user" "$GRANT"
+		await_ready "ACL user $why, granted $GRANT: tracking ready" \
+		    $((30 + WAIT))
+		r OK SET "$(rk "$a")" '550 5.7.1 Granted'
+		edited
+		await "$a" '550 5.7.1 Granted' "ACL user $why, granted $GRANT: an edit"
+		cmd_stats "$H_TMP/stats.before"
+		got=$(probe "$a")/$(probe "$a")/$(probe "none-$a")
+		cmd_stats "$H_TMP/stats.after"
+		is "$got/$(cmd_moved "$H_TMP/stats.before" "$H_TMP/stats.after")" \
+		    "550 5.7.1 Granted/550 5.7.1 Granted/$NORULE/" \
+		    "ACL user $why, granted $GRANT: decisions right, and cached (no Redis command after the first)"
+	fi
 	ok "the milter (ACL user $user) stops cleanly" stop_milter
 }
-acl_case notrack "with -client|tracking" '&*' +@all '-client|tracking'
-acl_case nochannel "without &__redis__:invalidate" resetchannels +@all
+GRANT='+client|tracking' acl_case notrack "with -client|tracking" '&*' +@all \
+    '-client|tracking'
+GRANT='' acl_case nochannel "without &__redis__:invalidate" resetchannels +@all
 rcli FLUSHALL >/dev/null
 
 # --- 8. cache = off -------------------------------------------------------------
