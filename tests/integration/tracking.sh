@@ -20,7 +20,8 @@
 #      milter's keepalive on the tracking connection, stays put);
 #   3. the tracking connection killed (CLIENT KILL TYPE pubsub) with a rule
 #      changed before it can come back: the change applies, and tracking is
-#      ready again (its log lines);
+#      ready again (its log lines); strings PUBLISHed to
+#      __redis__:invalidate by another client do no harm;
 #   4. Redis hung (SIGSTOP), then killed and restarted empty: on_error's
 #      451 while it is gone, never what the milter remembered; then the
 #      rules it lost no longer apply, a new one does, tracking is ready
@@ -32,10 +33,11 @@
 #   6. a one-million-rule import --replace, whose invalidation message
 #      overflows Redis's pubsub output buffer (Redis closes the subscriber):
 #      tracking is lost, comes back with the new rule set, and the answers
-#      follow the new rules;
-#   7. SWAPDB, which Redis does not report, caught by the periodic re-read
-#      (cache_reread = 2, Redis on its unix socket), a rule in both
-#      databases included; then another database (2) and a prefix with glob
+#      follow the new rules; then the tracking connection killed and rules
+#      set and deleted while the milter reads the million names again;
+#   7. SWAPDB and DEBUG RELOAD NOSAVE, which Redis does not report, caught
+#      by the periodic re-read (cache_reread = 2, Redis on its unix socket),
+#      a rule in both databases included; then another database (2) and a prefix with glob
 #      characters (prefix = mx[1]*:): only its keys in that database are
 #      read and tracked; cache_size = 16 with 40 rules;
 #   8. cache = off: no tracking connection, every edit applies at the next
@@ -225,6 +227,10 @@ pings() {
 # pubsub_clients - how many clients are subscribed (CLIENT LIST TYPE pubsub)
 pubsub_clients() {
 	rcli CLIENT LIST TYPE pubsub | grep -c 'id='
+}
+
+one_pubsub_client() {
+	[ "$(pubsub_clients)" = 1 ]
 }
 
 # --- the server, the milter -----------------------------------------------------
@@ -520,6 +526,30 @@ is "$got" "550 5.7.1 After the kill/$NORULE/550 5.7.1 After the kill/$NORULE" \
 is "$(cmd_moved "$H_TMP/stats.before" "$H_TMP/stats.after")" "" \
     "tracking connection killed: once it is back, decisions again cost no Redis command"
 
+# Anyone allowed to may PUBLISH to __redis__:invalidate: a string, an empty
+# one, a long one, in place of Redis's arrays of key names.
+a=publish@t.example
+r OK SET "$(rk "$a")" "$OLD"
+edited
+await "$a" "$OLD" "PUBLISH to __redis__:invalidate: the rule before"
+milter_mark
+r 1 PUBLISH __redis__:invalidate "$(rk "$a")"
+r 1 PUBLISH __redis__:invalidate ''
+head -c 1048576 /dev/zero | tr '\0' x >"$H_TMP/1mb"
+out=$(timeout -k 5 60 "$REDIS_CLI" -h 127.0.0.1 -p "$REDIS_PORT" -x PUBLISH \
+    __redis__:invalidate <"$H_TMP/1mb" 2>&1)
+[ "$out" = 1 ] || bail_out "redis-cli -x PUBLISH: got '$out', want 1"
+r 1 PUBLISH __redis__:invalidate "$(rk nothing@t.example)"
+edited
+await "$a" "$OLD" "PUBLISH to __redis__:invalidate (a key name, an empty string, 1 MB, another name): the rule"
+ok "PUBLISH to __redis__:invalidate: the milter is still running" milter_alive
+wait_for "$WAIT" one_pubsub_client ||
+    diag "no subscribed client after the PUBLISHes: $(milter_log_new | grep tracking)"
+note "after the PUBLISHes: $(milter_log_new | grep -E 'tracking (lost|ready)' | tr '\n' '|')"
+r OK SET "$(rk "$a")" "$NEW"
+edited
+await "$a" "$NEW" "PUBLISH to __redis__:invalidate: an edit after them" $((2 * POLL))
+
 # --- 4. Redis restarted ---------------------------------------------------------
 
 # Hung (SIGSTOP): the PINGs go unanswered, the milter forgets what it knew
@@ -608,6 +638,28 @@ is "$got" "550 5.7.1 Big rule $((BIG / 2))/$NORULE/550 5.7.1 Big rule $((BIG / 2
     "big import: the replies once ready"
 is "$(cmd_moved "$H_TMP/stats.before" "$H_TMP/stats.after")" "" \
     "big import: once ready, decisions again cost no Redis command"
+# Edits while the milter reads the million names again (after its
+# tracking connection is killed): the SCAN may miss a key made meanwhile
+# and still return one deleted meanwhile; the invalidations must win.
+milter_mark
+r 1 CLIENT KILL TYPE pubsub
+n=0
+while [ $n -lt 40 ] && ! m_log_has 'tracking ready: '; do
+	r OK SET "$(rk "during-$n@big.example")" "550 5.7.1 During $n"
+	r 1 DEL "$(rk "u$n@big.example")"
+	n=$((n + 1))
+	sleep "0.0$slow"
+done
+edited
+await_ready "big import: tracking ready again after the kill" $((120 * slow))
+note "big import: $n rules set and $n deleted while the names were read again ($(milter_log_new | grep -m 1 'tracking ready: ' | sed 's/.*tracking //'))"
+got=
+want=
+for ((i = 0; i < n; i++)); do
+	got="$got$(probe "during-$i@big.example")|$(probe "u$i@big.example")|"
+	want="${want}550 5.7.1 During $i|$NORULE|"
+done
+is "$got" "$want" "big import: each rule set while the names were read applies, each one deleted does not"
 r OK FLUSHALL
 edited
 await u0@big.example "$NORULE" "big import: FLUSHALL, no rule" $((2 * POLL))
@@ -633,6 +685,24 @@ swap=$(((REREAD + 2) * slow))
 await swap-0@t.example "$NORULE" "SWAPDB: no rule once the re-read saw it" "$swap"
 await swap-1@t.example '550 5.7.1 Only in db 1' "SWAPDB: the rule that was in database 1" "$swap"
 await swap-both@t.example '550 5.7.1 Both, db 1' "SWAPDB: a rule in both: database 1's value" "$swap"
+# DEBUG RELOAD NOSAVE: the data set replaced by the last SAVE's, which
+# Redis does not report either.
+r OK FLUSHALL
+r OK SET "$(rk reload-changed@t.example)" '550 5.7.1 As saved'
+r OK SET "$(rk reload-gone@t.example)" '550 5.7.1 Saved, then deleted'
+r OK SAVE
+r OK SET "$(rk reload-changed@t.example)" '550 5.7.1 After the save'
+r 1 DEL "$(rk reload-gone@t.example)"
+r OK SET "$(rk reload-new@t.example)" '550 5.7.1 New after the save'
+edited
+await reload-changed@t.example '550 5.7.1 After the save' "DEBUG RELOAD: a rule changed after the SAVE, before"
+await reload-gone@t.example "$NORULE" "DEBUG RELOAD: a rule deleted after the SAVE, before"
+await reload-new@t.example '550 5.7.1 New after the save' "DEBUG RELOAD: a rule added after the SAVE, before"
+r OK DEBUG RELOAD NOSAVE
+edited
+await reload-changed@t.example '550 5.7.1 As saved' "DEBUG RELOAD NOSAVE: the saved value" "$swap"
+await reload-gone@t.example '550 5.7.1 Saved, then deleted' "DEBUG RELOAD NOSAVE: the saved rule back" "$swap"
+await reload-new@t.example "$NORULE" "DEBUG RELOAD NOSAVE: the rule added after the SAVE gone" "$swap"
 r OK FLUSHALL
 ok "the milter (cache_reread = $REREAD) stops cleanly" stop_milter
 
