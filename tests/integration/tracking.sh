@@ -484,6 +484,13 @@ r OK SET "$(rk "$a")" '552 5.2.2 Mailbox full'
 edited
 await "$a" '552 5.2.2 Mailbox full' "steady state: the rule, read once"
 await no-rule@t.example "$NORULE" "steady state: no rule, seen once"
+d=deleted@t.example
+r OK SET "$(rk "$d")" "$OLD"
+edited
+await "$d" "$OLD" "steady state: a rule before it is deleted"
+r 1 DEL "$(rk "$d")"
+edited
+await "$d" "$NORULE" "steady state: the rule deleted, seen once"
 cmd_stats "$H_TMP/stats.before"
 p0=$(pings)
 got=
@@ -497,6 +504,12 @@ p1=$(pings)
 is "$got" "$want" "steady state: 30 decisions, each reply right"
 is "$(cmd_moved "$H_TMP/stats.before" "$H_TMP/stats.after")" "" \
     "steady state: and not one Redis command for them (a rule read before, a key with no rule seen before, 10 keys never seen; PING: $((p1 - p0)) meanwhile)"
+cmd_stats "$H_TMP/stats.before"
+got=$(probe "$d")/$(probe "$d")/$(probe "$d")/$(probe "$d")/$(probe "$d")
+cmd_stats "$H_TMP/stats.after"
+is "$got" "$NORULE/$NORULE/$NORULE/$NORULE/$NORULE" "steady state: a deleted rule, 5 decisions, each reply right"
+is "$(cmd_moved "$H_TMP/stats.before" "$H_TMP/stats.after")" "" \
+    "steady state: and not one Redis command for them (the rule was deleted, and that was read once)"
 
 # --- 3. the tracking connection killed ------------------------------------------
 
