@@ -41,7 +41,10 @@
 #      characters (prefix = mx[1]*:): only its keys in that database are
 #      read and tracked; cache_size = 16 with 40 rules;
 #   8. cache = off: no tracking connection, every edit applies at the next
-#      decision, and every decision asks Redis.
+#      decision, and every decision asks Redis;
+#   9. reloads (SIGUSR1): ten in a row leave one tracking connection and
+#      no more connections to Redis than five did; a
+#      new prefix is read and tracked; cache = off, then on again.
 # A Sentinel failover is tracking_sentinel.sh's.
 #
 # Each check polls (a new milter session every 20 ms) until the reply is
@@ -231,6 +234,10 @@ pubsub_clients() {
 
 one_pubsub_client() {
 	[ "$(pubsub_clients)" = 1 ]
+}
+
+no_pubsub_client() {
+	[ "$(pubsub_clients)" = 0 ]
 }
 
 # --- the server, the milter -----------------------------------------------------
@@ -819,6 +826,84 @@ GRANT='+client|tracking' acl_case notrack "with -client|tracking" '&*' +@all \
     '-client|tracking'
 GRANT='' acl_case nochannel "without &__redis__:invalidate" resetchannels +@all
 rcli FLUSHALL >/dev/null
+
+# --- 9. reload (SIGUSR1) ----------------------------------------------------------
+
+# reload_with LINE... - the configuration rewritten (lib/milter.sh's
+# defaults, then LINEs), SIGUSR1, and its "reload: ... read" line awaited
+reload_with() {
+	m_write_conf "$@"
+	milter_mark
+	kill -USR1 "$MILTER_PID"
+	wait_milter_log 'reload: .* read ' $((5 * slow)) ||
+	    diag "no 'reload: ... read' line: $(milter_log_tail 5)"
+}
+
+a=reload@t.example
+r OK SET "$(rk "$a")" "$OLD"
+r OK SET "mx2:recipient:$a" '550 5.7.1 Under mx2'
+tm_start "cache_reread = 86400" "log_level = info"
+await_ready "reload: tracking ready at start"
+await "$a" "$OLD" "reload: the rule before"
+# clients - Redis's clients but this redis-cli
+clients() {
+	echo $(($(rcli CLIENT LIST | grep -c 'id=') - 1))
+}
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	reload_with "cache_reread = 86400" "log_level = info"
+	edited
+	await "$a" "$OLD" "reload $i of 10: the rule"
+	if [ $i = 5 ]; then
+		wait_for "$WAIT" one_pubsub_client
+		c5=$(clients)
+	fi
+done
+if wait_for "$WAIT" one_pubsub_client; then
+	pass "reload: after 10 reloads, one subscribed client"
+else
+	fail "reload: after 10 reloads, one subscribed client" \
+	    "CLIENT LIST TYPE pubsub: $(rcli CLIENT LIST TYPE pubsub)"
+fi
+c10=$(clients)
+if [ "$c10" -le "$c5" ]; then
+	pass "reload: Redis's clients do not grow with reloads ($c5 after 5, $c10 after 10)"
+else
+	fail "reload: Redis's clients do not grow with reloads" \
+	    "$c5 after 5 reloads, $c10 after 10" "$(rcli CLIENT LIST)"
+fi
+await_ready "reload: tracking ready after the reloads"
+r OK SET "$(rk "$a")" "$NEW"
+edited
+await "$a" "$NEW" "reload: an edit after 10 reloads"
+
+reload_with "prefix = mx2:" "cache_reread = 86400" "log_level = info"
+edited
+await "$a" '550 5.7.1 Under mx2' "reload to prefix = mx2:: its rule"
+await_ready "reload to prefix = mx2:: tracking ready"
+like "$(milter_log_new | grep 'tracking ready: ' | tail -n 1)" 'tracking ready: 1 rules' \
+    "reload to prefix = mx2:: one rule read, the one under mx2:"
+r OK SET "mx2:recipient:$a" '550 5.7.1 Changed under mx2'
+edited
+await "$a" '550 5.7.1 Changed under mx2' "reload to prefix = mx2:: an edit under mx2:"
+r OK SET "mx2:recipient:new-$a" '550 5.7.1 New under mx2'
+edited
+await "new-$a" '550 5.7.1 New under mx2' "reload to prefix = mx2:: a new rule under mx2:"
+
+reload_with "prefix = mx2:" "cache = off" "log_level = info"
+edited
+wait_for "$WAIT" no_pubsub_client
+is "$(pubsub_clients)" 0 "reload to cache = off: no subscribed client"
+r OK SET "mx2:recipient:$a" '550 5.7.1 Uncached'
+is "$(probe "$a")" '550 5.7.1 Uncached' "reload to cache = off: an edit applies to the next decision"
+
+reload_with "prefix = mx2:" "log_level = info"
+await_ready "reload to cache = on: tracking ready"
+is "$(pubsub_clients)" 1 "reload to cache = on: one subscribed client"
+r OK SET "mx2:recipient:$a" '550 5.7.1 Cached again'
+edited
+await "$a" '550 5.7.1 Cached again' "reload to cache = on: an edit"
+r OK FLUSHALL
+ok "the milter (reloaded) stops cleanly" stop_milter
 
 # --- 8. cache = off -------------------------------------------------------------
 
