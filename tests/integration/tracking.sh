@@ -805,7 +805,7 @@ acl_case() {
 	is "$n" 1 "ACL user $why: one refusal warning (one streak), not one per try"
 	is "$(milter_log_new | grep -c 'tracking ready: ')" 0 "ACL user $why: tracking never ready"
 	if [ -n "$GRANT" ]; then
-		# The milter asks again 30 s after a refusal (store_track.c).
+		# The milter asks again every 30 s after a refusal (redmilter.conf(5)).
 		milter_mark
 		r OK ACL SETUSER "$user" "$GRANT"
 		await_ready "ACL user $why, granted $GRANT: tracking ready" \
