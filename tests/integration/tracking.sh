@@ -13,7 +13,9 @@
 #      of the database and into it), EVAL that SETs, MULTI/EXEC, APPEND,
 #      GETDEL, a hash put in a rule's place, FLUSHDB, FLUSHALL; a value
 #      changed every 3 ms while four clients keep asking (the last value
-#      wins); and by redmilterctl: add, del, import, import --replace;
+#      wins); a read racing an invalidation (a busy script makes Redis
+#      answer both at once); and by redmilterctl: add, del, import,
+#      import --replace;
 #   2. steady state: once warm, decisions on keys that hold no rule (seen
 #      before or not) and on rules already read cost no Redis command
 #      (INFO commandstats: every command but INFO, ours, and PING, the
@@ -427,6 +429,47 @@ return redis.call('SET', KEYS[1], '550 5.7.1 Race ' .. n)" 2 "$(rk "$a")" \
 	    "edits racing with decisions, round $round: every client's last reply was a rule's ($last)"
 	await "$a" "550 5.7.1 Race $n" "edits racing with decisions, round $round: the last of 300 values"
 done
+r 1 DEL "$(rk "$a")"
+
+# A read racing an invalidation, made likely: a script keeps Redis busy for
+# 300 ms; meanwhile a decision sends its MGET for a rule not in memory, and
+# then a SET of that rule is sent.  When the script ends, Redis answers the
+# MGET with the old value and then tells the milter of the SET, both at
+# once: a milter that stored the old value after the invalidation would
+# keep it.  (The decision itself may get either value.)
+a=fill-race@t.example
+busy="local t0 = redis.call('TIME')
+local s0 = t0[1] * 1000000 + t0[2]
+while true do
+	local t = redis.call('TIME')
+	if t[1] * 1000000 + t[2] - s0 > 300000 then break end
+end
+return 1"
+raced=0
+stale=
+for round in 1 2 3 4 5 6 7 8 9 10; do
+	r OK SET "$(rk "$a")" "550 5.7.1 Before $round"
+	sleep 0.1 # the invalidation reaches the milter: the value is not held
+	rcli EVAL "$busy" 0 >/dev/null &
+	bp=$!
+	probe "$a" >"$H_TMP/during" &
+	pp=$!
+	sleep 0.2
+	r OK SET "$(rk "$a")" "550 5.7.1 After $round"
+	wait "$bp" "$pp"
+	if [ "$(cat "$H_TMP/during")" = "550 5.7.1 Before $round" ]; then
+		raced=$((raced + 1))
+	fi
+	edited
+	run python3 "$MC" -s "$MILTER_SOCKET" -T "$T" poll \
+	    --want "550 5.7.1 After $round" --rcpt "<$a>" --max "$POLL"
+	if [ "$RC" -ne 0 ] ||
+	    [ "$(probe "$a")" != "550 5.7.1 After $round" ]; then
+		stale="$stale round $round: $OUT;"
+	fi
+done
+note "a read racing an invalidation: in $raced of 10 rounds the MGET was answered before the SET"
+is "$stale" "" "a read racing an invalidation, 10 rounds: the value after the SET each time, never the one read before it"
 r 1 DEL "$(rk "$a")"
 
 for cmd in FLUSHDB FLUSHALL; do
