@@ -17,7 +17,8 @@
 #      answer both at once); and by redmilterctl: add, del, import,
 #      import --replace;
 #   2. steady state: once warm, decisions on keys that hold no rule (seen
-#      before or not) and on rules already read cost no Redis command
+#      before or not, or deleted and seen since) and on rules already read
+#      cost no Redis command
 #      (INFO commandstats: every command but INFO, ours, and PING, the
 #      milter's keepalive on the tracking connection, stays put);
 #   3. the tracking connection killed (CLIENT KILL TYPE pubsub) with a rule
@@ -39,14 +40,14 @@
 #      set and deleted while the milter reads the million names again;
 #   7. SWAPDB and DEBUG RELOAD NOSAVE, which Redis does not report, caught
 #      by the periodic re-read (cache_reread = 2, Redis on its unix socket),
-#      a rule in both databases included; then another database (2) and a prefix with glob
-#      characters (prefix = mx[1]*:): only its keys in that database are
-#      read and tracked; cache_size = 16 with 40 rules;
+#      a rule in both databases included; then another database (2) and a
+#      prefix with glob characters (prefix = mx[1]*:): only its keys in
+#      that database are read and tracked; cache_size = 16 with 40 rules;
 #   8. cache = off: no tracking connection, every edit applies at the next
 #      decision, and every decision asks Redis;
 #   9. reloads (SIGUSR1): ten in a row leave one tracking connection and
-#      no more connections to Redis than five did; a
-#      new prefix is read and tracked; cache = off, then on again.
+#      no more connections to Redis than five did; a new prefix is read
+#      and tracked; cache = off, then on again.
 # A Sentinel failover is tracking_sentinel.sh's.
 #
 # Each check polls (a new milter session every 20 ms) until the reply is
