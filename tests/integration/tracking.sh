@@ -76,6 +76,10 @@ fi
 POLL=$((1 * slow))  # seconds: an edit that Redis reports
 WAIT=$((10 * slow)) # seconds: tracking ready again after a loss
 T=$((10 * slow))    # seconds: one read or write of milter_client.py
+# Milliseconds: redis_timeout, which also bounds the tracking connection's
+# PING; under valgrind a busy milter thread may leave it unread for longer
+# than the default 500 ms.
+TIMEOUT=$((500 * slow))
 # The big import: a million rules, whose invalidation message (some 45 MB)
 # overflows Redis's default pubsub output buffer limit (32 MB).  Under
 # valgrind redmilterctl's import takes a minute or two.
@@ -157,16 +161,23 @@ await() {
 	return 0
 }
 
-# tm_start LINE... - start_milter, with the mark before its start (so that
-# a "tracking ready" line logged before the socket opened counts)
+# tm_start LINE... - start_milter with redis_timeout $TIMEOUT and LINEs,
+# with the mark before its start (so that a "tracking ready" line logged
+# before the socket opened counts)
 tm_start() {
 	local m
 	m_setup
 	milter_mark
 	m=$MILTER_MARK
-	start_milter "$@"
+	start_milter "redis_timeout = $TIMEOUT" "$@"
 	MILTER_MARK=$m
 	edited
+}
+
+# settled - since the mark, the last tracking line is "tracking ready"
+settled() {
+	milter_log_new | grep -E 'tracking (lost|ready|refused)' | tail -n 1 |
+	    grep -q 'tracking ready: '
 }
 
 # ready_after_loss - since the mark, a "tracking lost" line and a "tracking
@@ -582,6 +593,7 @@ r OK SET "$(rk "$a")" '550 5.7.1 After the kill'
 edited
 await "$a" '550 5.7.1 After the kill' "tracking connection killed: an edit after it is back"
 await no-rule@t.example "$NORULE" "tracking connection killed: no rule, once more"
+wait_for "$WAIT" settled || diag "tracking lost again: $(milter_log_new | grep tracking)"
 cmd_stats "$H_TMP/stats.before"
 got=$(probe "$a")/$(probe no-rule@t.example)/$(probe "$a")/$(probe no-rule@t.example)
 cmd_stats "$H_TMP/stats.after"
@@ -695,6 +707,7 @@ await_recovery "big import: tracking lost, then ready again" $((120 * slow))
 like "$(milter_log_new | grep -E 'tracking ready: ' | tail -n 1)" \
     "tracking ready: $((BIG + 1)) rules" "big import: ready with the new rule set ($BIG rules and the sender rule)"
 await "u$((BIG / 2))@big.example" "550 5.7.1 Big rule $((BIG / 2))" "big import: a rule in the middle, once ready" "$big"
+wait_for "$WAIT" settled || diag "tracking lost again: $(milter_log_new | grep tracking)"
 cmd_stats "$H_TMP/stats.before"
 got=$(probe "u$((BIG / 2))@big.example")/$(probe nothing@big.example)/$(probe "u$((BIG / 2))@big.example")
 cmd_stats "$H_TMP/stats.after"
@@ -876,7 +889,7 @@ rcli FLUSHALL >/dev/null
 # reload_with LINE... - the configuration rewritten (lib/milter.sh's
 # defaults, then LINEs), SIGUSR1, and its "reload: ... read" line awaited
 reload_with() {
-	m_write_conf "$@"
+	m_write_conf "redis_timeout = $TIMEOUT" "$@"
 	milter_mark
 	kill -USR1 "$MILTER_PID"
 	wait_milter_log 'reload: .* read ' $((5 * slow)) ||
