@@ -545,20 +545,12 @@ ts_start(struct store *st)
 	t->started = 1;
 }
 
-/* ts_close - stop the thread, free everything, close lookup */
+/* track_free - the memory and locks of t, and t */
 static void
-ts_close(struct store *st)
+track_free(struct track *t)
 {
-	struct track *t = (struct track *)st;
 	size_t i;
 
-	if (t->started) {
-		while (write(t->wake[1], "x", 1) < 0 && errno == EINTR)
-			;
-		pthread_join(t->thread, NULL);
-	}
-	close(t->wake[0]);
-	close(t->wake[1]);
 	keyset_free(&t->keys);
 	valtable_free(t->vals);
 	pthread_mutex_destroy(&t->mu);
@@ -567,8 +559,24 @@ ts_close(struct store *st)
 		free(t->tables[i]);
 	free(t->tables);
 	free(t->prefix);
-	t->lookup->close(t->lookup);
 	free(t);
+}
+
+/* ts_close - stop the thread, free everything, close lookup */
+static void
+ts_close(struct store *st)
+{
+	struct track *t = (struct track *)st;
+
+	if (t->started) {
+		while (write(t->wake[1], "x", 1) < 0 && errno == EINTR)
+			;
+		pthread_join(t->thread, NULL);
+	}
+	close(t->wake[0]);
+	close(t->wake[1]);
+	t->lookup->close(t->lookup);
+	track_free(t);
 }
 
 /* store_track_ready - whether lookups are answered from memory now */
@@ -624,13 +632,6 @@ store_track_new(const struct store_track_conf *c, char *err, size_t errlen)
 	t->store.close = ts_close;
 	return &t->store;
 fail:
-	valtable_free(t->vals);
-	pthread_mutex_destroy(&t->mu);
-	pthread_rwlock_destroy(&t->rw);
-	for (i = 0; i < t->ntables; i++)
-		free(t->tables[i]);
-	free(t->tables);
-	free(t->prefix);
-	free(t);
+	track_free(t);
 	return NULL;
 }

@@ -32,6 +32,8 @@
 #include <hiredis/hiredis.h>
 #include <libmilter/mfapi.h>
 
+#include "bench_negotiate.h"
+
 #define KEY_MAX 600
 #define REPLY_TEXT_MAX 512
 
@@ -277,28 +279,6 @@ naive_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-/* naive_negotiate - nullmilter's (redmilter's) negotiation */
-static sfsistat
-naive_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-                unsigned long f2, unsigned long f3, unsigned long *pf0,
-                unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
-{
-	unsigned long skip = SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOEOH |
-	                     SMFIP_NOUNKNOWN | SMFIP_NODATA;
-
-	(void)f2;
-	(void)f3;
-	*pf0 = f0 & (SMFIF_DELRCPT | SMFIF_QUARANTINE);
-	*pf1 = f1 & skip;
-	*pf2 = 0;
-	*pf3 = 0;
-	smfi_setsymlist(ctx, SMFIM_CONNECT, (char *)"j {client_name}");
-	smfi_setsymlist(ctx, SMFIM_ENVFROM, (char *)"i {auth_authen}");
-	smfi_setsymlist(ctx, SMFIM_ENVRCPT, (char *)"i");
-	smfi_setsymlist(ctx, SMFIM_EOM, (char *)"i");
-	return SMFIS_CONTINUE;
-}
-
 static struct smfiDesc desc = {
     (char *)"naivemilter",
     SMFI_VERSION,
@@ -315,7 +295,7 @@ static struct smfiDesc desc = {
     naive_close,
     NULL, /* unknown */
     NULL, /* data */
-    naive_negotiate,
+    bench_negotiate,
 };
 
 /* usage - on stderr; EX_USAGE */

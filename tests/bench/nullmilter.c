@@ -18,6 +18,8 @@
 
 #include <libmilter/mfapi.h>
 
+#include "bench_negotiate.h"
+
 /* null_connect - any callback of connect's shape: continue */
 static sfsistat
 null_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
@@ -54,28 +56,6 @@ null_ctx(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-/* null_negotiate - redmilter's negotiation, so the traffic is the same */
-static sfsistat
-null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-               unsigned long f2, unsigned long f3, unsigned long *pf0,
-               unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
-{
-	unsigned long skip = SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOEOH |
-	                     SMFIP_NOUNKNOWN | SMFIP_NODATA;
-
-	(void)f2;
-	(void)f3;
-	*pf0 = f0 & (SMFIF_DELRCPT | SMFIF_QUARANTINE);
-	*pf1 = f1 & skip;
-	*pf2 = 0;
-	*pf3 = 0;
-	smfi_setsymlist(ctx, SMFIM_CONNECT, (char *)"j {client_name}");
-	smfi_setsymlist(ctx, SMFIM_ENVFROM, (char *)"i {auth_authen}");
-	smfi_setsymlist(ctx, SMFIM_ENVRCPT, (char *)"i");
-	smfi_setsymlist(ctx, SMFIM_EOM, (char *)"i");
-	return SMFIS_CONTINUE;
-}
-
 static struct smfiDesc desc = {
     (char *)"nullmilter",
     SMFI_VERSION,
@@ -92,7 +72,7 @@ static struct smfiDesc desc = {
     null_ctx,
     NULL, /* unknown */
     NULL, /* data */
-    null_negotiate,
+    bench_negotiate,
 };
 
 int
