@@ -41,9 +41,10 @@
 
 /*
  * What the callbacks decide with: one configuration and its store (with
- * the cache of rules in it, store_open.h).  A reload makes a new one current; a
- * connection holds the one it started its transaction with (refs), and the last
- * to let go of an old one frees it.  rt_mu guards current, live and every refs.
+ * the cache of rules in it, store_open.h).  A reload makes a new one
+ * current; a connection holds the one it started its transaction with
+ * (refs), and the last to let go of an old one frees it.  rt_mu guards
+ * current, live and every refs.
  */
 struct runtime {
 	struct conf conf;

@@ -3,8 +3,9 @@
  * per-connection context, ask the engine, and answer.
  *
  * mlfi_install() gives the callbacks what they decide with: the contents
- * of a configuration (conf is left conf_init()ed), its store and its cache
- * of whole decisions (NULL for none), all three theirs from then on.  It is
+ * of a configuration (conf is left conf_init()ed) and its store (with the
+ * cache of rules in it, started: store_start()), both theirs from then on.
+ * It is
  * called once before smfi_main(), and again at each reload: transactions
  * that begin after it use the new ones, and the old ones are freed when
  * the last transaction that uses them ends.  mlfi_shutdown(), after
