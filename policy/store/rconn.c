@@ -474,6 +474,20 @@ connect_sentinel(struct store_redis *r, struct rconn_call *k)
 	return NULL;
 }
 
+/* rconn_sentinel_primary - the primary the first Sentinel to answer names */
+int
+rconn_sentinel_primary(struct store_redis *r, struct rconn_call *k, char *host,
+                       size_t hostlen, int *port)
+{
+	int n = r->url.nsentinels, first = atomic_load(&r->good_sentinel), j;
+
+	for (j = 0; j < n; j++)
+		if (ask_sentinel(r, (first + j) % n, host, hostlen, port, k) ==
+		    STEP_OK)
+			return 0;
+	return -1;
+}
+
 /* rconn_connect - a new connection with AUTH and SELECT, or NULL */
 redisContext *
 rconn_connect(struct store_redis *r, struct rconn_call *k)

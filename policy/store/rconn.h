@@ -13,7 +13,9 @@
  *
  * Functions (rconn.c): rconn_error(), rconn_call_new(),
  * rconn_left_us(), rconn_arm(), rconn_no_reply(), rconn_roundtrip(),
- * rconn_connect(), rconn_glob_escape() (a SCAN MATCH pattern: the prefix
+ * rconn_connect(), rconn_sentinel_primary() (the primary the Sentinels
+ * name now: 0 with host and port, -1 when none answers),
+ * rconn_glob_escape() (a SCAN MATCH pattern: the prefix
  * with glob characters escaped, then *; malloc'd).  They write their
  * errors into the caller's buffer and never log.  They touch only the
  * settings and the atomic counters of a struct store_redis, never its pool,
@@ -49,6 +51,7 @@ struct store_redis {
 	char sentinel_password[REDIS_URL_SECRET_MAX + 1];
 	atomic_int good_sentinel; /* the one that answered last */
 	struct role_check *role;  /* NULL: lookups trust any server */
+	atomic_ulong gen;         /* store_redis_drop() moves it */
 };
 
 /* One call: its deadline, and where its error message goes. */
@@ -72,5 +75,7 @@ redisReply *rconn_roundtrip(struct store_redis *, redisContext *,
                             const char **, const size_t *);
 redisContext *rconn_connect(struct store_redis *, struct rconn_call *);
 char *rconn_glob_escape(const char *);
+int rconn_sentinel_primary(struct store_redis *, struct rconn_call *,
+                           char *host, size_t hostlen, int *port);
 
 #endif

@@ -61,6 +61,7 @@
 struct slot {
 	redisContext *c;
 	int busy;
+	unsigned long gen; /* r->gen when c was made */
 };
 
 /* What ROLE said of a replica (check_role). */
@@ -235,6 +236,11 @@ wait_slot(struct store_redis *r, const struct timespec *until)
 	if (s != NULL)
 		s->busy = 1;
 	pthread_mutex_unlock(&r->mu);
+	/* made before store_redis_drop(): to a server that may not be ours */
+	if (s != NULL && s->c != NULL && s->gen != atomic_load(&r->gen)) {
+		redisFree(s->c);
+		s->c = NULL;
+	}
 	return s;
 }
 
@@ -278,6 +284,7 @@ acquire(struct store_redis *r, struct rconn_call *k, int *fresh)
 	}
 	if (s->c == NULL) {
 		*fresh = 1;
+		s->gen = atomic_load(&r->gen);
 		if ((s->c = rconn_connect(r, k)) == NULL) {
 			release(r, s, 1);
 			return NULL;
@@ -1043,6 +1050,18 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	r->store.unlock = redis_unlock;
 	r->store.close = redis_close;
 	return &r->store;
+}
+
+/*
+ * store_redis_drop - every pooled connection made again at its next use
+ * (a Sentinel's primary changed: connections to the old one must go)
+ */
+void
+store_redis_drop(struct store *st)
+{
+	struct store_redis *r = (struct store_redis *)st;
+
+	atomic_fetch_add(&r->gen, 1);
 }
 
 /* store_redis_stats - connections made and commands sent since open */

@@ -33,6 +33,10 @@
  * store_redis_mget_ttl() is mget() with each key's PTTL read in the same
  * round trip (the tracked store's fills, store_track.h).
  *
+ * store_redis_drop() makes every pooled connection be made again at its
+ * next use (one in use is dropped when it is next borrowed): the tracked
+ * store calls it when the Sentinels name another primary.
+ *
  * store_redis_stats() gives counters since open: connections made and
  * commands sent, for tests and benchmarks.
  */
@@ -63,6 +67,7 @@ enum store_status store_redis_mget_ttl(struct store *, const char *const *keys,
                                        size_t n, struct store_value *out,
                                        long long *pttl, char *err,
                                        size_t errlen);
+void store_redis_drop(struct store *);
 void store_redis_stats(struct store *, struct store_redis_stats *);
 
 #endif

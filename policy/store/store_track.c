@@ -233,10 +233,11 @@ follow(struct track *t, struct track_link *l, char *err, size_t errlen)
 		if (now >= role_at) {
 			if ((r = track_role(l, err, errlen)) < 0)
 				return -1;
-			if (r == 0)
-				return errbuf_set(err, errlen,
-				                  "the server is no longer the "
-				                  "primary");
+			if (r == 0) {
+				/* and the lookups' connections with it */
+				store_redis_drop(t->redis);
+				return -1;
+			}
 			role_at = now + ROLE_MS;
 		}
 		if (t->flushed || now >= reread_at) {

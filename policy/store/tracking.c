@@ -312,6 +312,29 @@ track_scan(struct track_link *t, const char *match_prefix, track_fn scanfn,
 	return ret;
 }
 
+/*
+ * moved - whether the Sentinels name another primary than the link's (a
+ * graceful failover: the old primary says "master" for seconds more);
+ * a Sentinel that does not answer moves nothing
+ */
+static int
+moved(struct track_link *t, char *err, size_t errlen)
+{
+	struct rconn_call k = rconn_call_new(t->r, NULL, 0);
+	char host[256];
+	int port;
+
+	if (t->link->connection_type != REDIS_CONN_TCP ||
+	    t->link->tcp.host == NULL ||
+	    rconn_sentinel_primary(t->r, &k, host, sizeof host, &port) != 0)
+		return 0;
+	if (strcmp(host, t->link->tcp.host) == 0 && port == t->link->tcp.port)
+		return 0;
+	errbuf_set(err, errlen, "the Sentinels name another primary, %s:%d",
+	           host, port);
+	return 1;
+}
+
 /* track_role - 1 if the data connection's server is a primary (Sentinel) */
 int
 track_role(struct track_link *t, char *err, size_t errlen)
@@ -327,6 +350,10 @@ track_role(struct track_link *t, char *err, size_t errlen)
 	ret = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
 	      is_str(rep->element[0], "master");
 	freeReplyObject(rep);
+	if (ret == 0)
+		errbuf_set(err, errlen, "the server is no longer the primary");
+	else if (moved(t, err, errlen))
+		ret = 0;
 	return ret;
 }
 

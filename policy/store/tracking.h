@@ -26,9 +26,11 @@
  * batches so that the link is read while a long scan runs; it returns 0
  * when done, 1 when wake_fd became readable, -1 with err set.
  * track_role() returns, for a sentinel:// store, 1 when the server says
- * ROLE master, 0 when it says anything else (a primary demoted by a
- * failover), -1 with err set when it did not answer; for any other store 1
- * without asking.  track_close() frees the link (NULL accepted).  A link
+ * ROLE master and is the one the Sentinels name, 0 with err set when it
+ * says anything else (a primary demoted by a failover) or the Sentinels
+ * name another (a graceful failover, before the old primary is demoted),
+ * -1 with err set when it did not answer; for any other store 1 without
+ * asking.  track_close() frees the link (NULL accepted).  A link
  * belongs to one thread.
  */
 #ifndef TRACKING_H
