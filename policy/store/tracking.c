@@ -19,6 +19,7 @@
 #include "errbuf.h"
 #include "mono.h"
 #include "rconn.h"
+#include "resolve.h"
 #include "tracking.h"
 #include "xmalloc.h"
 
@@ -321,15 +322,21 @@ static int
 moved(struct track_link *t, char *err, size_t errlen)
 {
 	struct rconn_call k = rconn_call_new(t->r, NULL, 0);
+	struct resolve_addrs a;
 	char host[256];
-	int port;
+	int port, i;
 
 	if (t->link->connection_type != REDIS_CONN_TCP ||
 	    t->link->tcp.host == NULL ||
 	    rconn_sentinel_primary(t->r, &k, host, sizeof host, &port) != 0)
 		return 0;
-	if (strcmp(host, t->link->tcp.host) == 0 && port == t->link->tcp.port)
+	/* a name (Sentinels that announce host names): any of its addresses */
+	if (resolve_host(host, rconn_left_us(&k.until), &a, NULL, 0) != 0)
 		return 0;
+	for (i = 0; i < a.n; i++)
+		if (strcmp(a.addr[i], t->link->tcp.host) == 0 &&
+		    port == t->link->tcp.port)
+			return 0;
 	errbuf_set(err, errlen, "the Sentinels name another primary, %s:%d",
 	           host, port);
 	return 1;
