@@ -62,6 +62,8 @@
 . "$(dirname "$0")/lib/redis.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/milter.sh
 . "$(dirname "$0")/lib/milter.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tracking.sh
+. "$(dirname "$0")/lib/tracking.sh"
 
 MC=$TOP/tests/integration/lib/milter_client.py
 REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}
@@ -120,45 +122,6 @@ rpipe() {
 	else
 		timeout -k 5 60 "$REDIS_CLI" -h 127.0.0.1 -p "$REDIS_PORT"
 	fi
-}
-
-# edited - the edit is done: the polls that follow count from now
-edited() {
-	T_EDIT=$(date +%s%N)
-}
-
-# probe ADDR [FROM] - one transaction: the RCPT reply
-probe() {
-	rcpt_reply "$MILTER_SOCKET" "${2:-$FROM}" "<$1>"
-}
-
-# await ADDR WANT DESC [SECONDS] [FROM] - poll the milter until ADDR's RCPT
-# reply is WANT, for at most SECONDS (POLL) from the start of this poll;
-# one test, with the time from the last edit (or the milter's start) in its
-# name.  The reply must then stay WANT for the next transaction.
-await() {
-	local addr=$1 want=$2 desc=$3 max=${4:-$POLL} from=${5:-$FROM} ms again \
-	    since=$T_EDIT now
-	now=$(date +%s%N)
-	# The bound counts from now, the time reported from the edit.
-	max=$(awk -v m="$max" -v e=$(((now - since) / 1000000)) \
-	    'BEGIN { print m + e / 1000 }')
-	run python3 "$MC" -s "$MILTER_SOCKET" -T "$T" poll --want "$want" \
-	    --rcpt "<$addr>" --from "$from" --max "$max" --since "$since"
-	ms=$(sed -n 's/^poll: ok ms=\([0-9]*\) .*/\1/p' <<<"$OUT")
-	if [ -z "$ms" ]; then
-		fail "$desc: '$want' (within ${4:-$POLL} s)" "$OUT" "$ERR" \
-		    "$(milter_log_tail 10)"
-		return 1
-	fi
-	again=$(probe "$addr" "$from")
-	if [ "$again" != "$want" ]; then
-		fail "$desc: '$want' ($ms ms after the edit), and again at the next transaction" \
-		    "next transaction: '$again'"
-		return 1
-	fi
-	pass "$desc: '$want' ($ms ms after the edit)"
-	return 0
 }
 
 # tm_start LINE... - start_milter with redis_timeout $TIMEOUT and LINEs,

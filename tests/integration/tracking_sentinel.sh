@@ -42,6 +42,8 @@ SN_FAILOVER_TIMEOUT=$((3000 * slow))
 . "$(dirname "$0")/lib/sentinel.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/milter.sh
 . "$(dirname "$0")/lib/milter.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/tracking.sh
+. "$(dirname "$0")/lib/tracking.sh"
 
 MC=$TOP/tests/integration/lib/milter_client.py
 REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}
@@ -59,40 +61,7 @@ OLD='552 5.2.2 Old rule'
 FROM='<probe@sender.example>'
 T_EDIT=$(date +%s%N)
 
-# --- helpers (as in tracking.sh) ------------------------------------------------
-
-edited() {
-	T_EDIT=$(date +%s%N)
-}
-
-probe() {
-	rcpt_reply "$MILTER_SOCKET" "$FROM" "<$1>"
-}
-
-# await ADDR WANT DESC [SECONDS] - poll until ADDR's RCPT reply is WANT, at
-# most SECONDS (POLL) from now; one test, the time from the last edit in its
-# name; the next transaction must get WANT too
-await() {
-	local addr=$1 want=$2 desc=$3 max=${4:-$POLL} ms again since=$T_EDIT now
-	now=$(date +%s%N)
-	max=$(awk -v m="$max" -v e=$(((now - since) / 1000000)) \
-	    'BEGIN { print m + e / 1000 }')
-	run python3 "$MC" -s "$MILTER_SOCKET" -T "$T" poll --want "$want" \
-	    --rcpt "<$addr>" --from "$FROM" --max "$max" --since "$since"
-	ms=$(sed -n 's/^poll: ok ms=\([0-9]*\) .*/\1/p' <<<"$OUT")
-	if [ -z "$ms" ]; then
-		fail "$desc: '$want' (within ${4:-$POLL} s)" "$OUT" "$ERR" \
-		    "$(milter_log_tail 10)"
-		return 1
-	fi
-	again=$(probe "$addr")
-	if [ "$again" != "$want" ]; then
-		fail "$desc: '$want' ($ms ms after the edit), and again at the next transaction" \
-		    "next transaction: '$again'"
-		return 1
-	fi
-	pass "$desc: '$want' ($ms ms after the edit)"
-}
+# --- helpers (edited, probe, await: lib/tracking.sh) ---------------------------
 
 tm_start() {
 	local m
