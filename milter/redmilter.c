@@ -505,6 +505,13 @@ start_checks(const struct conf *c, struct daemon_ids *ids)
 		die(EX_NOUSER, "configuration", err);
 }
 
+/*
+ * The store made before daemon(3) forks: the parent's _exit() leaves it to
+ * the system, and this pointer keeps it reachable (not a leak to valgrind)
+ * until then.
+ */
+static struct store *volatile first_store; /* volatile: never read */
+
 /* run - everything after the configuration; returns the exit status */
 static int
 run(struct conf *c, int foreground)
@@ -519,7 +526,7 @@ run(struct conf *c, int foreground)
 	log_open("redmilter", c->syslog_facility, c->log_level, foreground);
 	die_to_stderr = !foreground;
 	start_checks(c, &ids);
-	if ((st = new_runtime(c, err, sizeof err)) == NULL)
+	if ((st = first_store = new_runtime(c, err, sizeof err)) == NULL)
 		die(EX_CONFIG, conf_file ? conf_file : "defaults", err);
 	fixed_keys(&f, c);
 	open_socket(c, &ids, &f.sf);
