@@ -143,15 +143,6 @@ settled() {
 	    grep -q 'tracking ready: '
 }
 
-# ready_after_loss - since the mark, a "tracking lost" line and a "tracking
-# ready" line after it
-ready_after_loss() {
-	milter_log_new | awk '
-		/tracking lost: / { lost = 1 }
-		lost && /tracking ready: [0-9]+ rules, read in [0-9]+ ms/ { ok = 1 }
-		END { exit !ok }'
-}
-
 # await_ready DESC [SECONDS] - one test: a "tracking ready" line since the
 # mark (WAIT)
 await_ready() {

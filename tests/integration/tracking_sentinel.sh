@@ -73,13 +73,6 @@ tm_start() {
 	edited
 }
 
-ready_after_loss() {
-	milter_log_new | awk '
-		/tracking lost: / { lost = 1 }
-		lost && /tracking ready: [0-9]+ rules, read in [0-9]+ ms/ { ok = 1 }
-		END { exit !ok }'
-}
-
 # tracking_clients I - subscribed clients of server I that are no Sentinel's
 tracking_clients() {
 	rs_cli "$1" CLIENT LIST TYPE pubsub 2>/dev/null | grep 'id=' |

@@ -10,6 +10,8 @@
 #   probe ADDR [FROM]       one transaction: the RCPT reply for <ADDR>
 #   await ADDR WANT DESC [SECONDS] [FROM]
 #                           one test: poll until the reply is WANT
+#   ready_after_loss        since the milter log's mark, "tracking lost"
+#                           and a "tracking ready" after it
 
 # edited - the edit is done: the polls that follow count from now
 edited() {
@@ -50,3 +52,11 @@ await() {
 	return 0
 }
 
+# ready_after_loss - since the mark, a "tracking lost" line and a "tracking
+# ready" line after it
+ready_after_loss() {
+	milter_log_new | awk '
+		/tracking lost: / { lost = 1 }
+		lost && /tracking ready: [0-9]+ rules, read in [0-9]+ ms/ { ok = 1 }
+		END { exit !ok }'
+}
