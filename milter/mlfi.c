@@ -26,10 +26,12 @@
 
 #include <libmilter/mfapi.h>
 
+#include "limiter.h"
 #include "policy.h"
 #include "log.h"
 #include "mlfi.h"
 #include "reply.h"
+#include "rule.h"
 #include "mono.h"
 #include "str.h"
 #include "xmalloc.h"
@@ -77,7 +79,8 @@ struct conn {
 	char *msg_hold;     /* HOLD reason; "" when given none */
 	char **drop;        /* recipients to delete at end of message */
 	size_t ndrop;
-	size_t naccepted; /* recipients answered with CONTINUE */
+	size_t naccepted;   /* recipients answered with CONTINUE */
+	struct limiter lim; /* this message's limits */
 };
 
 static const char *const stage_names[] = {"CONNECT", "HELO", "MAIL", "RCPT"};
@@ -251,6 +254,7 @@ reset_transaction(struct conn *c)
 	c->ndrop = 0;
 	c->naccepted = 0;
 	c->msg_discard = 0;
+	limiter_reset(&c->lim);
 }
 
 /* conn_free - everything of a connection */
@@ -569,13 +573,131 @@ log_slow(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 	        (us + 999) / 1000, c->rt->conf.redis_timeout, from, to);
 }
 
+/* limit_rule - "limit:SUBJECT:KEY", as log lines name a limit rule */
+static void
+limit_rule(char *buf, size_t len, enum limit_subject s, const char *key)
+{
+	snprintf(buf, len, "limit:%s:%s", limit_subject_name(s), key);
+}
+
+/* log_over - one term over its limit: a WARN rule's, or a refusal's */
+static void
+log_over(SMFICTX *ctx, const struct conn *c, const char *rcpt,
+         const struct limiter_over *ov, const char *what, const char *reply)
+{
+	char rule[RULE_KEY_MAX + 32], what_over[600], line[1200];
+
+	limit_rule(rule, sizeof rule, ov->entry->subject, ov->entry->rule);
+	limiter_describe(ov, what_over, sizeof what_over);
+	if (reply != NULL)
+		snprintf(line, sizeof line, "%s (%s)", reply, what_over);
+	else if (ov->entry->lim.warn_text != NULL)
+		snprintf(line, sizeof line, "%s (%s)", ov->entry->lim.warn_text,
+		         what_over);
+	else
+		snprintf(line, sizeof line, "over the limit (%s)", what_over);
+	log_decision(ctx, c, STAGE_RCPT, rcpt, what, rule, line);
+}
+
+/* limit_error - a failure of the limits, answered by on_error */
+static sfsistat
+limit_error(SMFICTX *ctx, const struct conn *c, const char *rcpt,
+            const struct limiter_outcome *o)
+{
+	int config = o->result == LIMITER_ERR_CONFIG;
+	char rule[RULE_KEY_MAX + 32], once[RULE_KEY_MAX + 600];
+	struct verdict v;
+	sfsistat rc;
+
+	memset(&v, 0, sizeof v);
+	v.type = config ? VERDICT_ERR_CONFIG : VERDICT_ERR_STORE;
+	v.table = TABLE_LIMIT;
+	snprintf(rule, sizeof rule, "%s:%s", limit_subject_name(o->subject),
+	         o->rule);
+	if (config) {
+		v.key = rule;
+		snprintf(once, sizeof once, "limit:%s", rule);
+		log_once(LOG_ERR, once, "broken rule %slimit:%s: %s",
+		         c->rt->conf.prefix, rule, o->err);
+	}
+	str_copy(v.err, o->err, sizeof v.err);
+	rc = on_error(ctx, c, STAGE_RCPT, rcpt, &v, config);
+	return rc;
+}
+
+/*
+ * check_limits - a recipient the tables accepted, against the limits
+ * (redmilterctl(8), LIMITS); counted as accepted when it is let through
+ */
+static sfsistat
+check_limits(SMFICTX *ctx, struct conn *c, const char *rcpt,
+             const struct request *req, const struct verdict *v)
+{
+	struct runtime *rt = c->rt;
+	struct limiter_outcome o;
+	sfsistat rc = SMFIS_CONTINUE;
+	char *smtp;
+	size_t i;
+
+	limiter_rcpt(&c->lim, &rt->pc, rt->store, req, v, &o);
+	for (i = 0; i < o.nwarn; i++)
+		log_over(ctx, c, rcpt, &o.warn[i], "warn", NULL);
+	switch (o.result) {
+	case LIMITER_PASS:
+	case LIMITER_WARN:
+		break;
+	case LIMITER_REFUSE:
+		smtp = one_line(reply_smtp(&o.reply));
+		log_over(ctx, c, rcpt, &o.over,
+		         reply_is_temporary(&o.reply) ? "tempfail" : "reject",
+		         smtp);
+		free(smtp);
+		if (rt->conf.mode == CONF_MODE_TEST)
+			break;
+		rc = reply_is_temporary(&o.reply) ? SMFIS_TEMPFAIL
+		                                  : SMFIS_REJECT;
+		if (set_reply(ctx, &o.reply) != 0) {
+			log_msg(LOG_ERR,
+			        "smfi_setreply refused a limit's reply");
+			rc = tempfail(ctx, "4.3.5", TEMPFAIL_CONFIG_TEXT);
+		}
+		break;
+	case LIMITER_ERR_STORE:
+	case LIMITER_ERR_CONFIG:
+		rc = limit_error(ctx, c, rcpt, &o);
+		break;
+	}
+	limiter_outcome_free(&o);
+	if (rc == SMFIS_CONTINUE)
+		limiter_accept(&c->lim);
+	return rc;
+}
+
+/*
+ * tables_accept - whether a recipient's verdict lets it through to the
+ * limits: no rule, OK, DISCARD, HOLD, or a failure that on_error accepted
+ * (a refusal in mode = test is not: it is logged as the refusal it is)
+ */
+static int
+tables_accept(const struct verdict *v, sfsistat rc)
+{
+	return rc == SMFIS_CONTINUE && v->type != VERDICT_REPLY;
+}
+
 /* decide - evaluate one stage and answer it */
 static sfsistat
 decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 {
-	struct request req = {stage,   c->client_name, c->client_addr,
-	                      c->helo, c->auth,        c->sender,
-	                      rcpt};
+	struct request req = {
+	    .stage = stage,
+	    .client_name = c->client_name,
+	    .client_addr = c->client_addr,
+	    .helo = c->helo,
+	    .auth = c->auth,
+	    .sender = c->sender,
+	    .recipient = rcpt,
+	    .limits = stage == STAGE_RCPT ? limiter_wants(&c->lim) : 0,
+	};
 	struct runtime *rt = c->rt;
 	struct verdict v;
 	char err[256];
@@ -587,6 +709,8 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 		rc = on_error(ctx, c, stage, rcpt, &v, 0);
 	} else {
 		rc = answer(ctx, c, stage, rcpt, &v);
+		if (stage == STAGE_RCPT && tables_accept(&v, rc))
+			rc = check_limits(ctx, c, rcpt, &req, &v);
 	}
 	verdict_free(&v);
 	us = mono_us() - t0;
@@ -629,6 +753,7 @@ on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	struct conn *c = xcalloc(1, sizeof *c);
 	int accept;
 
+	limiter_init(&c->lim);
 	conn_free(conn_of(ctx));
 	c->rt = rt_hold();
 	atomic_fetch_add(&sessions, 1);
@@ -704,7 +829,25 @@ strip_brackets(char *a)
 	}
 }
 
-/* on_eom - end of message: carry out DISCARD and HOLD */
+/*
+ * commit_limits - the message and its accepted recipients counted; a
+ * counter that cannot be written is logged and the message accepted
+ * (redmilterctl(8), LIMITS)
+ */
+static void
+commit_limits(SMFICTX *ctx, struct conn *c)
+{
+	char err[256], qid[QID_MAX];
+
+	err[0] = '\0';
+	if (limiter_commit(&c->lim, c->rt->store, err, sizeof err) != STORE_OK)
+		log_msg(LOG_WARNING,
+		        "%s: limit counters not written (%s); the message is "
+		        "accepted",
+		        queue_id(ctx, qid, sizeof qid), err);
+}
+
+/* on_eom - end of message: count it, carry out DISCARD and HOLD */
 static sfsistat
 on_eom(SMFICTX *ctx)
 {
@@ -716,6 +859,7 @@ on_eom(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
+	commit_limits(ctx, c);
 	hold = c->msg_hold != NULL ? c->msg_hold : c->conn_hold;
 	if (c->msg_discard || c->conn_discard ||
 	    (c->ndrop > 0 && c->ndrop >= c->naccepted)) {

@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "errbuf.h"
 #include "keys.h"
+#include "limit.h"
 #include "policy.h"
 #include "rule.h"
 #include "schema.h"
@@ -27,12 +28,17 @@
 #define TRAIL_VALUE_MAX 200 /* bytes of a stored value kept in the trail */
 /*
  * Keys of one decision, at most.  keys.c's limits keep every request under
- * it (246 keys at most, at RCPT with delay_checks and an IPv6 client); it is
+ * it (246 keys at most, at RCPT with delay_checks and an IPv6 client, and
+ * 148 more for the limit ladders of the first recipient); it is
  * a backstop, so that no key form added later can make one envelope cost
  * the shared Redis connections what hundreds of decisions cost.  Past it
  * the decision fails as a store failure would: no rule is skipped.
  */
-#define POLICY_KEYS_MAX 256
+#define POLICY_KEYS_MAX 512
+
+/* The lists of keys: one per table, then one per limit subject. */
+#define NLISTS (TABLE_WALK + LIMIT_SUBJECTS)
+#define LIST_TABLE(i) ((i) < TABLE_WALK ? (enum table)(i) : TABLE_LIMIT)
 
 /* The tables each stage looks at when delay_checks is off. */
 static const unsigned stage_tables[] = {
@@ -47,7 +53,7 @@ static unsigned
 tables_of(const struct policy_conf *conf, enum policy_stage stage)
 {
 	if (conf->delay_checks)
-		return stage == STAGE_RCPT ? (1u << TABLE_COUNT) - 1 : 0;
+		return stage == STAGE_RCPT ? (1u << TABLE_WALK) - 1 : 0;
 	return stage_tables[stage];
 }
 
@@ -101,7 +107,67 @@ address_keys(struct keylist *kl, const char *text, enum table t,
 	keys_address(kl, st, &a, conf->delims != NULL ? conf->delims : "");
 }
 
-/* build_keys - the candidate keys of every table in the set */
+/*
+ * ladder - a subject's limit keys: "SUBJECT:KEY" for every key of keys,
+ * then "SUBJECT:*" (redmilterctl(8), LIMITS)
+ */
+static void
+ladder(struct keylist *out, enum limit_subject s, const struct keylist *keys)
+{
+	const char *name = limit_subject_name(s);
+	size_t i, nl = strlen(name);
+	char *k;
+
+	for (i = 0; i < keys->n; i++) {
+		size_t kl = strlen(keys->v[i]);
+
+		k = xmalloc(nl + 1 + kl + 1);
+		memcpy(k, name, nl);
+		k[nl] = ':';
+		memcpy(k + nl + 1, keys->v[i], kl + 1);
+		keylist_take(out, k);
+	}
+	k = xmalloc(nl + 3);
+	memcpy(k, name, nl);
+	memcpy(k + nl, ":*", 3);
+	keylist_take(out, k);
+}
+
+/*
+ * build_ladders - the limit keys of the subjects asked for: a client with
+ * an address, a session with a login, a sender, a recipient
+ */
+static void
+build_ladders(const struct request *req, const struct keylist *snd,
+              const struct keylist *rcpt, struct keylist *kl)
+{
+	struct keylist tmp;
+	const char *at;
+
+	if (req->limits & 1u << LIMIT_CLIENT && req->client_addr != NULL) {
+		keylist_init(&tmp);
+		keys_client(&tmp, req->client_name, req->client_addr);
+		ladder(&kl[TABLE_WALK + LIMIT_CLIENT], LIMIT_CLIENT, &tmp);
+		keylist_free(&tmp);
+	}
+	if (req->limits & 1u << LIMIT_AUTH && req->auth != NULL &&
+	    *req->auth != '\0') {
+		keylist_init(&tmp);
+		keys_auth(&tmp, req->auth);
+		if (tmp.n > 0 && (at = strrchr(tmp.v[0], '@')) != NULL &&
+		    at[1] != '\0')
+			keylist_add(&tmp, at);
+		ladder(&kl[TABLE_WALK + LIMIT_AUTH], LIMIT_AUTH, &tmp);
+		keylist_free(&tmp);
+	}
+	if (req->limits & 1u << LIMIT_SENDER && req->sender != NULL)
+		ladder(&kl[TABLE_WALK + LIMIT_SENDER], LIMIT_SENDER, snd);
+	if (req->limits & 1u << LIMIT_RECIPIENT && req->recipient != NULL)
+		ladder(&kl[TABLE_WALK + LIMIT_RECIPIENT], LIMIT_RECIPIENT,
+		       rcpt);
+}
+
+/* build_keys - the candidate keys of every table in the set, and ladders */
 static void
 build_keys(const struct policy_conf *conf, const struct request *req,
            unsigned set, struct keylist *kl, struct verdict *v)
@@ -110,10 +176,13 @@ build_keys(const struct policy_conf *conf, const struct request *req,
 
 	keylist_init(&snd);
 	keylist_init(&rcpt);
-	if (set & (1u << TABLE_SENDER | 1u << TABLE_PAIR))
+	if (set & (1u << TABLE_SENDER | 1u << TABLE_PAIR) ||
+	    req->limits & 1u << LIMIT_SENDER)
 		address_keys(&snd, req->sender, TABLE_SENDER, conf, v);
-	if (set & (1u << TABLE_RECIPIENT | 1u << TABLE_PAIR))
+	if (set & (1u << TABLE_RECIPIENT | 1u << TABLE_PAIR) ||
+	    req->limits & 1u << LIMIT_RECIPIENT)
 		address_keys(&rcpt, req->recipient, TABLE_RECIPIENT, conf, v);
+	build_ladders(req, &snd, &rcpt, kl);
 	if (set & 1u << TABLE_PAIR)
 		keys_pair(&kl[TABLE_PAIR], &snd, &rcpt);
 	if (set & 1u << TABLE_RECIPIENT) {
@@ -147,16 +216,16 @@ store_keys(const char *prefix, const struct keylist *kl, size_t total,
 	char **full = xmalloc(total * sizeof *full), *p;
 	int t;
 
-	for (t = 0; t < TABLE_COUNT; t++)
+	for (t = 0; t < NLISTS; t++)
 		for (j = 0; j < kl[t].n; j++)
-			size += schema_rule_key_size(prefix, (enum table)t,
+			size += schema_rule_key_size(prefix, LIST_TABLE(t),
 			                             kl[t].v[j]);
 	p = *arena = xmalloc(size);
-	for (t = 0; t < TABLE_COUNT; t++) {
+	for (t = 0; t < NLISTS; t++) {
 		for (j = 0; j < kl[t].n; j++) {
 			full[off++] = p;
 			n = schema_rule_key_write(p, size, prefix,
-			                          (enum table)t, kl[t].v[j]);
+			                          LIST_TABLE(t), kl[t].v[j]);
 			p += n + 1;
 			size -= n + 1;
 		}
@@ -234,6 +303,34 @@ walk_table(const struct policy_conf *conf, enum table t,
 	return 0;
 }
 
+/*
+ * walk_ladder - the first rule of a subject's ladder into hit; a broken one
+ * is passed over with skip_broken (on_error = accept), as in the tables
+ */
+static void
+walk_ladder(const struct policy_conf *conf, const struct keylist *kl,
+            const struct store_value *vals, struct limit_hit *hit)
+{
+	size_t i;
+
+	for (i = 0; i < kl->n; i++) {
+		const struct store_value *sv = &vals[i];
+		const char *key = strchr(kl->v[i], ':') + 1;
+
+		if (sv->status != STORE_OK)
+			continue;
+		if (limit_parse(sv->val, sv->len, &hit->lim, hit->why,
+		                sizeof hit->why) != 0) {
+			if (conf->skip_broken)
+				continue;
+			hit->broken = 1;
+		}
+		hit->key = xstrdup(key);
+		hit->value = str_sanitize(sv->val, sv->len, TRAIL_VALUE_MAX);
+		return;
+	}
+}
+
 /* lookup_walk - fetch every key in one mget, then walk the tables */
 static void
 lookup_walk(const struct policy_conf *conf, struct keylist *kl,
@@ -244,7 +341,7 @@ lookup_walk(const struct policy_conf *conf, struct keylist *kl,
 	size_t total = 0, off;
 	int t;
 
-	for (t = 0; t < TABLE_COUNT; t++)
+	for (t = 0; t < NLISTS; t++)
 		total += kl[t].n;
 	v->keys_looked_up = total;
 	if (total == 0)
@@ -266,10 +363,15 @@ lookup_walk(const struct policy_conf *conf, struct keylist *kl,
 		str_copy(v->err, err[0] != '\0' ? err : "store failure",
 		         sizeof v->err);
 	} else {
-		for (t = 0, off = 0; t < TABLE_COUNT; off += kl[t].n, t++)
+		for (t = 0, off = 0; t < TABLE_WALK; off += kl[t].n, t++)
 			if (walk_table(conf, (enum table)t, &kl[t], vals + off,
 			               v))
 				break;
+		for (t = 0, off = 0; t < TABLE_WALK; t++)
+			off += kl[t].n;
+		for (; t < NLISTS; off += kl[t].n, t++)
+			walk_ladder(conf, &kl[t], vals + off,
+			            &v->limit[t - TABLE_WALK]);
 		store_values_free(vals, total);
 	}
 	free(arena);
@@ -299,7 +401,7 @@ int
 policy_eval(const struct policy_conf *conf, const struct request *req,
             struct store *store, struct verdict *v, char *err, size_t errlen)
 {
-	struct keylist kl[TABLE_COUNT];
+	struct keylist kl[NLISTS];
 	int t;
 
 	memset(v, 0, sizeof *v);
@@ -309,11 +411,12 @@ policy_eval(const struct policy_conf *conf, const struct request *req,
 		errbuf_set(err, errlen, "policy_eval: invalid arguments");
 		return -1;
 	}
-	for (t = 0; t < TABLE_COUNT; t++)
+	for (t = 0; t < NLISTS; t++)
 		keylist_init(&kl[t]);
-	build_keys(conf, req, tables_of(conf, req->stage), kl, v);
+	build_keys(conf, req,
+	           req->limits_only ? 0 : tables_of(conf, req->stage), kl, v);
 	lookup_walk(conf, kl, store, v);
-	for (t = 0; t < TABLE_COUNT; t++)
+	for (t = 0; t < NLISTS; t++)
 		keylist_free(&kl[t]);
 	return 0;
 }

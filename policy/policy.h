@@ -11,6 +11,10 @@
  * arguments), with err set.  A store failure is not an error of the call:
  * it is the verdict VERDICT_ERR_STORE.  The caller releases the verdict
  * with verdict_free() (verdict.h) in both cases.
+ * With limits set, the same mget() also finds the limit rule of each
+ * subject named (limit.h), first key of its ladder first, into the
+ * verdict's limit[]; a broken one is skipped with skip_broken, else
+ * marked broken: deciding what that means is the caller's (limiter.h).
  * policy_conf_init() fills the engine's settings from redmilter.conf's
  * (trail_notfound off; the strings are borrowed from the conf).
  * Thread-safe as far as the store is.
@@ -45,6 +49,8 @@ struct request {
 	const char *auth;      /* SASL login */
 	const char *sender;    /* MAIL FROM argument as given */
 	const char *recipient; /* RCPT TO argument as given */
+	unsigned limits;       /* 1u << LIMIT_*: the limit rules to find */
+	int limits_only;       /* find those and look at no table */
 };
 
 void policy_conf_init(struct policy_conf *, const struct conf *);

@@ -17,7 +17,9 @@
 #include "errbuf.h"
 #include "action.h"
 #include "cidr.h"
+#include "limit.h"
 #include "rule.h"
+#include "str.h"
 #include "xmalloc.h"
 
 /* blank - a space or a tab */
@@ -107,6 +109,37 @@ client_check(const char *key, char *err, size_t errlen)
 	                  slash != NULL ? "network" : "address", canon);
 }
 
+/*
+ * limit_key - a limit rule's key, "SUBJECT:KEY", KEY being "*" or a key of
+ * the subject's table, folded into out
+ */
+static int
+limit_key(const char *key, char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char *colon = strchr(key, ':');
+	int s;
+	size_t sl;
+
+	if (colon == NULL ||
+	    (s = limit_subject_from_name(key, (size_t)(colon - key))) < 0)
+		return errbuf_set(err, errlen,
+		                  "a limit key is SUBJECT:KEY, SUBJECT being "
+		                  "client, auth, sender or recipient");
+	sl = (size_t)(colon - key) + 1;
+	if (outlen <= sl)
+		return errbuf_set(err, errlen, "key longer than %d bytes",
+		                  RULE_KEY_MAX);
+	memcpy(out, limit_subject_name((enum limit_subject)s), sl - 1);
+	out[sl - 1] = ':';
+	out[sl] = '\0';
+	if (strcmp(colon + 1, "*") == 0) {
+		str_copy(out + sl, "*", outlen - sl);
+		return 0;
+	}
+	return rule_key_check(limit_subject_table((enum limit_subject)s),
+	                      colon + 1, out + sl, outlen - sl, err, errlen);
+}
+
 /* rule_key_check - fold a key and check that lookups can reach it */
 int
 rule_key_check(enum table t, const char *key, char *out, size_t outlen,
@@ -115,6 +148,8 @@ rule_key_check(enum table t, const char *key, char *out, size_t outlen,
 	size_t len = strlen(key), i;
 	const char *comma;
 
+	if (t == TABLE_LIMIT)
+		return limit_key(key, out, outlen, err, errlen);
 	if (len == 0)
 		return errbuf_set(err, errlen, "empty key");
 	if (len > RULE_KEY_MAX || len >= outlen)
@@ -149,14 +184,25 @@ rule_key_check(enum table t, const char *key, char *out, size_t outlen,
  * action_parse() checks that the reply of a REPLY action renders in every
  * table, so nothing more is needed for one; the table is there for actions
  * that some tables refuse.  With a NULL out, the action is only checked.
+ * A limit's value is no action: it is only checked, with limit_parse()
+ * (the limit table's readers parse it themselves).
  */
 int
 rule_action_parse(enum table t, const char *val, size_t len, struct action *out,
                   char *err, size_t errlen)
 {
 	struct action a;
+	struct limit l;
 
-	(void)t;
+	if (t == TABLE_LIMIT) {
+		if (out != NULL)
+			return errbuf_set(err, errlen,
+			                  "a limit rule is no action");
+		if (limit_parse(val, len, &l, err, errlen) != 0)
+			return -1;
+		limit_free(&l);
+		return 0;
+	}
 	if (action_parse(val, len, &a, err, errlen) != 0)
 		return -1;
 	if (out != NULL)

@@ -6,9 +6,10 @@
 #include "table.h"
 
 static const char *const names[TABLE_COUNT] = {
-    [TABLE_PAIR] = "pair", [TABLE_RECIPIENT] = "recipient",
-    [TABLE_AUTH] = "auth", [TABLE_SENDER] = "sender",
-    [TABLE_HELO] = "helo", [TABLE_CLIENT] = "client",
+    [TABLE_PAIR] = "pair",   [TABLE_RECIPIENT] = "recipient",
+    [TABLE_AUTH] = "auth",   [TABLE_SENDER] = "sender",
+    [TABLE_HELO] = "helo",   [TABLE_CLIENT] = "client",
+    [TABLE_LIMIT] = "limit",
 };
 
 /* table_name - the name of a table, as used in keys and commands */

@@ -27,6 +27,11 @@ verdict_free(struct verdict *v)
 	free(v->trail);
 	free(v->key);
 	action_free(&v->action);
+	for (i = 0; i < LIMIT_SUBJECTS; i++) {
+		free(v->limit[i].key);
+		free(v->limit[i].value);
+		limit_free(&v->limit[i].lim);
+	}
 	memset(v, 0, sizeof *v);
 }
 
@@ -46,6 +51,11 @@ verdict_copy(struct verdict *dst, const struct verdict *src)
 	*dst = *src;
 	dst->key = dup_or_null(src->key);
 	dst->action.text = dup_or_null(src->action.text);
+	for (i = 0; i < LIMIT_SUBJECTS; i++) {
+		dst->limit[i].key = dup_or_null(src->limit[i].key);
+		dst->limit[i].value = dup_or_null(src->limit[i].value);
+		limit_copy(&dst->limit[i].lim, &src->limit[i].lim);
+	}
 	dst->trail = NULL;
 	if (src->ntrail > 0)
 		dst->trail = xmalloc(src->ntrail * sizeof *dst->trail);

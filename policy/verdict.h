@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "action.h"
+#include "limit.h"
 #include "table.h"
 
 enum verdict_type {
@@ -42,6 +43,18 @@ struct trail_entry {
 	char *note;  /* WARN text, or what is wrong */
 };
 
+/*
+ * The limit rule that one subject's ladder found (policy.h, request's
+ * limits): the first key of the ladder that holds a rule.
+ */
+struct limit_hit {
+	char *key;        /* "*", "192.0.2.0/24"...; NULL: no rule */
+	char *value;      /* the rule as stored, sanitised, for messages */
+	struct limit lim; /* parsed, when not broken */
+	int broken;       /* the value breaks the grammar: why says how */
+	char why[200];
+};
+
 struct verdict {
 	enum verdict_type type;
 	enum table table;     /* deciding rule, for ACCEPT .. HOLD */
@@ -52,6 +65,7 @@ struct verdict {
 	struct trail_entry *trail;
 	size_t ntrail;
 	size_t keys_looked_up; /* keys sent to the store */
+	struct limit_hit limit[LIMIT_SUBJECTS];
 };
 
 void verdict_free(struct verdict *);

@@ -3,6 +3,8 @@
  */
 #include <stdlib.h>
 
+#include "errbuf.h"
+
 #include "store.h"
 
 /* store_values_free - free the values an mget() returned */
@@ -26,6 +28,23 @@ store_start(struct store *st)
 {
 	if (st->start != NULL)
 		st->start(st);
+}
+
+/* store_eval - the store's eval(), or a configuration failure without one */
+enum store_status
+store_eval(struct store *st, const struct store_script *sc,
+           const char *const *keys, size_t nkeys, const char *const *args,
+           size_t nargs, long long *out, size_t nout, size_t *got, char *err,
+           size_t errlen)
+{
+	*got = 0;
+	if (st->eval == NULL) {
+		errbuf_set(err, errlen,
+		           "this store runs no scripts (Redis does)");
+		return STORE_ERR_CONFIG;
+	}
+	return st->eval(st, sc, keys, nkeys, args, nargs, out, nout, got, err,
+	                errlen);
 }
 
 /* store_status_name - a status as text, for messages */

@@ -24,7 +24,12 @@
  * sets and deletes atomically: all of them or, on failure, none (Redis
  * MULTI/EXEC); no reader sees half of it.  lock() takes a named advisory lock
  * for ms milliseconds (STORE_OK: taken; STORE_NOTFOUND: someone else holds it);
- * unlock() releases a lock this store took.  start(), which may be NULL,
+ * unlock() releases a lock this store took.  eval(), which may be NULL (a
+ * store that runs no scripts: store_eval() says so), runs a script
+ * atomically where the data is (Redis: EVALSHA, EVAL when Redis does not
+ * know it yet) with nkeys keys and nargs arguments, and gives the integers
+ * of the array it returns in out (at most nout; *got says how many).
+ * start(), which may be NULL,
  * starts what the store does in the background (a thread: so after a
  * daemon's fork(), never before; store_start() calls it when set).
  * close() frees the store.
@@ -61,6 +66,12 @@ struct store_op {
 /* A change worth an administrator's eye; warning 0: good news. */
 typedef void (*store_notice_fn)(int warning, const char *msg);
 
+/* A script, known to the store by its text and that text's SHA-1 in hex. */
+struct store_script {
+	const char *body;
+	const char *sha1;
+};
+
 typedef int (*store_scan_fn)(const char *key, const char *val, size_t len,
                              long long ttl, const char *type, void *arg);
 
@@ -85,12 +96,22 @@ struct store {
 	                          long long ms, char *err, size_t errlen);
 	enum store_status (*unlock)(struct store *, const char *name, char *err,
 	                            size_t errlen);
+	enum store_status (*eval)(struct store *, const struct store_script *,
+	                          const char *const *keys, size_t nkeys,
+	                          const char *const *args, size_t nargs,
+	                          long long *out, size_t nout, size_t *got,
+	                          char *err, size_t errlen);
 	void (*start)(struct store *); /* NULL: nothing to start */
 	void (*close)(struct store *);
 };
 
 void store_values_free(struct store_value *, size_t);
 void store_start(struct store *);
+enum store_status store_eval(struct store *, const struct store_script *,
+                             const char *const *keys, size_t nkeys,
+                             const char *const *args, size_t nargs,
+                             long long *out, size_t nout, size_t *got,
+                             char *err, size_t errlen);
 const char *store_status_name(enum store_status);
 
 #endif

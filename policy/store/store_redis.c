@@ -924,6 +924,85 @@ redis_unlock(struct store *st, const char *name, char *err, size_t errlen)
 	return STORE_OK;
 }
 
+/* eval_result - the integers of a script's array reply (freed here) */
+static enum store_status
+eval_result(redisReply *rep, long long *out, size_t nout, size_t *got,
+            char *err, size_t errlen)
+{
+	size_t i;
+
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements > nout) {
+		freeReplyObject(rep);
+		errbuf_set(err, errlen, "Redis EVALSHA: unexpected reply");
+		return STORE_ERR_CONFIG;
+	}
+	for (i = 0; i < rep->elements; i++) {
+		if (rep->element[i]->type != REDIS_REPLY_INTEGER) {
+			freeReplyObject(rep);
+			errbuf_set(err, errlen,
+			           "Redis EVALSHA: unexpected reply");
+			return STORE_ERR_CONFIG;
+		}
+		out[i] = rep->element[i]->integer;
+	}
+	*got = rep->elements;
+	freeReplyObject(rep);
+	return STORE_OK;
+}
+
+/*
+ * redis_eval - EVALSHA; EVAL (which also loads it) when Redis does not know
+ * the script: after a restart, a SCRIPT FLUSH or a failover.  A NOSCRIPT
+ * error means the script did not run, so sending it again counts nothing
+ * twice; nothing else is sent again, as for every write.
+ */
+static enum store_status
+redis_eval(struct store *st, const struct store_script *sc,
+           const char *const *keys, size_t nkeys, const char *const *args,
+           size_t nargs, long long *out, size_t nout, size_t *got, char *err,
+           size_t errlen)
+{
+	struct store_redis *r = (struct store_redis *)st;
+	struct rconn_call k = rconn_call_new(r, err, errlen);
+	size_t argc = 3 + nkeys + nargs, i;
+	const char **argv;
+	char nk[32];
+	struct slot *s;
+	redisReply *rep;
+	int fresh;
+
+	*got = 0;
+	if ((s = acquire(r, &k, &fresh)) == NULL)
+		return STORE_ERR_RETRY;
+	argv = xcalloc(argc, sizeof *argv);
+	(void)snprintf(nk, sizeof nk, "%zu", nkeys);
+	argv[0] = "EVALSHA";
+	argv[1] = sc->sha1;
+	argv[2] = nk;
+	for (i = 0; i < nkeys; i++)
+		argv[3 + i] = keys[i];
+	for (i = 0; i < nargs; i++)
+		argv[3 + nkeys + i] = args[i];
+	rep = ask(r, s->c, &k, NULL, (int)argc, argv, NULL);
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR && rep->str != NULL &&
+	    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+		freeReplyObject(rep);
+		argv[0] = "EVAL";
+		argv[1] = sc->body;
+		rep = ask(r, s->c, &k, NULL, (int)argc, argv, NULL);
+	}
+	if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+		rconn_error(rep, "Redis", argv[0], err, errlen);
+		freeReplyObject(rep);
+		rep = NULL;
+	}
+	free(argv);
+	release(r, s, rep == NULL);
+	if (rep == NULL)
+		return STORE_ERR_RETRY;
+	return eval_result(rep, out, nout, got, err, errlen);
+}
+
 /* redis_get - GET and PTTL, pipelined */
 static enum store_status
 redis_get(struct store *st, const char *key, struct store_value *out,
@@ -1048,6 +1127,7 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	r->store.apply = redis_apply;
 	r->store.lock = redis_lock;
 	r->store.unlock = redis_unlock;
+	r->store.eval = redis_eval;
 	r->store.close = redis_close;
 	return &r->store;
 }

@@ -118,6 +118,17 @@ split_unlock(struct store *st, const char *name, char *err, size_t errlen)
 	return PRIMARY(st)->unlock(PRIMARY(st), name, err, errlen);
 }
 
+/* split_eval - the primary: scripts that count write */
+static enum store_status
+split_eval(struct store *st, const struct store_script *sc,
+           const char *const *keys, size_t nkeys, const char *const *args,
+           size_t nargs, long long *out, size_t nout, size_t *got, char *err,
+           size_t errlen)
+{
+	return store_eval(PRIMARY(st), sc, keys, nkeys, args, nargs, out, nout,
+	                  got, err, errlen);
+}
+
 /* split_close - both */
 static void
 split_close(struct store *st)
@@ -147,6 +158,7 @@ store_split_new(struct store *read, struct store *primary)
 	s->store.apply = split_apply;
 	s->store.lock = split_lock;
 	s->store.unlock = split_unlock;
+	s->store.eval = split_eval;
 	s->store.close = split_close;
 	return &s->store;
 }

@@ -505,6 +505,18 @@ ts_unlock(struct store *st, const char *name, char *err, size_t errlen)
 	return l->unlock(l, name, err, errlen);
 }
 
+static enum store_status
+ts_eval(struct store *st, const struct store_script *sc,
+        const char *const *keys, size_t nkeys, const char *const *args,
+        size_t nargs, long long *out, size_t nout, size_t *got, char *err,
+        size_t errlen)
+{
+	struct store *l = ((struct track *)st)->lookup;
+
+	return store_eval(l, sc, keys, nkeys, args, nargs, out, nout, got, err,
+	                  errlen);
+}
+
 /*
  * rwlock_init - a lock that lets a waiting writer (the link's thread, with
  * an invalidation) in before new readers, so that lookups cannot starve it
@@ -629,6 +641,7 @@ store_track_new(const struct store_track_conf *c, char *err, size_t errlen)
 	t->store.apply = ts_apply;
 	t->store.lock = ts_lock;
 	t->store.unlock = ts_unlock;
+	t->store.eval = ts_eval;
 	t->store.start = ts_start;
 	t->store.close = ts_close;
 	return &t->store;
