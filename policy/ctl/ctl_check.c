@@ -6,7 +6,10 @@
  * Public: ctl_check().  With delay_checks = yes every table is evaluated at
  * each recipient; with delay_checks = no the client, HELO and MAIL stages are
  * evaluated first, and a reply, DISCARD or HOLD there applies to every
- * recipient, as in the milter.
+ * recipient, as in the milter.  A recipient the tables let through is then
+ * checked against the limits as the milter would check it at that point
+ * of one message with these recipients (the counters read, nothing
+ * written).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 
 #include "ctl.h"
 #include "ctl_check.h"
+#include "limiter.h"
 #include "policy.h"
 #include "reply.h"
 #include "str.h"
@@ -177,14 +181,96 @@ early_stages(struct ctl *c, const struct policy_conf *pc, struct check_args *a,
 	return EARLY_NONE;
 }
 
+/* over_text - "limit auth:* for alice@example.com: 3 msgs/4s, 3 counted" */
+static void
+over_text(const struct limiter_over *ov, char *buf, size_t len)
+{
+	char term[LIMIT_TERM_TEXT_MAX];
+
+	limit_term_text(&ov->entry->lim.term[ov->term], term, sizeof term);
+	snprintf(buf, len, "limit %s:%s for %s: %s, %lld counted",
+	         limit_subject_name(ov->entry->subject), ov->entry->rule,
+	         ov->entry->value, term, ov->count);
+}
+
+/*
+ * print_limited - a recipient the tables let through, against the limits
+ * as the milter would check it at this point of the message; returns its
+ * exit status, or -1 when the limits let it through too (print_verdict()
+ * then says what the tables said)
+ */
+static int
+print_limited(struct ctl *c, const struct policy_conf *pc, struct limiter *lim,
+              const struct request *req, const char *rcpt,
+              const struct verdict *v)
+{
+	struct limiter_outcome o;
+	char why[1024], *smtp;
+	int rc = -1;
+	size_t i;
+
+	limiter_rcpt(lim, pc, ctl_store(c), req, v, &o);
+	for (i = 0; i < o.nwarn; i++) {
+		over_text(&o.warn[i], why, sizeof why);
+		printf("%s: over a WARN limit, not refused (%s)\n", rcpt, why);
+	}
+	if (o.result == LIMITER_REFUSE) {
+		over_text(&o.over, why, sizeof why);
+		smtp = reply_smtp(&o.reply);
+		print_reply(rcpt, smtp, why);
+		free(smtp);
+		rc = CTL_OK;
+	} else if (o.result == LIMITER_ERR_STORE) {
+		printf(
+		    "%s: %s (Redis error reading limit counters: %s)\n", rcpt,
+		    c->conf.on_error == CONF_ON_ERROR_ACCEPT ? "accept"
+		                                             : TEMPFAIL_STORE,
+		    o.err);
+		rc = CTL_STORE;
+	} else if (o.result == LIMITER_ERR_CONFIG) {
+		printf("%s: %s (broken rule limit %s:%s: %s)\n", rcpt,
+		       TEMPFAIL_CONFIG, limit_subject_name(o.subject), o.rule,
+		       o.err);
+		rc = CTL_INVALID;
+	}
+	limiter_outcome_free(&o);
+	if (rc == -1)
+		limiter_accept(lim);
+	return rc;
+}
+
+/* one_rcpt - the RCPT stage of one recipient; -1 for an engine failure */
+static int
+one_rcpt(struct ctl *c, const struct policy_conf *pc, struct check_args *a,
+         struct limiter *lim, const char *shown)
+{
+	struct verdict v;
+	int rc;
+
+	a->req.limits = limiter_wants(lim);
+	if (evaluate(c, pc, &a->req, STAGE_RCPT, &v) != 0)
+		return -1;
+	rc = -1;
+	if (v.type != VERDICT_REPLY && v.type != VERDICT_ERR_STORE &&
+	    v.type != VERDICT_ERR_CONFIG)
+		rc = print_limited(c, pc, lim, &a->req, shown, &v);
+	if (rc == -1)
+		rc = print_verdict(c, shown, &v);
+	if (c->verbose)
+		print_trail(&v);
+	verdict_free(&v);
+	return rc;
+}
+
 /* run_check - every recipient in turn */
 static int
 run_check(struct ctl *c, struct check_args *a)
 {
 	struct policy_conf pc;
-	struct verdict early, v;
+	struct verdict early;
+	struct limiter lim;
 	enum early got;
-	int rc = CTL_OK;
+	int rc = CTL_OK, one;
 	size_t i;
 
 	policy_conf_init(&pc, &c->conf);
@@ -193,6 +279,7 @@ run_check(struct ctl *c, struct check_args *a)
 		return CTL_STORE;
 	if ((got = early_stages(c, &pc, a, &early)) == EARLY_FAILED)
 		return CTL_INVALID;
+	limiter_init(&lim);
 	for (i = 0; i < a->nrcpt; i++) {
 		char *shown = str_sanitize(a->rcpt[i], strlen(a->rcpt[i]), 300);
 
@@ -200,17 +287,16 @@ run_check(struct ctl *c, struct check_args *a)
 			rc = worse(rc, print_verdict(c, shown, &early));
 		} else {
 			a->req.recipient = a->rcpt[i];
-			if (evaluate(c, &pc, &a->req, STAGE_RCPT, &v) != 0) {
+			if ((one = one_rcpt(c, &pc, a, &lim, shown)) < 0) {
 				free(shown);
+				limiter_reset(&lim);
 				return CTL_INVALID;
 			}
-			rc = worse(rc, print_verdict(c, shown, &v));
-			if (c->verbose)
-				print_trail(&v);
-			verdict_free(&v);
+			rc = worse(rc, one);
 		}
 		free(shown);
 	}
+	limiter_reset(&lim);
 	verdict_free(&early);
 	if (c->conf.mode == CONF_MODE_TEST)
 		printf("(mode = test: the milter logs these and accepts)\n");

@@ -5,7 +5,8 @@
  *
  * This file holds main(), the global options and the small commands (add,
  * del, get, lint, codes); ctl.c has what the commands share (the store,
- * warnings), ctl_bulk.c list, export and import, and ctl_check.c check.  Every
+ * warnings), ctl_bulk.c list, export and import, ctl_check.c check, and
+ * ctl_limit.c usage and reset.  Every
  * rule is validated with the engine's own parser before it is written, so the
  * milter reads what was checked here. Exit status: 0 success, 1 invalid input
  * or rule, 2 Redis failing.
@@ -22,6 +23,7 @@
 #include "ctl.h"
 #include "ctl_bulk.h"
 #include "ctl_check.h"
+#include "ctl_limit.h"
 #include "lint.h"
 #include "redis_url.h"
 #include "rule.h"
@@ -283,6 +285,8 @@ static const struct command {
     {"export", ctl_bulk_export},
     {"lint", cmd_lint},
     {"codes", cmd_codes},
+    {"usage", ctl_usage},
+    {"reset", ctl_reset},
 };
 
 /* usage - the synopsis, on stderr */
@@ -297,6 +301,7 @@ usage(void)
 	      "FILE|-\n"
 	      "          check -f SENDER -r RCPT... [-C IP] [-N HOSTNAME] "
 	      "[-H HELO] [-A LOGIN]\n"
+	      "          usage SUBJECT VALUE | reset SUBJECT VALUE\n"
 	      "          lint | codes\n",
 	      stderr);
 	return CTL_INVALID;
