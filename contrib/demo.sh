@@ -87,10 +87,12 @@ if [ "$RC" -ne 0 ]; then
 	bail_out "redmilterctl import $RULES failed"
 fi
 # The demo's SASL logins reach the milter as USER@mx.test.example (Cyrus
-# SASL appends the realm): the example's alice and mallory, in that form.
+# SASL appends the realm): the example's alice and mallory, in that form,
+# and an outbound limit for the realm small enough to meet by hand.
 printf '%s\n' \
     'auth alice@mx.test.example OK' \
     'auth mallory@mx.test.example HOLD compromised account, held for review' \
+    'limit auth:@mx.test.example 3 msgs/1m, 5 rcpts/msg' \
     >"$H_TMP/demo.rules"
 run "$REDMILTERCTL" -r "$REDIS_URL" import "$H_TMP/demo.rules"
 [ "$RC" -eq 0 ] || bail_out "redmilterctl import of the demo's auth rules failed: $ERR"
@@ -110,7 +112,7 @@ cat <<EOF
 ==============================================================================
  redmilter demo: Postfix on 127.0.0.1:$P -> redmilter -> Redis on 127.0.0.1:$REDIS_PORT
 ==============================================================================
- Redis       $REDIS_URL, $nrules rules from contrib/rules.example (+2 auth)
+ Redis       $REDIS_URL, $nrules rules from contrib/rules.example (+2 auth, +1 limit)
  redmilter   pid $MILTER_PID, $MILTER_SOCKET
              config $MILTER_CONF
              log    $MILTER_LOG (shown below as it grows)
@@ -167,7 +169,15 @@ cat <<EOF
     $S --auth PLAIN --auth-user mallory --auth-password secret --from mallory@example.net --to info@example.com
       accepted (250), then:  postqueue -c $PF_CONF -p   shows it with a '!'
 
- 9. Edit rules live, no restart, no reload:
+ 9. An outbound limit: every login of the demo's realm may send 3 messages
+    in any minute and 5 recipients a message (limit auth:@mx.test.example);
+    the OK rule for alice does not lift it.  Send this four times:
+    $S --auth PLAIN --auth-user alice --auth-password secret --from alice@example.com --to info@example.com
+      the fourth:  RCPT TO:<info@example.com>  -> 450 4.7.1 Rate limit exceeded, try again later
+    $REDMILTERCTL -r $REDIS_URL usage auth alice@mx.test.example
+    $REDMILTERCTL -r $REDIS_URL reset auth alice@mx.test.example
+
+10. Edit rules live, no restart, no reload:
     redis-cli -p $REDIS_PORT SET redmilter:recipient:info@example.com 'REJECT Not today'
     $S --from someone@sender.example --to info@example.com
       RCPT TO:<info@example.com>  -> 550 5.7.1 Not today

@@ -560,7 +560,7 @@ nrules=$(grep -cvE '^[[:space:]]*(#|$)' "$EX")
 tctl "import contrib/rules.example" 0 "imported $nrules rules, removed 0" "" \
     import "$EX"
 tctl "lint: contrib/rules.example is clean" 0 "$nrules rules, 0 problems" "" lint
-for tb in client helo auth sender recipient pair; do
+for tb in client helo auth sender recipient pair limit; do
 	ok "contrib/rules.example has $tb rules" grep -q "^\(-t [0-9]* \)\?$tb " "$EX"
 done
 
