@@ -314,8 +314,7 @@ void
 limiter_describe(const struct limiter_over *ov, char *buf, size_t len)
 {
 	char term[LIMIT_TERM_TEXT_MAX];
-	char *value =
-	    str_sanitize(ov->entry->value, strlen(ov->entry->value), 300);
+	char *value = str_sanitize(ov->value, strlen(ov->value), 300);
 
 	limit_term_text(&ov->entry->lim.term[ov->term], term, sizeof term);
 	(void)snprintf(buf, len, "%s %s: %s, %lld counted",
