@@ -84,8 +84,15 @@ static void
 evaluate(struct store *st, char **f, int delay)
 {
 	struct policy_conf pc = {"redmilter:", "+-", delay, 0, 0};
-	struct request req = {STAGE_CONNECT, f[0], f[1], f[2],
-	                      f[3],          f[4], f[5]};
+	/* Every limit ladder too, at every stage. */
+	struct request req = {.stage = STAGE_CONNECT,
+	                      .client_name = f[0],
+	                      .client_addr = f[1],
+	                      .helo = f[2],
+	                      .auth = f[3],
+	                      .sender = f[4],
+	                      .recipient = f[5],
+	                      .limits = (1u << LIMIT_SUBJECTS) - 1};
 	struct verdict v;
 	char err[128];
 	int stage;
