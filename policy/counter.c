@@ -4,9 +4,14 @@
  * One script does both jobs, so that the bucket arithmetic has one home:
  * ARGV[1] is "read" or "add", then for each key the number of its terms
  * and, for each term, its kind ("m" messages, "r" recipients), its period
- * in milliseconds and what to add.  It returns every term's count, in
- * order (after the addition, for "add").  Terms of one counter with the
- * same kind and period are sent once (a bucket is counted once).
+ * in milliseconds and what to add.  "read" returns every term's count, in
+ * order; "add" returns nothing, and does as little as it can, since it
+ * runs for every message: HINCRBY of each term's bucket; HGETALL, to drop
+ * the fields that are over, only when a bucket was new (once a bucket's
+ * width); PEXPIRE only when the hash has less than its longest period
+ * left (so, again, once a bucket's width), which still keeps everything
+ * for at least its period.  Terms of one counter with the same kind and
+ * period are sent once (a bucket is counted once).
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -36,7 +41,7 @@ static const char script_body[] =
     "for i = 1, #KEYS do\n"
     "  local k, n = KEYS[i], tonumber(ARGV[a])\n"
     "  a = a + 1\n"
-    "  local terms, keep, longest = {}, {}, 0\n"
+    "  local terms, keep, longest, fresh, new = {}, {}, 0, 0, false\n"
     "  for j = 1, n do\n"
     "    local per = tonumber(ARGV[a + 1])\n"
     "    local w = math.ceil(per / 60)\n"
@@ -44,30 +49,32 @@ static const char script_body[] =
     "                amt = tonumber(ARGV[a + 2]), sum = 0}\n"
     "    terms[j] = tm\n"
     "    keep[tm.tag] = tm\n"
-    "    if per + w > longest then longest = per + w end\n"
+    "    if per + w > longest then longest, fresh = per + w, per end\n"
     "    a = a + 3\n"
     "  end\n"
-    "  local h = redis.call('HGETALL', k)\n"
-    "  for f = 1, #h, 2 do\n"
-    "    local c = string.find(h[f], ':', 1, true)\n"
-    "    local tm = c and keep[string.sub(h[f], 1, c)]\n"
-    "    local b = c and tonumber(string.sub(h[f], c + 1))\n"
-    "    if tm and b and b >= tm.cur - 60 then\n"
-    "      tm.sum = tm.sum + tonumber(h[f + 1])\n"
-    "    elseif add then\n"
-    "      redis.call('HDEL', k, h[f])\n"
-    "    end\n"
-    "  end\n"
-    "  for j = 1, n do\n"
+    "  for j = 1, add and n or 0 do\n"
     "    local tm = terms[j]\n"
-    "    if add and tm.amt > 0 then\n"
-    "      redis.call('HINCRBY', k, tm.tag .. string.format('%d', tm.cur),\n"
-    "                 tm.amt)\n"
-    "      tm.sum = tm.sum + tm.amt\n"
+    "    if tm.amt > 0 and redis.call('HINCRBY', k,\n"
+    "        tm.tag .. string.format('%d', tm.cur), tm.amt) == tm.amt then\n"
+    "      new = true\n"
     "    end\n"
-    "    out[#out + 1] = tm.sum\n"
     "  end\n"
-    "  if add and n > 0 and redis.call('PTTL', k) < longest then\n"
+    "  if not add or new then\n"
+    "    local h = redis.call('HGETALL', k)\n"
+    "    for f = 1, #h, 2 do\n"
+    "      local c = string.find(h[f], ':', 1, true)\n"
+    "      local tm = c and keep[string.sub(h[f], 1, c)]\n"
+    "      local b = c and tonumber(string.sub(h[f], c + 1))\n"
+    "      if tm and b and b >= tm.cur - 60 then\n"
+    "        tm.sum = tm.sum + tonumber(h[f + 1])\n"
+    "      elseif add then\n"
+    "        redis.call('HDEL', k, h[f])\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  if not add then\n"
+    "    for j = 1, n do out[#out + 1] = terms[j].sum end\n"
+    "  elseif n > 0 and redis.call('PTTL', k) < fresh then\n"
     "    redis.call('PEXPIRE', k, longest)\n"
     "  end\n"
     "end\n"
@@ -230,13 +237,15 @@ run(struct store *st, const char *op, struct counter *c, size_t n, char *err,
 	out = xcalloc(k.nout + 1, sizeof *out);
 	ret = store_eval(st, &sc, k.keys, n, k.args, k.nargs, out, k.nout + 1,
 	                 &got, err, errlen);
+	if (strcmp(op, "add") == 0)
+		k.nout = 0; /* add answers no counts */
 	if (ret == STORE_OK && got != k.nout) {
 		errbuf_set(err, errlen,
 		           "the counting script gave %zu counts for %zu terms",
 		           got, k.nout);
 		ret = STORE_ERR_CONFIG;
 	}
-	for (i = 0; ret == STORE_OK && i < n; i++) {
+	for (i = 0; ret == STORE_OK && k.nout > 0 && i < n; i++) {
 		for (j = 0; j < c[i].lim->nterms; j++) {
 			c[i].count[j] = 0;
 			if (!rate(&c[i].lim->term[j]))

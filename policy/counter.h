@@ -15,10 +15,10 @@
  *
  * counter_read() reads the counts of n counters in one round trip;
  * counter_add() adds msgs messages and rcpts recipients to each in one
- * round trip, dropping buckets that are over and setting the hash's expiry
- * past its longest period.  Both run one Lua script, atomically
- * (store_eval(): EVALSHA, EVAL when Redis lost it).  counter_value() is the
- * value a subject counts under, malloc'd, or NULL (err set) for a client
+ * round trip (count[] is left alone), dropping buckets that are over and
+ * keeping the hash's expiry past its longest period.  Both run one Lua script,
+ * atomically (store_eval(): EVALSHA, EVAL when Redis lost it).  counter_value()
+ * is the value a subject counts under, malloc'd, or NULL (err set) for a client
  * address that is no address; counter_key() the counter's key, malloc'd.
  * Thread-safe as far as the store is.
  */
