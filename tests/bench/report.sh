@@ -329,18 +329,22 @@ if has mta; then
 	    "counters read together), one at each further accepted recipient, one" \
 	    "at the end of DATA, which is Postfix's queued messages plus their" \
 	    "recipients (qmgr's nrcpt=), so at most $((${F[rcpts]:-2} + 1)) a message" \
-	    "of ${F[rcpts]} recipients."
+	    "of ${F[rcpts]} recipients. CPU: the milter's and its" \
+	    "redis-server's user+system time per message sent, while" \
+	    "smtp-source ran (clock ticks, so to within 10 ms a run)."
 	echo
-	echo "| policy | messages/s | RCPTs rejected per run | messages queued per run | Redis cmds/message | EVALSHA/message | EVALSHA/message expected |"
-	echo "| --- | --- | --- | --- | --- | --- | --- |"
+	echo "| policy | messages/s | RCPTs rejected per run | messages queued per run | Redis cmds/message | EVALSHA/message | EVALSHA/message expected | milter CPU µs/message | Redis CPU µs/message |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	for n in redmilter limited; do
-		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${mlabel[$n]}" \
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${mlabel[$n]}" \
 		    "$(cell mta "$n" - txn_s '%.1f')" \
 		    "$(cell mta "$n" - wrong '%.0f')" \
 		    "$(cell mta "$n" - queued_msgs '%.0f')" \
 		    "$(cell mta "$n" - redis_cmds_per_msg '%.3f')" \
 		    "$(cell mta "$n" - evalsha_per_msg '%.3f')" \
-		    "$(cell mta "$n" - evalsha_expected '%.3f')"
+		    "$(cell mta "$n" - evalsha_expected '%.3f')" \
+		    "$(cell mta "$n" - milter_cpu_us_per_msg '%.0f')" \
+		    "$(cell mta "$n" - redis_cpu_us_per_msg '%.0f')"
 	done
 	echo
 	lmis=$(awk -F'\t' -v e="$(col "$runs" evalsha_per_msg)" \

@@ -157,7 +157,7 @@ chmod 755 "$W"
 # Each contender that uses Redis has a redis-server of its own: commands
 # per decision are then that server's commands, and one milter's periodic
 # re-read never lands in another's run.
-declare -A RPORT
+declare -A RPORT RPID
 # DECS[name]: decisions the milter made since it was ready; CMD0[name]: its
 # server's total_commands_processed then; NINFO[name]: our INFOs since
 declare -A DECS CMD0 NINFO
@@ -187,6 +187,8 @@ bench_redis() {
 	    bail_out "redis-server for $name did not start: $(tail -n 3 "$d/redis.log")"
 	NINFO[$name]=0
 	DECS[$name]=0
+	RPID[$name]=$(redis-cli -h 127.0.0.1 -p "${RPORT[$name]}" info server |
+	    tr -d '\r' | awk -F: '$1 == "process_id" {print $2}')
 }
 
 # r NAME ARGS... - redis-cli on NAME's server
@@ -481,9 +483,10 @@ expect_args() {
 
 # The last five columns are the MTA level's ("-" at the protocol level):
 # Redis commands and EVALSHA calls per message sent, the messages and
-# recipients Postfix queued, and the EVALSHA calls the limits should have
-# made for them.
-printf 'level\tconfig\tmode\trep\tdecisions_s\ttxn_s\trcpt_p50_us\trcpt_p90_us\trcpt_p99_us\trcpt_max_us\tcpu_us_per_decision\tredis_cmds_per_decision\tredis_conns_per_1000\twrong\tredis_cmds_per_msg\tevalsha_per_msg\tqueued_msgs\tqueued_rcpts\tevalsha_expected\n' >"$RUNS"
+# recipients Postfix queued, the EVALSHA calls the limits should have
+# made for them, and the CPU time the milter and its redis-server spent
+# per message sent.
+printf 'level\tconfig\tmode\trep\tdecisions_s\ttxn_s\trcpt_p50_us\trcpt_p90_us\trcpt_p99_us\trcpt_max_us\tcpu_us_per_decision\tredis_cmds_per_decision\tredis_conns_per_1000\twrong\tredis_cmds_per_msg\tevalsha_per_msg\tqueued_msgs\tqueued_rcpts\tevalsha_expected\tmilter_cpu_us_per_msg\tredis_cpu_us_per_msg\n' >"$RUNS"
 
 # proto_run NAME MODE REP - one loadgen run against milter NAME
 proto_run() {
@@ -524,7 +527,7 @@ proto_run() {
 		n = split(line, f, " ")
 		for (i = 1; i <= n; i++) { split(f[i], kv, "="); v[kv[1]] = kv[2] }
 		d = v["decisions"] + 0; t = v["txns"] + 0
-		printf "proto\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.4f\t%.2f\t%s\t-\t-\t-\t-\t-\n",
+		printf "proto\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.4f\t%.2f\t%s\t-\t-\t-\t-\t-\t-\t-\n",
 		    l, m, r, v["decisions_per_s"], v["txn_per_s"],
 		    v["rcpt_p50_us"], v["rcpt_p90_us"], v["rcpt_p99_us"],
 		    v["rcpt_max_us"], d ? cpu * 1e6 / hz / d : 0,
@@ -683,7 +686,7 @@ cmd_delta() {
 # recipients; for redmilter none.
 mta_run() {
 	local name=$1 rep=$2 r0 r1 t0 t1 rc srv=${MTA_SERVER[$1]:-} cmds=0 conns=0
-	local q0 q1 ev=0 exp_ev=0 pre=$OUT/logs/mta-$1-$2
+	local q0 q1 ev=0 exp_ev=0 pre=$OUT/logs/mta-$1-$2 mc0=0 mc1=0 rc0=0 rc1=0
 	mta_wait_queue 120 || log "warning: the Postfix queue did not drain"
 	r0=$(mta_rejects)
 	q0=$(mta_queued)
@@ -691,6 +694,8 @@ mta_run() {
 		cmdstats "$srv" >"$pre.cmdstats0"
 		rstat "$srv"
 		cmds=$RCMDS conns=$RCONNS
+		mc0=$(cpu_ticks "${PID[$srv]}")
+		rc0=$(cpu_ticks "${RPID[$srv]}")
 	fi
 	t0=$(date +%s.%N)
 	timeout 600 smtp-source -A -s "$MTA_SESSIONS" -m "$MTA_MSGS" -r "$K" -N \
@@ -699,6 +704,8 @@ mta_run() {
 	rc=$?
 	t1=$(date +%s.%N)
 	if [ -n "$srv" ]; then
+		mc1=$(cpu_ticks "${PID[$srv]}")
+		rc1=$(cpu_ticks "${RPID[$srv]}")
 		rstat "$srv"
 		cmds=$((RCMDS - cmds - INFO_CMDS))
 		conns=$((RCONNS - conns - INFO_CONNS))
@@ -728,7 +735,8 @@ mta_run() {
 	awk -v n="$name" -v r="$rep" -v m="$MTA_MSGS" -v k="$K" -v t0="$t0" \
 	    -v t1="$t1" -v rej=$((r1 - r0)) -v calls="$cmds" -v srv="$srv" \
 	    -v conns="$conns" -v ev="$ev" -v xev="$exp_ev" -v q0="$q0" \
-	    -v q1="$q1" 'BEGIN {
+	    -v q1="$q1" -v mcpu=$((mc1 - mc0)) -v rcpu=$((rc1 - rc0)) \
+	    -v hz="$(getconf CLK_TCK)" 'BEGIN {
 		s = t1 - t0
 		split(q0, x, " "); split(q1, y, " ")
 		printf "%s\t%s\t-\t%s\t%.1f\t%.1f\t-\t-\t-\t-\t-\t%.4f\t%.2f\t%d",
@@ -739,8 +747,12 @@ mta_run() {
 			printf "\t%.4f\t%.4f", calls / m, ev / m
 		else
 			printf "\t-\t-"
-		printf "\t%d\t%d\t%s\n", y[1] - x[1], y[2] - x[2],
+		printf "\t%d\t%d\t%s", y[1] - x[1], y[2] - x[2],
 		    srv != "" ? sprintf("%.4f", xev / m) : "-"
+		if (srv != "")
+			printf "\t%.0f\t%.0f\n", mcpu * 1e6 / hz / m, rcpu * 1e6 / hz / m
+		else
+			printf "\t-\t-\n"
 	}' >>"$RUNS"
 }
 
