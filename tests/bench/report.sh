@@ -193,8 +193,9 @@ fi
 echo "Redis commands per decision over the whole bench, from each milter's" \
     "\"ready\" (its server quiet after start) to the end: the warm-ups" \
     "(where a caching milter reads each rule's value the first time it is" \
-    "needed), every run, the edits, the MTA level (the naive milter and" \
-    "redmilter with defaults), the periodic re-reads and the tracking" \
+    "needed), every run, the edits, the MTA level (the naive milter," \
+    "redmilter with defaults and redmilter with limits, whose count holds" \
+    "the commands its limits' Lua script runs), the periodic re-reads and the tracking" \
     "connection's PING every 250 ms, idle time included. Beside them, how" \
     "often the milter logged that it lost tracking (it then asks Redis for" \
     "every decision and reads the key names again) and a decision slower" \
