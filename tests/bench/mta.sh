@@ -7,11 +7,13 @@
 #                              127.0.0.1 (MTA_PORT[name]); every transport is
 #                              discard.  Needs MTA_MAPS (a directory holding
 #                              sender_access and recipient_access),
-#                              MTA_NULL_SOCK, MTA_NAIVE_SOCK and
-#                              MTA_REDMILTER_SOCK set.
+#                              MTA_NULL_SOCK, MTA_NAIVE_SOCK,
+#                              MTA_REDMILTER_SOCK and MTA_LIMITED_SOCK set.
 #   mta_stop                   postfix stop
 #   mta_wait_queue SECONDS     wait until the queue is empty
 #   mta_rejects                how many RCPTs the log shows rejected so far
+#   mta_queued                 "messages recipients": how many messages the
+#                              log shows queued so far, and their recipients
 #
 # The contenders, one listener each (MTA_NAMES):
 #   none       no restriction beyond relaying for mynetworks
@@ -19,11 +21,13 @@
 #   null       the do-nothing milter
 #   naive      the naive milter (tests/bench/naivemilter.c)
 #   redmilter  redmilter
+#   limited    a redmilter like the one above, plus limit rules that
+#              concern every message (run.sh says which)
 # Postfix's relay check comes first in all of them (smtpd_relay_restrictions
 # permits mynetworks), then smtpd_recipient_restrictions, where the
 # recipient table goes before the sender table, as in redmilter.
 
-MTA_NAMES=(none access null naive redmilter)
+MTA_NAMES=(none access null naive redmilter limited)
 declare -A MTA_PORT
 
 mta_start() {
@@ -83,6 +87,9 @@ EOF
 		p=${MTA_PORT[redmilter]}
 		echo "127.0.0.1:$p inet n - n - - smtpd"
 		echo "  -o smtpd_milters=unix:$MTA_REDMILTER_SOCK"
+		p=${MTA_PORT[limited]}
+		echo "127.0.0.1:$p inet n - n - - smtpd"
+		echo "  -o smtpd_milters=unix:$MTA_LIMITED_SOCK"
 		for svc in \
 		    "pickup unix n - n 60 1 pickup" \
 		    "cleanup unix n - n - 0 cleanup" \
@@ -139,4 +146,13 @@ mta_wait_queue() {
 # restrictions and by milters
 mta_rejects() {
 	grep -cE ': (reject|milter-reject): RCPT' "$MTA_DIR/maillog"
+}
+
+# mta_queued - "M R": the messages qmgr has logged so far (one "nrcpt=N
+# (queue active)" line each, once the queue has drained) and the sum of
+# their N, the recipients Postfix accepted
+mta_queued() {
+	awk '/\/qmgr\[[0-9]+\]: .* nrcpt=[0-9]+ \(queue active\)/ {
+		m++; r += substr($0, index($0, "nrcpt=") + 6) + 0
+	} END {print m + 0, r + 0}' "$MTA_DIR/maillog"
 }

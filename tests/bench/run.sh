@@ -7,7 +7,9 @@
 # redis-server per contender that uses Redis (so that each one's commands
 # are counted apart), nullmilter, naivemilter, redmilter with its defaults
 # (cache on) and with cache = off, each of the last three with 10,000 and
-# with 1,000,000 rules, and a private Postfix.
+# with 1,000,000 rules, a redmilter with limits ("limited": the defaults
+# and the 10,000 rules, plus limit rules that concern every message and
+# never refuse in the bench: LIMIT_RULES below) and a private Postfix.
 #
 #   (a) protocol level: loadgen against each milter at concurrency 1 and 8
 #       (BENCH_MODES), BENCH_REPS repetitions interleaved (every milter once
@@ -21,7 +23,10 @@
 #       "tracking ready" log line, and VmRSS then; the VmRSS of every milter
 #       once ready and after the load;
 #   (d) MTA level: smtp-source through Postfix with no policy, access maps,
-#       the do-nothing milter, the naive milter and redmilter (defaults);
+#       the do-nothing milter, the naive milter, redmilter (defaults) and
+#       redmilter with limits; for the last two also EVALSHA calls per
+#       message (INFO commandstats), against what the limits should cost
+#       (from the messages and recipients Postfix queued);
 #   a perf profile of redmilter (defaults, 10k rules) at concurrency 8.
 #
 # Output: the report on stdout and in $BENCH_OUT/report.md; every run's
@@ -43,6 +48,12 @@
 #   BENCH_MTA_MSGS    messages per MTA-level run (1500)
 #   BENCH_MTA_SESSIONS  parallel SMTP sessions (8)
 #   BENCH_PROFILE     1: perf profile (default), 0: none
+#   BENCH_PARTS       the parts to run, any of "proto edits startup mta
+#                     profile" (all of them); the 1,000,000 rules are made
+#                     and loaded only for proto, edits and startup, so
+#                     BENCH_PARTS=mta runs (d) alone, in a minute or two:
+#                       BENCH_PARTS=mta BENCH_MTA_MSGS=1500 BENCH_REPS=3 \
+#                           make bench
 #
 # Each Redis's log and INFO commandstats are copied to $BENCH_OUT/logs at
 # the end (redis-NAME.log, redis-NAME.commandstats).
@@ -68,6 +79,7 @@ EDITS=${BENCH_EDITS:-200}
 MTA_MSGS=${BENCH_MTA_MSGS:-1500}
 MTA_SESSIONS=${BENCH_MTA_SESSIONS:-8}
 PROFILE=${BENCH_PROFILE:-1}
+read -ra PARTS <<<"${BENCH_PARTS:-proto edits startup mta profile}"
 POOL=4 # redis_connections: redmilter's default
 LOADGEN=$top/$BUILDDIR/tests/bench/loadgen
 NULLMILTER=$top/$BUILDDIR/tests/bench/nullmilter
@@ -76,6 +88,27 @@ REDMILTER=$top/milter/redmilter
 REDMILTERCTL=$top/policy/redmilterctl
 # The workload: address pools small enough for a cache to hold them all.
 POOLS=(--recipients 2000 --senders 20 --clients 20 -k "$K")
+# The limited contender's limits: every message (smtp-source connects from
+# 127.0.0.1 without SASL) is under the client one, every recipient under
+# the recipient one, and none of them is ever reached.
+LIMIT_RULES=("client:*|1000000000 msgs/1d, 1000000000 rcpts/1d"
+	"recipient:*|1000000000 msgs/1d")
+
+# part NAME - whether BENCH_PARTS asks for NAME
+part() {
+	local p
+	for p in "${PARTS[@]}"; do
+		[ "$p" = "$1" ] && return 0
+	done
+	return 1
+}
+for p in "${PARTS[@]}"; do
+	case $p in
+	proto | edits | startup | mta | profile) ;;
+	*) bail_out "BENCH_PARTS: unknown part '$p'" ;;
+	esac
+done
+part profile || PROFILE=0
 
 need_program "$LOADGEN" "$NULLMILTER" "$NAIVEMILTER" "$REDMILTER" \
     "$REDMILTERCTL" smtp-source postfix postmap redis-server redis-cli bc
@@ -124,7 +157,7 @@ chmod 755 "$W"
 # Each contender that uses Redis has a redis-server of its own: commands
 # per decision are then that server's commands, and one milter's periodic
 # re-read never lands in another's run.
-declare -A RPORT
+declare -A RPORT RPID
 # DECS[name]: decisions the milter made since it was ready; CMD0[name]: its
 # server's total_commands_processed then; NINFO[name]: our INFOs since
 declare -A DECS CMD0 NINFO
@@ -154,6 +187,8 @@ bench_redis() {
 	    bail_out "redis-server for $name did not start: $(tail -n 3 "$d/redis.log")"
 	NINFO[$name]=0
 	DECS[$name]=0
+	RPID[$name]=$(redis-cli -h 127.0.0.1 -p "${RPORT[$name]}" info server |
+	    tr -d '\r' | awk -F: '$1 == "process_id" {print $2}')
 }
 
 # r NAME ARGS... - redis-cli on NAME's server
@@ -176,31 +211,51 @@ rstat() {
 	RCONNS=${RCONNS:-0}
 }
 
-log "starting the Redis servers, loading $SMALL and $BIG rules"
+# The big rule set serves the protocol level, the edits and the start-up.
+if part proto || part edits || part startup; then
+	BIGS=(naive1m on1m off1m)
+else
+	BIGS=()
+fi
+log "starting the Redis servers, loading $SMALL${BIGS[*]:+ and $BIG} rules"
 "$LOADGEN" --write-rules "$W/rules-small" --rules "$SMALL" \
     --write-postfix "$W" || bail_out "loadgen --write-rules failed"
-"$LOADGEN" --write-rules "$W/rules-big" --rules "$BIG" ||
-    bail_out "loadgen --write-rules failed"
 chmod -R a+rX "$W"
-BIGS=(naive1m on1m off1m)
-SMALLS=(naive on off)
-bench_redis on1m
-t=$(date +%s.%N)
-"$REDMILTERCTL" -r "redis://127.0.0.1:${RPORT[on1m]}/0" import \
-    "$W/rules-big" >"$OUT/logs/import-big" 2>&1 ||
-    bail_out "import of $BIG rules failed: $(cat "$OUT/logs/import-big")"
-IMPORT_SECS=$(echo "$(date +%s.%N) - $t" | bc)
-rm -f "$W/rules-big"
-r on1m save >/dev/null || bail_out "SAVE of the big rule set failed"
-for name in naive1m off1m; do
-	bench_redis "$name" "$W/redis-on1m/dump.rdb"
-done
+SMALLS=(naive on lim)
+# cache = off serves the protocol level and the edits only.
+if part proto || part edits; then
+	SMALLS+=(off)
+fi
+IMPORT_SECS=
+if [ ${#BIGS[@]} -gt 0 ]; then
+	"$LOADGEN" --write-rules "$W/rules-big" --rules "$BIG" ||
+	    bail_out "loadgen --write-rules failed"
+	bench_redis on1m
+	t=$(date +%s.%N)
+	"$REDMILTERCTL" -r "redis://127.0.0.1:${RPORT[on1m]}/0" import \
+	    "$W/rules-big" >"$OUT/logs/import-big" 2>&1 ||
+	    bail_out "import of $BIG rules failed: $(cat "$OUT/logs/import-big")"
+	IMPORT_SECS=$(echo "$(date +%s.%N) - $t" | bc)
+	rm -f "$W/rules-big"
+	r on1m save >/dev/null || bail_out "SAVE of the big rule set failed"
+	for name in naive1m off1m; do
+		bench_redis "$name" "$W/redis-on1m/dump.rdb"
+	done
+fi
 for name in "${SMALLS[@]}"; do
 	bench_redis "$name"
 	"$REDMILTERCTL" -r "redis://127.0.0.1:${RPORT[$name]}/0" import \
 	    "$W/rules-small" >"$OUT/logs/import-small-$name" 2>&1 ||
 	    bail_out "import of $SMALL rules failed: $(cat "$OUT/logs/import-small-$name")"
 done
+for l in "${LIMIT_RULES[@]}"; do
+	# shellcheck disable=SC2086 # the terms are words of the command line
+	"$REDMILTERCTL" -r "redis://127.0.0.1:${RPORT[lim]}/0" add limit \
+	    "${l%%|*}" ${l#*|} >>"$OUT/logs/limit-rules" 2>&1 ||
+	    bail_out "redmilterctl add limit ${l%%|*} failed: $(cat "$OUT/logs/limit-rules")"
+done
+"$REDMILTERCTL" -r "redis://127.0.0.1:${RPORT[lim]}/0" list limit \
+    >>"$OUT/logs/limit-rules" 2>&1
 for name in "${BIGS[@]}"; do
 	n=$(r "$name" dbsize)
 	[ "$n" -ge "$BIG" ] || bail_out "$name's Redis holds $n keys, not $BIG"
@@ -219,7 +274,7 @@ declare -A SOCK PID NRULES EXPECT
 # Does this redmilter know `cache = off` (client-side caching, on by
 # default)?  If not, its caching is cache_ttl's, off by default.
 {
-	echo "redis = redis://127.0.0.1:${RPORT[off]}/0"
+	echo "redis = redis://127.0.0.1:${RPORT[on]}/0"
 	echo "cache = off"
 } >"$W/probe.conf"
 if "$REDMILTER" -n -c "$W/probe.conf" >"$OUT/logs/probe-cache" 2>&1; then
@@ -341,7 +396,7 @@ start_run() {
 	rm -f "$sock"
 	[ -n "$line" ]
 }
-if [ "$TRACKING" = 1 ]; then
+if [ "$TRACKING" = 1 ] && part startup; then
 	for ((rep = 1; rep <= REPS; rep++)); do
 		log "start-up with $BIG rules: $rep/$REPS"
 		start_run "$rep" || break
@@ -357,7 +412,7 @@ register_pid "${PID[null]}"
 wait_for 20 test -S "${SOCK[null]}" || bail_out "nullmilter did not start"
 NRULES[null]=$SMALL
 EXPECT[null]="continue"
-for name in naive naive1m; do
+for name in naive ${BIGS[@]:+naive1m}; do
 	SOCK[$name]=$W/$name.sock
 	(umask 0 && exec "$NAIVEMILTER" -s "unix:${SOCK[$name]}" \
 	    -r "127.0.0.1:${RPORT[$name]}") >"$OUT/logs/$name.out" 2>&1 &
@@ -366,22 +421,34 @@ for name in naive naive1m; do
 	wait_for 20 test -S "${SOCK[$name]}" || bail_out "$name did not start"
 	EXPECT[$name]=naive
 done
-for name in on off on1m off1m; do
+for name in on off lim on1m off1m; do
 	SOCK[$name]=$W/$name.sock
 	EXPECT[$name]=rules
 done
 start_redmilter on
-start_redmilter off "$CACHE_OFF"
-start_redmilter on1m
-start_redmilter off1m "$CACHE_OFF"
-NRULES[naive]=$SMALL NRULES[on]=$SMALL NRULES[off]=$SMALL
+start_redmilter lim
+if [ ${#BIGS[@]} -gt 0 ]; then
+	start_redmilter on1m
+	start_redmilter off1m "$CACHE_OFF"
+fi
+NRULES[naive]=$SMALL NRULES[on]=$SMALL NRULES[off]=$SMALL NRULES[lim]=$SMALL
 NRULES[naive1m]=$BIG NRULES[on1m]=$BIG NRULES[off1m]=$BIG
-MILTERS=(null naive on off naive1m on1m off1m)
-USERS=(naive on off naive1m on1m off1m) # the ones with a Redis
+# MILTERS: the protocol level's; lim is measured at the MTA level only.
+MILTERS=(null naive on)
+USERS=(naive on lim) # the ones with a Redis
+if [ -n "${RPORT[off]:-}" ]; then
+	start_redmilter off "$CACHE_OFF"
+	MILTERS+=(off)
+	USERS+=(off)
+fi
+if [ ${#BIGS[@]} -gt 0 ]; then
+	MILTERS+=(naive1m on1m off1m)
+	USERS+=(naive1m on1m off1m)
+fi
 
 declare -A RSS_READY READY_SECS
 printf 'milter\tready_kb\tafter_load_kb\thwm_kb\tthreads\n' >"$MEM_TSV"
-for name in "${MILTERS[@]}"; do
+for name in "${MILTERS[@]}" lim; do
 	if [ "$name" != null ]; then
 		wait_quiet "$name"
 		READY_SECS[$name]=$QUIET_SECS
@@ -414,7 +481,12 @@ expect_args() {
 	echo "--expect ${EXPECT[$1]}"
 }
 
-printf 'level\tconfig\tmode\trep\tdecisions_s\ttxn_s\trcpt_p50_us\trcpt_p90_us\trcpt_p99_us\trcpt_max_us\tcpu_us_per_decision\tredis_cmds_per_decision\tredis_conns_per_1000\twrong\n' >"$RUNS"
+# The last five columns are the MTA level's ("-" at the protocol level):
+# Redis commands and EVALSHA calls per message sent, the messages and
+# recipients Postfix queued, the EVALSHA calls the limits should have
+# made for them, and the CPU time the milter and its redis-server spent
+# per message sent.
+printf 'level\tconfig\tmode\trep\tdecisions_s\ttxn_s\trcpt_p50_us\trcpt_p90_us\trcpt_p99_us\trcpt_max_us\tcpu_us_per_decision\tredis_cmds_per_decision\tredis_conns_per_1000\twrong\tredis_cmds_per_msg\tevalsha_per_msg\tqueued_msgs\tqueued_rcpts\tevalsha_expected\tmilter_cpu_us_per_msg\tredis_cpu_us_per_msg\n' >"$RUNS"
 
 # proto_run NAME MODE REP - one loadgen run against milter NAME
 proto_run() {
@@ -455,7 +527,7 @@ proto_run() {
 		n = split(line, f, " ")
 		for (i = 1; i <= n; i++) { split(f[i], kv, "="); v[kv[1]] = kv[2] }
 		d = v["decisions"] + 0; t = v["txns"] + 0
-		printf "proto\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.4f\t%.2f\t%s\n",
+		printf "proto\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.4f\t%.2f\t%s\t-\t-\t-\t-\t-\t-\t-\n",
 		    l, m, r, v["decisions_per_s"], v["txn_per_s"],
 		    v["rcpt_p50_us"], v["rcpt_p90_us"], v["rcpt_p99_us"],
 		    v["rcpt_max_us"], d ? cpu * 1e6 / hz / d : 0,
@@ -466,8 +538,9 @@ proto_run() {
 
 # --- (a) protocol level -----------------------------------------------------
 
-log "warming up: every sender x recipient pair once through each milter"
+part proto && log "warming up: every sender x recipient pair once through each milter"
 for name in "${MILTERS[@]}"; do
+	part proto || break
 	# shellcheck disable=SC2046 # two words
 	"$LOADGEN" -s "unix:${SOCK[$name]}" --rules "${NRULES[$name]}" \
 	    "${POOLS[@]}" --sweep --new-conn -c 8 \
@@ -478,6 +551,7 @@ for name in "${MILTERS[@]}"; do
 done
 
 for ((rep = 1; rep <= REPS; rep++)); do
+	part proto || break
 	for mode in "${MODES[@]}"; do
 		log "protocol level: repetition $rep/$REPS, $mode"
 		for name in "${MILTERS[@]}"; do
@@ -525,11 +599,12 @@ edit_run() {
 	}' >>"$EDITS_TSV"
 }
 for name in on on1m off; do
+	part edits || break
 	log "edit to effect: $EDITS edits against $name under load"
 	edit_run "$name"
 done
 
-for name in "${MILTERS[@]}"; do
+for name in "${MILTERS[@]}" lim; do
 	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "${RSS_READY[$name]}" \
 	    "$(rss "$name" VmRSS)" "$(rss "$name" VmHWM)" \
 	    "$(rss "$name" Threads)" >>"$MEM_TSV"
@@ -560,11 +635,11 @@ fi
 
 # --- (d) MTA level ----------------------------------------------------------
 
-log "starting Postfix"
 MTA_MAPS=$W
 MTA_NULL_SOCK=${SOCK[null]}
 MTA_NAIVE_SOCK=${SOCK[naive]}
 MTA_REDMILTER_SOCK=${SOCK[on]}
+MTA_LIMITED_SOCK=${SOCK[lim]}
 # bench_cleanup - the EXIT trap while Postfix runs: stop it, keep the
 # Redis logs, then the rest
 # shellcheck disable=SC2317 # called by the trap
@@ -578,50 +653,113 @@ bench_cleanup() {
 	(exit "$rc")
 	h_cleanup
 }
-trap bench_cleanup EXIT
-mta_start "$W/postfix"
-declare -A MTA_SERVER=([naive]=naive [redmilter]=on)
+if part mta; then
+	log "starting Postfix"
+	trap bench_cleanup EXIT
+	mta_start "$W/postfix"
+fi
+declare -A MTA_SERVER=([naive]=naive [redmilter]=on [limited]=lim)
+
+# cmdstats NAME - "command calls" for each command NAME's server has run
+# (INFO commandstats: one command, counted in NINFO)
+cmdstats() {
+	r "$1" info commandstats 2>/dev/null | tr -d '\r' |
+	    awk -F'[:=,]' '/^cmdstat_/ {print substr($1, 9), $3}'
+	NINFO[$1]=$((${NINFO[$1]} + 1))
+}
+
+# cmd_delta BEFORE AFTER - "command calls" run between two cmdstats
+cmd_delta() {
+	awk 'NR == FNR {b[$1] = $2; next} $2 - b[$1] > 0 {print $1, $2 - b[$1]}' \
+	    "$1" "$2"
+}
 
 # mta_run NAME REP - smtp-source through listener NAME
+#
+# For a listener with a Redis: its commands (INFO stats) and EVALSHA calls
+# (INFO commandstats; EVAL too, which the milter sends once when the server
+# lacks the script) per message sent.  What the limits should cost: for the
+# limited one, one EVALSHA at the first recipient of a message that the
+# tables accept (the client's counter and that recipient's, in one round
+# trip), one at each further one (its recipient's counter), and one at the
+# end of DATA (adding to them all): the messages Postfix queued plus their
+# recipients; for redmilter none.
 mta_run() {
 	local name=$1 rep=$2 r0 r1 t0 t1 rc srv=${MTA_SERVER[$1]:-} cmds=0 conns=0
+	local q0 q1 ev=0 exp_ev=0 pre=$OUT/logs/mta-$1-$2 mc0=0 mc1=0 rc0=0 rc1=0
 	mta_wait_queue 120 || log "warning: the Postfix queue did not drain"
 	r0=$(mta_rejects)
+	q0=$(mta_queued)
 	if [ -n "$srv" ]; then
+		cmdstats "$srv" >"$pre.cmdstats0"
 		rstat "$srv"
 		cmds=$RCMDS conns=$RCONNS
+		mc0=$(cpu_ticks "${PID[$srv]}")
+		rc0=$(cpu_ticks "${RPID[$srv]}")
 	fi
 	t0=$(date +%s.%N)
 	timeout 600 smtp-source -A -s "$MTA_SESSIONS" -m "$MTA_MSGS" -r "$K" -N \
 	    -f 1s@s0.bench.example -t r@d0.bench.example \
-	    "127.0.0.1:${MTA_PORT[$name]}" >"$OUT/logs/mta-$name-$rep" 2>&1
+	    "127.0.0.1:${MTA_PORT[$name]}" >"$pre" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)
 	if [ -n "$srv" ]; then
+		mc1=$(cpu_ticks "${PID[$srv]}")
+		rc1=$(cpu_ticks "${RPID[$srv]}")
 		rstat "$srv"
 		cmds=$((RCMDS - cmds - INFO_CMDS))
 		conns=$((RCONNS - conns - INFO_CONNS))
 		add_decisions "$srv" $((MTA_MSGS * K))
 	fi
-	sleep 0.5 # the last log lines
+	# The last log lines, and every message through qmgr (its "nrcpt=")
+	# before the messages are counted.
+	sleep 0.5
+	mta_wait_queue 120 || log "warning: the Postfix queue did not drain"
 	r1=$(mta_rejects)
+	q1=$(mta_queued)
+	if [ -n "$srv" ]; then
+		# The end-of-DATA EVALSHA is done before the milter answers
+		# the MTA, so every one is in by now.
+		cmdstats "$srv" >"$pre.cmdstats1"
+		cmd_delta "$pre.cmdstats0" "$pre.cmdstats1" >"$pre.commands"
+		ev=$(awk '$1 == "evalsha" || $1 == "eval" {s += $2} END {print s + 0}' "$pre.commands")
+		if [ "$name" = limited ]; then
+			exp_ev=$(awk -v a="$q0" -v b="$q1" 'BEGIN {
+				split(a, x, " "); split(b, y, " ")
+				print y[1] - x[1] + y[2] - x[2] }')
+		fi
+	fi
 	if [ $rc -ne 0 ]; then
 		fail_run "smtp-source through $name (exit $rc)"
 	fi
 	awk -v n="$name" -v r="$rep" -v m="$MTA_MSGS" -v k="$K" -v t0="$t0" \
 	    -v t1="$t1" -v rej=$((r1 - r0)) -v calls="$cmds" -v srv="$srv" \
-	    -v conns="$conns" 'BEGIN {
+	    -v conns="$conns" -v ev="$ev" -v xev="$exp_ev" -v q0="$q0" \
+	    -v q1="$q1" -v mcpu=$((mc1 - mc0)) -v rcpu=$((rc1 - rc0)) \
+	    -v hz="$(getconf CLK_TCK)" 'BEGIN {
 		s = t1 - t0
-		printf "%s\t%s\t-\t%s\t%.1f\t%.1f\t-\t-\t-\t-\t-\t%.4f\t%.2f\t%d\n",
+		split(q0, x, " "); split(q1, y, " ")
+		printf "%s\t%s\t-\t%s\t%.1f\t%.1f\t-\t-\t-\t-\t-\t%.4f\t%.2f\t%d",
 		    r == 0 ? "mta-warmup" : "mta", n, r, m * k / s, m / s,
 		    srv != "" ? calls / (m * k) : 0,
 		    srv != "" ? conns * 1000 / m : 0, rej
+		if (srv != "")
+			printf "\t%.4f\t%.4f", calls / m, ev / m
+		else
+			printf "\t-\t-"
+		printf "\t%d\t%d\t%s", y[1] - x[1], y[2] - x[2],
+		    srv != "" ? sprintf("%.4f", xev / m) : "-"
+		if (srv != "")
+			printf "\t%.0f\t%.0f\n", mcpu * 1e6 / hz / m, rcpu * 1e6 / hz / m
+		else
+			printf "\t-\t-\n"
 	}' >>"$RUNS"
 }
 
 # A warm-up round first, not recorded: smtp-source -N sends the same
 # recipients in every run, and a caching milter sees them first here.
 for ((rep = 0; rep <= REPS; rep++)); do
+	part mta || break
 	if [ "$rep" = 0 ]; then
 		log "MTA level: warm-up round"
 	else
@@ -657,6 +795,8 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/load.txt"
 log "writing the report"
 ELAPSED=$(($(date +%s) - T0))
 tests/bench/report.sh "$OUT" >"$REPORT" 2>&1 <<EOF
+parts ${PARTS[*]}
+limit_rules $(printf '%s; ' "${LIMIT_RULES[@]}" | sed 's/|/ = /g; s/; $//')
 elapsed $ELAPSED
 import_secs $IMPORT_SECS
 secs $SECS
