@@ -49,6 +49,7 @@ limiter_reset(struct limiter *l)
 {
 	drop_from(l, 0);
 	free(l->e);
+	free(l->rcpt_value);
 	limiter_init(l);
 }
 
@@ -91,7 +92,8 @@ subject_text(const struct request *req, enum limit_subject s)
 /*
  * add_entry - the entry of a subject's rule, new or (for a recipient) one
  * of this message with the same counter; its index, or -1 when the rule
- * limits nothing or the subject has no value to count
+ * limits nothing or the subject has no value to count.  A recipient's
+ * value is kept in rcpt_value.
  */
 static long
 add_entry(struct limiter *l, const struct policy_conf *pc,
@@ -111,6 +113,10 @@ add_entry(struct limiter *l, const struct policy_conf *pc,
 	                       why, sizeof why)) == NULL)
 		return -1;
 	key = counter_key(pc->prefix, s, hit->key, &hit->lim, value);
+	if (s == LIMIT_RECIPIENT) {
+		free(l->rcpt_value);
+		l->rcpt_value = xstrdup(value);
+	}
 	for (i = l->nmsg; i < l->n; i++) {
 		if (l->e[i].subject == s && strcmp(l->e[i].key, key) == 0) {
 			free(value);
@@ -188,6 +194,10 @@ first_over(const struct limiter *l, const struct limiter_entry *e,
 
 		if (used + 1 > t->n) {
 			ov->entry = e;
+			ov->value = e->subject == LIMIT_RECIPIENT &&
+			                    l->rcpt_value != NULL
+			                ? l->rcpt_value
+			                : e->value;
 			ov->term = i;
 			ov->count = used;
 			return 1;
@@ -304,8 +314,7 @@ void
 limiter_describe(const struct limiter_over *ov, char *buf, size_t len)
 {
 	char term[LIMIT_TERM_TEXT_MAX];
-	char *value =
-	    str_sanitize(ov->entry->value, strlen(ov->entry->value), 300);
+	char *value = str_sanitize(ov->value, strlen(ov->value), 300);
 
 	limit_term_text(&ov->entry->lim.term[ov->term], term, sizeof term);
 	(void)snprintf(buf, len, "%s %s: %s, %lld counted",

@@ -53,6 +53,7 @@ struct limiter {
 	int loaded;         /* those have been read */
 	long long accepted; /* recipients of this message accepted */
 	long rcpt_entry;    /* the last recipient's entry, or -1 */
+	char *rcpt_value;   /* the last recipient's value, or NULL */
 };
 
 enum limiter_result {
@@ -63,9 +64,13 @@ enum limiter_result {
 	LIMITER_ERR_CONFIG
 };
 
-/* One term over its limit: the entry, the term, the count it has. */
+/*
+ * One term over its limit: the entry, the term, the count it has, and the
+ * value it was over for (a shared rule's entry counts for many).
+ */
 struct limiter_over {
 	const struct limiter_entry *entry;
+	const char *value;
 	size_t term;
 	long long count;
 };

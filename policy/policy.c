@@ -28,8 +28,9 @@
 #define TRAIL_VALUE_MAX 200 /* bytes of a stored value kept in the trail */
 /*
  * Keys of one decision, at most.  keys.c's limits keep every request under
- * it (246 keys at most, at RCPT with delay_checks and an IPv6 client, and
- * 148 more for the limit ladders of the first recipient); it is
+ * it (some 250 keys at most, at RCPT with delay_checks, an IPv6 client
+ * and long names, and some 150 more for the limit ladders of a message's
+ * first recipient: 400 in all for the worst case tried); it is
  * a backstop, so that no key form added later can make one envelope cost
  * the shared Redis connections what hundreds of decisions cost.  Past it
  * the decision fails as a store failure would: no rule is skipped.

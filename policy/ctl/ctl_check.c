@@ -190,7 +190,7 @@ over_text(const struct limiter_over *ov, char *buf, size_t len)
 	limit_term_text(&ov->entry->lim.term[ov->term], term, sizeof term);
 	snprintf(buf, len, "limit %s:%s for %s: %s, %lld counted",
 	         limit_subject_name(ov->entry->subject), ov->entry->rule,
-	         ov->entry->value, term, ov->count);
+	         ov->value, term, ov->count);
 }
 
 /*
