@@ -878,6 +878,15 @@ session "aborted: a whole message accepted after them" \
 session "aborted: and the next refused" \
     abort@abort.example a@example.com=rate -- -f abort@abort.example -t a@example.com
 
+# ...and a message the MTA accepted counts, even when DISCARD drops it.
+ctl add recipient trap@example.com DISCARD
+limit sender:disc@disc.example '1 msgs/1h'
+sync_rules
+session "DISCARD: a message to a DISCARD recipient accepted at SMTP level" \
+    disc@disc.example trap@example.com=ok -- -f disc@disc.example -t trap@example.com
+session "DISCARD: the discarded message counted: the next one refused" \
+    disc@disc.example a@example.com=rate -- -f disc@disc.example -t a@example.com
+
 # --- the window slides ------------------------------------------------------
 
 # 3 msgs/WIN s: one message, then at WIN/2 one attempt after the other
@@ -1044,6 +1053,18 @@ for i in "${!hostile[@]}"; do
 done
 is "$(printf '%s\n' "${bad[@]}")" "" \
     "hostile limit values: redmilterctl add refuses each (exit 1, 'limit: ...')"
+run_prog "$REDMILTERCTL" -r "$REDIS_URL" lint
+if [ "$RC" -eq 1 ] && [[ $OUT$ERR == *'sender:h0@hostile.example'* ]] &&
+    [[ $OUT$ERR == *'sender:h9@hostile.example'* ]]; then
+	pass "redmilterctl lint: exit 1, the stored hostile limit rules reported"
+else
+	fail "redmilterctl lint: exit 1, the stored hostile limit rules reported" \
+	    "exit $RC" "$(head -n 10 <<<"$OUT$ERR")"
+fi
+reload "on_error = accept"
+session "a broken limit rule with on_error = accept: as if it were absent" \
+    h0@hostile.example a@example.com=ok -- -f h0@hostile.example -t a@example.com
+reload
 run_prog "$REDMILTERCTL" -r "$REDIS_URL" add limit sender:x@hostile.example 5 msg/h
 like "exit $RC: $ERR" '^exit 1: .*limit: unknown unit "msg/h"' \
     "redmilterctl add limit ... 5 msg/h: exit 1, 'limit: unknown unit \"msg/h\"'"
