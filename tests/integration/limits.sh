@@ -747,6 +747,18 @@ session "sender many@ (any domain), 2 rcpts/msg: the third recipient refused" \
     many@a.example a@example.com=ok b@example.com=ok c@example.com=many -- \
     -f many@a.example -t a@example.com -t b@example.com -t c@example.com
 
+# PERIOD: a unit alone is 1 of it; 1s and 30d are the bounds, both valid
+limit sender:unit.example '1 msgs/h'
+run_prog "$REDMILTERCTL" -r "$REDIS_URL" add limit sender:b1@bounds.example 1 msgs/1s
+rc1=$RC
+run_prog "$REDMILTERCTL" -r "$REDIS_URL" add limit sender:b2@bounds.example 1 msgs/30d
+is "$rc1 $RC" "0 0" "redmilterctl add limit: periods 1s and 30d accepted"
+sync_rules
+session "sender unit.example, 1 msgs/h (one hour): message 1 accepted" \
+    u@unit.example a@example.com=ok -- -f u@unit.example -t a@example.com
+session "sender unit.example, 1 msgs/h: message 2 refused" \
+    u@unit.example a@example.com=rate -- -f u@unit.example -t a@example.com
+
 # replies: a custom 4xx, REJECT, DEFER, and WARN
 limit sender:slow.example '1 msgs/1h 451 4.7.1 Slow down'
 limit sender:hard.example '1 msgs/1h REJECT Too many messages'
