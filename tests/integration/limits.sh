@@ -38,6 +38,14 @@
 # by the client around each command, in the direction that holds however
 # slow a decision is (valgrind).
 #
+# Readings where the contract leaves a choice (what a Postfix administrator
+# would expect): a message accepted in mode = test or past a WARN rule
+# counts like any accepted message; Redis refusing the counting script
+# (an ACL) is a Redis failure (451 4.3.0), not a broken rule; with Redis
+# down and on_error = accept the tables fail before any limit is read, so
+# the acceptance is what is logged, not "limit counters not written";
+# redmilterctl lint reports stored limit values the milter calls broken.
+#
 # Needs root (a Postfix instance).  By hand:
 #   make && TOP=$PWD REDMILTER=$PWD/milter/redmilter \
 #       REDMILTERCTL=$PWD/policy/redmilterctl bash tests/integration/limits.sh
