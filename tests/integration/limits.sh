@@ -577,7 +577,9 @@ session "client network 127.0.8.0/24 per address: 127.0.8.2 accepted (a counter 
 session "client network 127.0.8.0/24 per address: 127.0.8.1 refused" \
     c@c.example a@example.com=rate -- -S 127.0.8.1 -f c@c.example -t a@example.com
 ctl_is "reset client 127.0.9.1 (shared rule): prints what it cleared" \
-    "client 127.0.9.1: counters cleared" reset client 127.0.9.1
+    "client 127.0.9.1: counters cleared
+  (the one limit client:127.0.9.0/24 shares, for every value it matches)" \
+    reset client 127.0.9.1
 session "reset of the shared counter: 127.0.9.2 accepted again" \
     c@c.example a@example.com=ok -- -S 127.0.9.2 -f c@c.example -t a@example.com
 unlimit client:127.0.9.0/24
