@@ -627,7 +627,7 @@ limit_error(SMFICTX *ctx, const struct conn *c, const char *rcpt,
 
 /*
  * check_limits - a recipient the tables accepted, against the limits
- * (redmilterctl(8), LIMITS); counted as accepted when it is let through
+ * (redmilterctl(8), LIMITS)
  */
 static sfsistat
 check_limits(SMFICTX *ctx, struct conn *c, const char *rcpt,
@@ -668,20 +668,21 @@ check_limits(SMFICTX *ctx, struct conn *c, const char *rcpt,
 		break;
 	}
 	limiter_outcome_free(&o);
-	if (rc == SMFIS_CONTINUE)
-		limiter_accept(&c->lim);
 	return rc;
 }
 
 /*
  * tables_accept - whether a recipient's verdict lets it through to the
- * limits: no rule, OK, DISCARD, HOLD, or a failure that on_error accepted
- * (a refusal in mode = test is not: it is logged as the refusal it is)
+ * limits: no rule, OK, DISCARD, HOLD, or a broken rule that on_error
+ * accepted.  Not a refusal let through by mode = test (it is logged as the
+ * refusal it is), nor a failed lookup that on_error accepted (it found no
+ * limit rule either); such a recipient is counted all the same.
  */
 static int
 tables_accept(const struct verdict *v, sfsistat rc)
 {
-	return rc == SMFIS_CONTINUE && v->type != VERDICT_REPLY;
+	return rc == SMFIS_CONTINUE && v->type != VERDICT_REPLY &&
+	       v->type != VERDICT_ERR_STORE;
 }
 
 /* decide - evaluate one stage and answer it */
@@ -703,15 +704,21 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 	char err[256];
 	sfsistat rc;
 	long long t0 = mono_us(), us;
+	int checked = 0;
 
 	if (policy_eval(&rt->pc, &req, rt->store, &v, err, sizeof err) != 0) {
 		str_copy(v.err, err, sizeof v.err);
 		rc = on_error(ctx, c, stage, rcpt, &v, 0);
 	} else {
 		rc = answer(ctx, c, stage, rcpt, &v);
-		if (stage == STAGE_RCPT && tables_accept(&v, rc))
+		if (stage == STAGE_RCPT && tables_accept(&v, rc)) {
 			rc = check_limits(ctx, c, rcpt, &req, &v);
+			checked = 1;
+		}
 	}
+	/* Whatever let it through, an accepted recipient counts. */
+	if (stage == STAGE_RCPT && rc == SMFIS_CONTINUE)
+		limiter_accept(&c->lim, checked);
 	verdict_free(&v);
 	us = mono_us() - t0;
 	if (us > (long long)rt->conf.redis_timeout * 1000)

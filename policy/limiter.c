@@ -276,8 +276,10 @@ limiter_rcpt(struct limiter *l, const struct policy_conf *pc, struct store *st,
 }
 
 void
-limiter_accept(struct limiter *l)
+limiter_accept(struct limiter *l, int checked)
 {
+	if (!checked)
+		l->rcpt_entry = -1;
 	l->accepted++;
 	if (l->rcpt_entry >= 0)
 		l->e[l->rcpt_entry].pending++;

@@ -13,9 +13,12 @@
  * on what was read and what this message has accepted so far.  Nothing is
  * written until limiter_commit(), at the end of the message, which adds
  * the message and its accepted recipients to every counter concerned in one
- * round trip.  limiter_accept() says that the recipient last checked was
- * accepted (whatever limiter_rcpt() said: mode = test, on_error = accept);
- * limiter_reset() forgets the message.
+ * round trip.  limiter_accept() says that a recipient was accepted:
+ * checked, the one limiter_rcpt() was last given (whatever it said: mode =
+ * test, on_error = accept); not checked, one it was not given (a failed
+ * lookup that on_error accepted, a refusal that mode = test let through),
+ * which counts for the message's limits alone.  limiter_reset() forgets
+ * the message.
  *
  * The outcome: LIMITER_PASS; LIMITER_REFUSE with the reply, and the
  * subject, rule, term and count that refused; LIMITER_WARN when only WARN
@@ -92,7 +95,7 @@ unsigned limiter_wants(const struct limiter *);
 void limiter_rcpt(struct limiter *, const struct policy_conf *, struct store *,
                   const struct request *, const struct verdict *,
                   struct limiter_outcome *);
-void limiter_accept(struct limiter *);
+void limiter_accept(struct limiter *, int checked);
 enum store_status limiter_commit(struct limiter *, struct store *, char *,
                                  size_t);
 void limiter_describe(const struct limiter_over *, char *, size_t);

@@ -235,7 +235,7 @@ print_limited(struct ctl *c, const struct policy_conf *pc, struct limiter *lim,
 	}
 	limiter_outcome_free(&o);
 	if (rc == -1)
-		limiter_accept(lim);
+		limiter_accept(lim, 1);
 	return rc;
 }
 

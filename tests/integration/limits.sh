@@ -1137,6 +1137,7 @@ session "delay_checks = no: the sender's limit refuses at RCPT, not at MAIL FROM
 
 # The rule first: in mode = test the canary of sync_rules is not obeyed.
 limit sender:tm@tm.example '1 msgs/1h'
+limit sender:tr@tm.example '100 rcpts/1h'
 sync_rules
 reload "mode = test"
 for i in 1 2 3; do
@@ -1145,6 +1146,14 @@ for i in 1 2 3; do
 done
 logged "RCPT: test tempfail from=<tm@tm\.example> .*rule=limit:sender:tm@tm\.example: $RATE \(sender tm@tm\.example: 1 msgs/1h, 1 counted\)" \
     "mode = test: what the limit would have refused is logged as 'test tempfail'"
+# A recipient that a table would refuse is accepted in mode = test, and
+# counts as the accepted recipient it is.
+session "mode = test: a table's REJECT let through, beside another recipient" \
+    tr@tm.example rejected@example.com=ok a@example.com=ok -- \
+    -f tr@tm.example -t rejected@example.com -t a@example.com
+ctl_is "mode = test: both recipients counted, the one a table would refuse too" \
+    "limit sender:tr@tm.example 100 rcpts/1h
+  100 rcpts/1h: 2" usage sender tr@tm.example
 reload
 
 # --- Redis failing -----------------------------------------------------------------
