@@ -49,9 +49,23 @@ class Closed(Exception):
 
 
 class Session:
-    def __init__(self, host, port, timeout):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    """one SMTP connection; every line sent and received goes to log
+    ("S: ...", "C: ..."), and to stdout too with echo; source binds the
+    client's end to that address (limits.sh's many clients)"""
+
+    def __init__(self, host, port, timeout, source=None, echo=True):
+        self.log = []
+        self.echo = echo
+        self.last = b""
+        self.sock = socket.create_connection(
+            (host, port), timeout=timeout,
+            source_address=(source, 0) if source else None)
         self.buf = b""
+
+    def record(self, tag, data):
+        self.log.append(tag + data)
+        if self.echo:
+            emit(tag, data)
 
     def line(self):
         while b"\n" not in self.buf:
@@ -73,16 +87,17 @@ class Session:
         """read one reply, print every line; return its code (int)"""
         while True:
             l = self.line()
-            emit(b"S: ", l)
+            self.record(b"S: ", l)
             if len(l) < 4 or l[3:4] != b"-":
                 break
+        self.last = l
         try:
             return int(l[:3])
         except ValueError:
             return 0
 
     def send(self, data, shown=None):
-        emit(b"C: ", shown if shown is not None else data)
+        self.record(b"C: ", shown if shown is not None else data)
         try:
             self.sock.sendall(data + b"\r\n")
         except OSError:
