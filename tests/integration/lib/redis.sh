@@ -162,3 +162,29 @@ restart_redis() {
 		bail_out "redis-server did not restart on port $REDIS_PORT"
 	fi
 }
+
+# run_check_program NAME - tests/integration/NAME.c's Check program
+# against a server started here (REDIS_URL, REDIS_SOCK and REDIS_PID in
+# its environment), its test cases printed as TAP lines; exits with the
+# program's status (store_redis.sh, counter.sh)
+run_check_program() {
+	local bin=$TOP/${BUILDDIR:-build/cc-std}/tests/integration/$1
+	local tap=$H_TMP/$1.tap rc
+	[ -x "$bin" ] || bail_out "$bin is missing: make build-tests"
+	start_redis
+	# shellcheck disable=SC2086
+	REDIS_URL=$REDIS_URL REDIS_SOCK=$REDIS_SOCK REDIS_PID=$REDIS_PID \
+	    CK_TAP_LOG_FILE_NAME=$tap timeout -k 5 600 $TEST_PREFIX "$bin" \
+	    >"$H_TMP/out" 2>&1
+	rc=$?
+	if [ -s "$tap" ]; then
+		grep -E '^(not )?ok ' "$tap"
+	else
+		echo "not ok 1 - $1 produced no TAP (exit $rc)"
+	fi
+	if [ $rc -ne 0 ]; then
+		cat "$H_TMP/out" >&2
+	fi
+	H_DONE=1 # the TAP lines above are the results
+	exit $rc
+}
