@@ -12,7 +12,9 @@
  *   would accept the whole message and skip the later recipients' checks;
  * - '%' is doubled in every reply line (reply_milter_line()).
  * DISCARD and HOLD are remembered and carried out at end of message, where
- * libmilter allows smfi_delrcpt() and smfi_quarantine().
+ * libmilter allows smfi_delrcpt() and smfi_quarantine().  A recipient the
+ * tables let through goes on to the limits (mlfi_limit.c), and a message
+ * is counted at its end; what the two files share is mlfi_int.h.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -26,35 +28,15 @@
 
 #include <libmilter/mfapi.h>
 
-#include "limiter.h"
 #include "policy.h"
 #include "log.h"
 #include "mlfi.h"
+#include "mlfi_int.h"
 #include "reply.h"
 #include "rule.h"
 #include "mono.h"
 #include "str.h"
 #include "xmalloc.h"
-
-#define TEMPFAIL_STORE_TEXT "Temporary policy lookup failure"
-#define TEMPFAIL_CONFIG_TEXT "Server configuration error"
-#define LOG_TEXT_MAX 300 /* bytes of an untrusted value in a log line */
-#define QID_MAX 65       /* bytes of a queue id as logged, and its NUL */
-
-/*
- * What the callbacks decide with: one configuration and its store (with
- * the cache of rules in it, store_open.h).  A reload makes a new one
- * current; a connection holds the one it started its transaction with
- * (refs), and the last to let go of an old one frees it.  rt_mu guards
- * current, live and every refs.
- */
-struct runtime {
-	struct conf conf;
-	struct policy_conf pc;
-	struct store *store;
-	unsigned long refs;
-	struct runtime *next; /* on the list of live ones */
-};
 
 static pthread_mutex_t rt_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct runtime *current; /* new transactions take this one */
@@ -64,24 +46,6 @@ static struct runtime *live;    /* every one not yet freed */
 static atomic_int closing;
 static atomic_long active;
 static atomic_long sessions;
-
-/* One SMTP connection; the second half is one transaction. */
-struct conn {
-	char *client_name;
-	char *client_addr;
-	char *helo;
-	int conn_discard; /* a client or HELO DISCARD: every message */
-	char *conn_hold;  /* a client or HELO HOLD: every message */
-	char *sender;     /* MAIL FROM argument as given */
-	char *auth;
-	struct runtime *rt; /* held from connect, renewed at each MAIL */
-	int msg_discard;    /* DISCARD of the whole message */
-	char *msg_hold;     /* HOLD reason; "" when given none */
-	char **drop;        /* recipients to delete at end of message */
-	size_t ndrop;
-	size_t naccepted;   /* recipients answered with CONTINUE */
-	struct limiter lim; /* this message's limits */
-};
 
 static const char *const stage_names[] = {"CONNECT", "HELO", "MAIL", "RCPT"};
 
@@ -278,8 +242,8 @@ conn_free(struct conn *c)
  * the MTA's text: anything but printable ASCII becomes '?', so that it
  * cannot forge a line), or NOQUEUE as Postfix logs it
  */
-static const char *
-queue_id(SMFICTX *ctx, char *buf, size_t len)
+const char *
+mlfi_queue_id(SMFICTX *ctx, char *buf, size_t len)
 {
 	const char *id = smfi_getsymval(ctx, (char *)"i");
 	size_t i;
@@ -316,10 +280,10 @@ address_field(char *buf, size_t len, const char *name, const char *addr)
  * lists:
  * queue id, stage, sender, recipient, client, rule and reply
  */
-static void
-log_decision(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
-             const char *rcpt, const char *what, const char *rule,
-             const char *reply)
+void
+mlfi_log_decision(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
+                  const char *rcpt, const char *what, const char *rule,
+                  const char *reply)
 {
 	char from[LOG_TEXT_MAX + 16], to[LOG_TEXT_MAX + 16], qid[QID_MAX];
 	const char *name;
@@ -339,7 +303,7 @@ log_decision(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 	address_field(from, sizeof from, "from", c->sender);
 	address_field(to, sizeof to, "to", rcpt);
 	log_msg(LOG_INFO, "%s: %s: %s%s%s%s client=%s[%s] rule=%s: %s",
-	        queue_id(ctx, qid, sizeof qid), stage_names[stage],
+	        mlfi_queue_id(ctx, qid, sizeof qid), stage_names[stage],
 	        c->rt->conf.mode == CONF_MODE_TEST ? "test " : "", what, from,
 	        to, n, c->client_addr ? c->client_addr : "", ru, reply);
 	free(n);
@@ -360,17 +324,18 @@ log_trail(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 		snprintf(rule, sizeof rule, "%s:%s", table_name(e->table),
 		         e->key);
 		if (e->what == TRAIL_WARN)
-			log_decision(ctx, c, stage, rcpt, "warn", rule,
-			             e->note != NULL ? e->note : "");
+			mlfi_log_decision(ctx, c, stage, rcpt, "warn", rule,
+			                  e->note != NULL ? e->note : "");
 		else if (e->what == TRAIL_BROKEN) {
 			snprintf(once, sizeof once, "%s=%s", rule, e->value);
 			log_once(LOG_ERR, once, "broken rule %s%s (\"%s\"): %s",
 			         c->rt->conf.prefix, rule, e->value, e->note);
 		} else if (e->what == TRAIL_MALFORMED)
-			log_msg(
-			    LOG_INFO, "%s: %s: malformed %s address <%s>: %s",
-			    queue_id(ctx, qid, sizeof qid), stage_names[stage],
-			    table_name(e->table), e->key, e->note);
+			log_msg(LOG_INFO,
+			        "%s: %s: malformed %s address <%s>: %s",
+			        mlfi_queue_id(ctx, qid, sizeof qid),
+			        stage_names[stage], table_name(e->table),
+			        e->key, e->note);
 	}
 }
 
@@ -379,8 +344,8 @@ log_trail(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
  *
  * Returns 0, or -1 when libmilter refused it.
  */
-static int
-set_reply(SMFICTX *ctx, const struct reply *r)
+int
+mlfi_set_reply(SMFICTX *ctx, const struct reply *r)
 {
 	char *l[REPLY_LINES_MAX + 1] = {NULL};
 	size_t i;
@@ -403,8 +368,8 @@ set_reply(SMFICTX *ctx, const struct reply *r)
 }
 
 /* tempfail - our own 451, for a store failure or a broken rule */
-static sfsistat
-tempfail(SMFICTX *ctx, const char *enh, const char *text)
+sfsistat
+mlfi_tempfail(SMFICTX *ctx, const char *enh, const char *text)
 {
 	if (smfi_setreply(ctx, (char *)"451", (char *)enh, (char *)text) !=
 	    MI_SUCCESS)
@@ -413,9 +378,9 @@ tempfail(SMFICTX *ctx, const char *enh, const char *text)
 }
 
 /* on_error - the configured answer to a failure of ours, logged */
-static sfsistat
-on_error(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
-         const char *rcpt, const struct verdict *v, int config)
+sfsistat
+mlfi_on_error(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
+              const char *rcpt, const struct verdict *v, int config)
 {
 	char rule[1200], reply[600];
 	const char *enh = config ? "4.3.5" : "4.3.0";
@@ -433,19 +398,20 @@ on_error(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 		snprintf(reply, sizeof reply, "451 %s %s (%s: %s)", enh, text,
 		         config ? "broken rule" : "Redis lookup failed",
 		         v->err);
-	log_decision(ctx, c, stage, rcpt,
-	             accept ? "accept (on_error)" : "tempfail", rule, reply);
+	mlfi_log_decision(ctx, c, stage, rcpt,
+	                  accept ? "accept (on_error)" : "tempfail", rule,
+	                  reply);
 	if (accept || c->rt->conf.mode == CONF_MODE_TEST)
 		return SMFIS_CONTINUE;
-	return tempfail(ctx, enh, text);
+	return mlfi_tempfail(ctx, enh, text);
 }
 
 /*
  * one_line - a multi-line reply as logged: its lines joined with " / ",
  * as one log line must be (CR LF in a log line would forge another)
  */
-static char *
-one_line(char *smtp)
+char *
+mlfi_one_line(char *smtp)
 {
 	char *p;
 
@@ -474,13 +440,13 @@ answer_reply(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 
 	if (action_reply(&v->action, v->table, &r, err, sizeof err) != 0) {
 		str_copy(v->err, err, sizeof v->err);
-		return on_error(ctx, c, stage, rcpt, v, 1);
+		return mlfi_on_error(ctx, c, stage, rcpt, v, 1);
 	}
 	if (log_wanted(LOG_INFO)) {
-		smtp = one_line(reply_smtp(&r));
-		log_decision(ctx, c, stage, rcpt,
-		             reply_is_temporary(&r) ? "tempfail" : "reject",
-		             rule, smtp);
+		smtp = mlfi_one_line(reply_smtp(&r));
+		mlfi_log_decision(
+		    ctx, c, stage, rcpt,
+		    reply_is_temporary(&r) ? "tempfail" : "reject", rule, smtp);
 		free(smtp);
 	}
 	if (c->rt->conf.mode == CONF_MODE_TEST) {
@@ -488,9 +454,9 @@ answer_reply(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 		return SMFIS_CONTINUE;
 	}
 	rc = reply_is_temporary(&r) ? SMFIS_TEMPFAIL : SMFIS_REJECT;
-	if (set_reply(ctx, &r) != 0) {
+	if (mlfi_set_reply(ctx, &r) != 0) {
 		str_copy(v->err, "libmilter refused the reply", sizeof v->err);
-		rc = on_error(ctx, c, stage, rcpt, v, 1);
+		rc = mlfi_on_error(ctx, c, stage, rcpt, v, 1);
 	}
 	reply_free(&r);
 	return rc;
@@ -532,22 +498,23 @@ answer(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt,
 	case VERDICT_NONE:
 		return SMFIS_CONTINUE;
 	case VERDICT_ACCEPT:
-		log_decision(ctx, c, stage, rcpt, "accept", rule, "OK");
+		mlfi_log_decision(ctx, c, stage, rcpt, "accept", rule, "OK");
 		return SMFIS_CONTINUE;
 	case VERDICT_REPLY:
 		return answer_reply(ctx, c, stage, rcpt, v, rule);
 	case VERDICT_DISCARD:
 	case VERDICT_HOLD:
-		log_decision(ctx, c, stage, rcpt,
-		             v->type == VERDICT_HOLD ? "hold" : "discard", rule,
-		             v->action.text != NULL ? v->action.text : "");
+		mlfi_log_decision(ctx, c, stage, rcpt,
+		                  v->type == VERDICT_HOLD ? "hold" : "discard",
+		                  rule,
+		                  v->action.text != NULL ? v->action.text : "");
 		if (c->rt->conf.mode != CONF_MODE_TEST)
 			remember(c, stage, rcpt, v);
 		return SMFIS_CONTINUE;
 	case VERDICT_ERR_STORE:
-		return on_error(ctx, c, stage, rcpt, v, 0);
+		return mlfi_on_error(ctx, c, stage, rcpt, v, 0);
 	case VERDICT_ERR_CONFIG:
-		return on_error(ctx, c, stage, rcpt, v, 1);
+		return mlfi_on_error(ctx, c, stage, rcpt, v, 1);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -569,106 +536,8 @@ log_slow(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 	log_msg(LOG_WARNING,
 	        "%s: %s: slow decision: %lld ms, more than redis_timeout "
 	        "(%d ms):%s%s",
-	        queue_id(ctx, qid, sizeof qid), stage_names[stage],
+	        mlfi_queue_id(ctx, qid, sizeof qid), stage_names[stage],
 	        (us + 999) / 1000, c->rt->conf.redis_timeout, from, to);
-}
-
-/* limit_rule - "limit:SUBJECT:KEY", as log lines name a limit rule */
-static void
-limit_rule(char *buf, size_t len, enum limit_subject s, const char *key)
-{
-	snprintf(buf, len, "limit:%s:%s", limit_subject_name(s), key);
-}
-
-/* log_over - one term over its limit: a WARN rule's, or a refusal's */
-static void
-log_over(SMFICTX *ctx, const struct conn *c, const char *rcpt,
-         const struct limiter_over *ov, const char *what, const char *reply)
-{
-	char rule[RULE_KEY_MAX + 32], what_over[600], line[1200];
-
-	limit_rule(rule, sizeof rule, ov->entry->subject, ov->entry->rule);
-	limiter_describe(ov, what_over, sizeof what_over);
-	if (reply != NULL)
-		snprintf(line, sizeof line, "%s (%s)", reply, what_over);
-	else if (ov->entry->lim.warn_text != NULL)
-		snprintf(line, sizeof line, "%s (%s)", ov->entry->lim.warn_text,
-		         what_over);
-	else
-		snprintf(line, sizeof line, "over the limit (%s)", what_over);
-	log_decision(ctx, c, STAGE_RCPT, rcpt, what, rule, line);
-}
-
-/* limit_error - a failure of the limits, answered by on_error */
-static sfsistat
-limit_error(SMFICTX *ctx, const struct conn *c, const char *rcpt,
-            const struct limiter_outcome *o)
-{
-	int config = o->result == LIMITER_ERR_CONFIG;
-	char rule[RULE_KEY_MAX + 32], once[RULE_KEY_MAX + 600];
-	struct verdict v;
-	sfsistat rc;
-
-	memset(&v, 0, sizeof v);
-	v.type = config ? VERDICT_ERR_CONFIG : VERDICT_ERR_STORE;
-	v.table = TABLE_LIMIT;
-	snprintf(rule, sizeof rule, "%s:%s", limit_subject_name(o->subject),
-	         o->rule);
-	if (config) {
-		v.key = rule;
-		snprintf(once, sizeof once, "limit:%s", rule);
-		log_once(LOG_ERR, once, "broken rule %slimit:%s: %s",
-		         c->rt->conf.prefix, rule, o->err);
-	}
-	str_copy(v.err, o->err, sizeof v.err);
-	rc = on_error(ctx, c, STAGE_RCPT, rcpt, &v, config);
-	return rc;
-}
-
-/*
- * check_limits - a recipient the tables accepted, against the limits
- * (redmilterctl(8), LIMITS)
- */
-static sfsistat
-check_limits(SMFICTX *ctx, struct conn *c, const char *rcpt,
-             const struct request *req, const struct verdict *v)
-{
-	struct runtime *rt = c->rt;
-	struct limiter_outcome o;
-	sfsistat rc = SMFIS_CONTINUE;
-	char *smtp;
-	size_t i;
-
-	limiter_rcpt(&c->lim, &rt->pc, rt->store, req, v, &o);
-	for (i = 0; i < o.nwarn; i++)
-		log_over(ctx, c, rcpt, &o.warn[i], "warn", NULL);
-	switch (o.result) {
-	case LIMITER_PASS:
-	case LIMITER_WARN:
-		break;
-	case LIMITER_REFUSE:
-		smtp = one_line(reply_smtp(&o.reply));
-		log_over(ctx, c, rcpt, &o.over,
-		         reply_is_temporary(&o.reply) ? "tempfail" : "reject",
-		         smtp);
-		free(smtp);
-		if (rt->conf.mode == CONF_MODE_TEST)
-			break;
-		rc = reply_is_temporary(&o.reply) ? SMFIS_TEMPFAIL
-		                                  : SMFIS_REJECT;
-		if (set_reply(ctx, &o.reply) != 0) {
-			log_msg(LOG_ERR,
-			        "smfi_setreply refused a limit's reply");
-			rc = tempfail(ctx, "4.3.5", TEMPFAIL_CONFIG_TEXT);
-		}
-		break;
-	case LIMITER_ERR_STORE:
-	case LIMITER_ERR_CONFIG:
-		rc = limit_error(ctx, c, rcpt, &o);
-		break;
-	}
-	limiter_outcome_free(&o);
-	return rc;
 }
 
 /*
@@ -708,11 +577,11 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 
 	if (policy_eval(&rt->pc, &req, rt->store, &v, err, sizeof err) != 0) {
 		str_copy(v.err, err, sizeof v.err);
-		rc = on_error(ctx, c, stage, rcpt, &v, 0);
+		rc = mlfi_on_error(ctx, c, stage, rcpt, &v, 0);
 	} else {
 		rc = answer(ctx, c, stage, rcpt, &v);
 		if (stage == STAGE_RCPT && tables_accept(&v, rc)) {
-			rc = check_limits(ctx, c, rcpt, &req, &v);
+			rc = mlfi_check_limits(ctx, c, rcpt, &req, &v);
 			checked = 1;
 		}
 	}
@@ -768,8 +637,9 @@ on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		accept = c->rt->conf.on_error == CONF_ON_ERROR_ACCEPT;
 		conn_free(c);
 		log_msg(LOG_ERR, "smfi_setpriv failed");
-		return accept ? SMFIS_ACCEPT
-		              : tempfail(ctx, "4.3.0", TEMPFAIL_STORE_TEXT);
+		return accept
+		           ? SMFIS_ACCEPT
+		           : mlfi_tempfail(ctx, "4.3.0", TEMPFAIL_STORE_TEXT);
 	}
 	set(&c->client_name, hostname);
 	c->client_addr = client_ip(hostaddr);
@@ -836,24 +706,6 @@ strip_brackets(char *a)
 	}
 }
 
-/*
- * commit_limits - the message and its accepted recipients counted; a
- * counter that cannot be written is logged and the message accepted
- * (redmilterctl(8), LIMITS)
- */
-static void
-commit_limits(SMFICTX *ctx, struct conn *c)
-{
-	char err[256], qid[QID_MAX];
-
-	err[0] = '\0';
-	if (limiter_commit(&c->lim, c->rt->store, err, sizeof err) != STORE_OK)
-		log_msg(LOG_WARNING,
-		        "%s: limit counters not written (%s); the message is "
-		        "accepted",
-		        queue_id(ctx, qid, sizeof qid), err);
-}
-
 /* on_eom - end of message: count it, carry out DISCARD and HOLD */
 static sfsistat
 on_eom(SMFICTX *ctx)
@@ -866,7 +718,7 @@ on_eom(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
-	commit_limits(ctx, c);
+	mlfi_commit_limits(ctx, c);
 	hold = c->msg_hold != NULL ? c->msg_hold : c->conn_hold;
 	if (c->msg_discard || c->conn_discard ||
 	    (c->ndrop > 0 && c->ndrop >= c->naccepted)) {
@@ -876,7 +728,7 @@ on_eom(SMFICTX *ctx)
 			strip_brackets(c->drop[i]);
 			if (smfi_delrcpt(ctx, c->drop[i]) != MI_SUCCESS)
 				log_msg(LOG_ERR, "%s: smfi_delrcpt failed",
-				        queue_id(ctx, qid, sizeof qid));
+				        mlfi_queue_id(ctx, qid, sizeof qid));
 		}
 		if (hold != NULL &&
 		    smfi_quarantine(
@@ -884,7 +736,7 @@ on_eom(SMFICTX *ctx)
 		        (char *)(*hold != '\0' ? hold : "redmilter HOLD")) !=
 		        MI_SUCCESS)
 			log_msg(LOG_ERR, "%s: smfi_quarantine failed",
-			        queue_id(ctx, qid, sizeof qid));
+			        mlfi_queue_id(ctx, qid, sizeof qid));
 	}
 	reset_transaction(c);
 	return rc;
