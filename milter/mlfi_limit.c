@@ -60,8 +60,9 @@ limit_error(SMFICTX *ctx, const struct conn *c, const char *rcpt,
 	snprintf(rule, sizeof rule, "%s:%s", limit_subject_name(o->subject),
 	         o->rule);
 	if (config) {
+		/* Once per key and problem, as log_trail() does for tables. */
 		v.key = rule;
-		snprintf(once, sizeof once, "limit:%s", rule);
+		snprintf(once, sizeof once, "limit:%s=%s", rule, o->err);
 		log_once(LOG_ERR, once, "broken rule %slimit:%s: %s",
 		         c->rt->conf.prefix, rule, o->err);
 	}
@@ -71,7 +72,7 @@ limit_error(SMFICTX *ctx, const struct conn *c, const char *rcpt,
 }
 
 /*
- * check_limits - a recipient the tables accepted, against the limits
+ * mlfi_check_limits - a recipient the tables accepted, against the limits
  * (redmilterctl(8), LIMITS)
  */
 sfsistat
@@ -117,7 +118,7 @@ mlfi_check_limits(SMFICTX *ctx, struct conn *c, const char *rcpt,
 }
 
 /*
- * commit_limits - the message and its accepted recipients counted; a
+ * mlfi_commit_limits - the message and its accepted recipients counted; a
  * counter that cannot be written is logged and the message accepted
  * (redmilterctl(8), LIMITS)
  */
