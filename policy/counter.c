@@ -225,7 +225,8 @@ static enum store_status
 run(struct store *st, const char *op, struct counter *c, size_t n, char *err,
     size_t errlen)
 {
-	struct store_script sc = {script_body, script_sha};
+	struct store_script sc = {script_body, script_sha,
+	                          strcmp(op, "read") == 0};
 	struct call k;
 	size_t i, j, got = 0, off = 0;
 	long long *out;

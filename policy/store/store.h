@@ -66,10 +66,15 @@ struct store_op {
 /* A change worth an administrator's eye; warning 0: good news. */
 typedef void (*store_notice_fn)(int warning, const char *msg);
 
-/* A script, known to the store by its text and that text's SHA-1 in hex. */
+/*
+ * A script, known to the store by its text and that text's SHA-1 in hex;
+ * reads: it writes nothing, so it may be sent again when the connection
+ * it went out on turns out to have been closed by the server.
+ */
 struct store_script {
 	const char *body;
 	const char *sha1;
+	int reads;
 };
 
 typedef int (*store_scan_fn)(const char *key, const char *val, size_t len,

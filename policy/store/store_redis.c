@@ -954,7 +954,9 @@ eval_result(redisReply *rep, long long *out, size_t nout, size_t *got,
  * redis_eval - EVALSHA; EVAL (which also loads it) when Redis does not know
  * the script: after a restart, a SCRIPT FLUSH or a failover.  A NOSCRIPT
  * error means the script did not run, so sending it again counts nothing
- * twice; nothing else is sent again, as for every write.
+ * twice.  A script that only reads is sent again on a new connection when
+ * its pooled one had been closed by the server, as a lookup is; one that
+ * writes never (it may have run).
  */
 static enum store_status
 redis_eval(struct store *st, const struct store_script *sc,
@@ -984,6 +986,12 @@ redis_eval(struct store *st, const struct store_script *sc,
 	for (i = 0; i < nargs; i++)
 		argv[3 + nkeys + i] = args[i];
 	rep = ask(r, s->c, &k, NULL, (int)argc, argv, NULL);
+	if (rep == NULL && sc->reads && !fresh && k.lost) {
+		/* A pooled connection the server had closed, as in call(). */
+		redisFree(s->c);
+		if ((s->c = rconn_connect(r, &k)) != NULL)
+			rep = ask(r, s->c, &k, NULL, (int)argc, argv, NULL);
+	}
 	if (rep != NULL && rep->type == REDIS_REPLY_ERROR && rep->str != NULL &&
 	    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
 		freeReplyObject(rep);

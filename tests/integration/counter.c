@@ -7,7 +7,9 @@
  * after its period and not before; two terms of one kind and period count
  * once; the hash gets an expiry past its longest period and drops stale
  * fields; the script is sent again (EVAL) after Redis forgot it (SCRIPT
- * FLUSH); a counter key of another type and a Redis that is down are
+ * FLUSH); a read is sent again when its pooled connection had been
+ * closed by the server, an add is not; a counter key of another type and
+ * a Redis that is down are
  * failures, never counts.  Periods are seconds, and every assertion on
  * time has a margin of a whole second or more (valgrind is slow).
  */
@@ -233,6 +235,33 @@ START_TEST(counter_survives_script_flush)
 }
 END_TEST
 
+START_TEST(counter_read_again_on_a_closed_connection)
+{
+	struct limit l;
+	struct counter c;
+	long long n[LIMIT_TERMS_MAX];
+	char err[256] = "";
+
+	parse("5 msgs/1h", &l);
+	add("c:k1", &l, 1, 1, n); /* the pool has its connection now */
+	freeReplyObject(redis("CLIENT KILL TYPE %s", "normal"));
+	/* A read is sent again on a new connection... */
+	read_counts("c:k1", &l, n);
+	ck_assert_int_eq(n[0], 1);
+	/* ...an add is not (it may have run): one message uncounted. */
+	freeReplyObject(redis("CLIENT KILL TYPE %s", "normal"));
+	memset(&c, 0, sizeof c);
+	c.key = "c:k1";
+	c.lim = &l;
+	c.msgs = 1;
+	ck_assert_int_eq(counter_add(st, &c, 1, err, sizeof err),
+	                 STORE_ERR_RETRY);
+	read_counts("c:k1", &l, n);
+	ck_assert_int_eq(n[0], 1);
+	limit_free(&l);
+}
+END_TEST
+
 START_TEST(counter_of_another_type_is_a_failure)
 {
 	struct limit l;
@@ -292,6 +321,7 @@ counter_suite(void)
 	tcase_add_test(tc, counter_same_kind_and_period_count_once);
 	tcase_add_test(tc, counter_expires_and_drops_stale_fields);
 	tcase_add_test(tc, counter_survives_script_flush);
+	tcase_add_test(tc, counter_read_again_on_a_closed_connection);
 	tcase_add_test(tc, counter_of_another_type_is_a_failure);
 	tcase_add_test(tc, counter_with_redis_down_is_a_failure);
 	suite_add_tcase(s, tc);
