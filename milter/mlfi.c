@@ -218,6 +218,8 @@ reset_transaction(struct conn *c)
 	c->ndrop = 0;
 	c->naccepted = 0;
 	c->msg_discard = 0;
+	c->msg_grey = 0;
+	c->grey_delayed = -1;
 	limiter_reset(&c->lim);
 }
 
@@ -444,9 +446,11 @@ answer_reply(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 	}
 	if (log_wanted(LOG_INFO)) {
 		smtp = mlfi_one_line(reply_smtp(&r));
-		mlfi_log_decision(
-		    ctx, c, stage, rcpt,
-		    reply_is_temporary(&r) ? "tempfail" : "reject", rule, smtp);
+		mlfi_log_decision(ctx, c, stage, rcpt,
+		                  v->greylisted            ? "greylist"
+		                  : reply_is_temporary(&r) ? "tempfail"
+		                                           : "reject",
+		                  rule, smtp);
 		free(smtp);
 	}
 	if (c->rt->conf.mode == CONF_MODE_TEST) {
@@ -567,6 +571,7 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 	    .sender = c->sender,
 	    .recipient = rcpt,
 	    .limits = stage == STAGE_RCPT ? limiter_wants(&c->lim) : 0,
+	    .tables_extra = c->conn_grey | c->msg_grey,
 	};
 	struct runtime *rt = c->rt;
 	struct verdict v;
@@ -580,6 +585,11 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 		rc = mlfi_on_error(ctx, c, stage, rcpt, &v, 0);
 	} else {
 		rc = answer(ctx, c, stage, rcpt, &v);
+		if (v.grey_later)
+			*(stage == STAGE_MAIL ? &c->msg_grey : &c->conn_grey) |=
+			    policy_stage_tables(&rt->pc, stage);
+		if (rc == SMFIS_CONTINUE && v.grey_delayed > c->grey_delayed)
+			c->grey_delayed = v.grey_delayed;
 		if (stage == STAGE_RCPT && tables_accept(&v, rc)) {
 			rc = mlfi_check_limits(ctx, c, rcpt, &req, &v);
 			checked = 1;
@@ -629,6 +639,7 @@ on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	struct conn *c = xcalloc(1, sizeof *c);
 	int accept;
 
+	c->grey_delayed = -1;
 	limiter_init(&c->lim);
 	conn_free(conn_of(ctx));
 	c->rt = rt_hold();
@@ -706,6 +717,25 @@ strip_brackets(char *a)
 	}
 }
 
+/*
+ * add_greylist_header - X-Greylist on a message that a recipient's first
+ * pass delayed (redmilter.conf(5), greylist_header); none in mode = test
+ */
+static void
+add_greylist_header(SMFICTX *ctx, const struct conn *c)
+{
+	char val[80], qid[QID_MAX];
+
+	if (c->grey_delayed < 0 || !c->rt->conf.greylist_header ||
+	    c->rt->conf.mode == CONF_MODE_TEST)
+		return;
+	(void)snprintf(val, sizeof val, "delayed %lld seconds by redmilter",
+	               c->grey_delayed);
+	if (smfi_addheader(ctx, (char *)"X-Greylist", val) != MI_SUCCESS)
+		log_msg(LOG_ERR, "%s: smfi_addheader failed",
+		        mlfi_queue_id(ctx, qid, sizeof qid));
+}
+
 /* on_eom - end of message: count it, carry out DISCARD and HOLD */
 static sfsistat
 on_eom(SMFICTX *ctx)
@@ -719,6 +749,7 @@ on_eom(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	mlfi_commit_limits(ctx, c);
+	add_greylist_header(ctx, c);
 	hold = c->msg_hold != NULL ? c->msg_hold : c->conn_hold;
 	if (c->msg_discard || c->conn_discard ||
 	    (c->ndrop > 0 && c->ndrop >= c->naccepted)) {
@@ -858,9 +889,16 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	unsigned long skip = SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOEOH |
 	                     SMFIP_NOUNKNOWN | SMFIP_NODATA;
 
+	struct runtime *rt = rt_hold();
+	unsigned long want = SMFIF_DELRCPT | SMFIF_QUARANTINE;
+
 	(void)f2;
 	(void)f3;
-	*pf0 = f0 & (SMFIF_DELRCPT | SMFIF_QUARANTINE);
+	/* Header addition only when X-Greylist may be added. */
+	if (rt->conf.greylist_header)
+		want |= SMFIF_ADDHDRS;
+	rt_release(rt);
+	*pf0 = f0 & want;
 	*pf1 = f1 & skip;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -874,7 +912,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static struct smfiDesc desc = {
     (char *)"redmilter",
     SMFI_VERSION,
-    SMFIF_DELRCPT | SMFIF_QUARANTINE,
+    SMFIF_DELRCPT | SMFIF_QUARANTINE | SMFIF_ADDHDRS,
     mlfi_connect,
     mlfi_helo,
     mlfi_envfrom,

@@ -11,12 +11,16 @@
  *	OK | DUNNO
  *	REJECT [X.Y.Z] [text] | DEFER [X.Y.Z] [text] | NNN [X.Y.Z] [text]
  *	DISCARD [text] | HOLD [text] | WARN text
+ *	GREYLIST [DELAY] [text]
  *
  * Keywords are case-insensitive and end at a space, a tab or the end.
  * One or more spaces or tabs separate the words; the text is kept as
  * written after that separator.  A word made only of digits and dots, with
  * at least one dot, right after the code is an enhanced code (as Postfix
  * dsn_split() reads access(5) values) and must then be a valid one.
+ * After GREYLIST, a word that begins with a digit is the delay, a period
+ * of 1s to 1d (period.h); the text, if any, replaces the reply's text
+ * and obeys the reply rules for 451 4.7.1.
  *
  * The checks of the reply itself (code class, enhanced code, line count and
  * length) are reply_build()'s, run here for every table: a rule valid in one
@@ -34,6 +38,7 @@
 
 #include "errbuf.h"
 #include "action.h"
+#include "period.h"
 #include "str.h"
 #include "xmalloc.h"
 
@@ -68,6 +73,8 @@ static int parse_bare(const struct keyword *, struct span *, struct action *,
                       char *, size_t);
 static int parse_fixed(const struct keyword *, struct span *, struct action *,
                        char *, size_t);
+static int parse_greylist(const struct keyword *, struct span *,
+                          struct action *, char *, size_t);
 static int parse_logtext(const struct keyword *, struct span *, struct action *,
                          char *, size_t);
 
@@ -79,12 +86,14 @@ static const struct keyword keywords[] = {
     {"DISCARD", parse_logtext, ACTION_DISCARD, 0, NULL, NULL, 0},
     {"HOLD", parse_logtext, ACTION_HOLD, 0, NULL, NULL, 0},
     {"WARN", parse_logtext, ACTION_WARN, 0, NULL, NULL, 1},
+    {"GREYLIST", parse_greylist, ACTION_GREYLIST, 0, NULL, NULL, 0},
 };
 
 static const char *const type_names[] = {
     [ACTION_OK] = "OK",       [ACTION_DUNNO] = "DUNNO",
     [ACTION_REPLY] = "REPLY", [ACTION_DISCARD] = "DISCARD",
     [ACTION_HOLD] = "HOLD",   [ACTION_WARN] = "WARN",
+    [ACTION_GREYLIST] = "GREYLIST",
 };
 
 /* skip_blanks - drop leading spaces and tabs */
@@ -270,6 +279,53 @@ parse_logtext(const struct keyword *kw, struct span *args, struct action *a,
 		                  "%s text is too long (%zu bytes, at most %d)",
 		                  kw->name, args->len, ACTION_LOGTEXT_MAX);
 	return take_text(args, &a->text, err, errlen);
+}
+
+/*
+ * parse_greylist - "[DELAY] [text]": a delay that begins with a digit and
+ * has its unit ("GREYLIST 300" is refused: seconds or minutes?), and a
+ * text that a 451 4.7.1 reply can carry
+ */
+static int
+parse_greylist(const struct keyword *kw, struct span *args, struct action *a,
+               char *err, size_t errlen)
+{
+	struct span rest = *args, w;
+	char ctx[QUOTE_MAX + 4];
+	size_t i;
+
+	a->type = kw->type;
+	a->delay = ACTION_GREY_DELAY;
+	next_word(&rest, &w);
+	if (w.len > 0 && w.p[0] >= '0' && w.p[0] <= '9') {
+		if (check_bytes("delay", &w, err, errlen) < 0)
+			return -1;
+		(void)snprintf(ctx, sizeof ctx, "%.*s%s", quote_len(&w), w.p,
+		               quote_more(&w));
+		for (i = 0; i < w.len && w.p[i] >= '0' && w.p[i] <= '9'; i++)
+			;
+		if (i == w.len)
+			return errbuf_set(err, errlen,
+			                  "GREYLIST: delay \"%s\" has no unit; "
+			                  "write %ss or %sm",
+			                  ctx, ctx, ctx);
+		a->delay = period_parse(w.p, w.len, ACTION_GREY_DELAY_MAX,
+		                        "GREYLIST", ctx, err, errlen);
+		if (a->delay < 0)
+			return -1;
+		*args = rest;
+	}
+	if (take_text(args, &a->text, err, errlen) < 0)
+		return -1;
+	if (a->text != NULL) {
+		struct reply r;
+
+		if (reply_build(ACTION_GREY_CODE, a->text, TABLE_RECIPIENT, &r,
+		                err, errlen) < 0)
+			return -1;
+		reply_free(&r);
+	}
+	return 0;
 }
 
 /* parse_code - "NNN [X.Y.Z] [text]" */

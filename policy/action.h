@@ -25,6 +25,9 @@
 
 #define ACTION_MAX 16384       /* longest rule value accepted */
 #define ACTION_LOGTEXT_MAX 512 /* text of DISCARD, HOLD, WARN */
+#define ACTION_GREY_DELAY 300  /* GREYLIST's default delay, seconds */
+#define ACTION_GREY_DELAY_MAX 86400
+#define ACTION_GREY_CODE 451, "4.7.1" /* GREYLIST's reply: greylist.h */
 
 enum action_type {
 	ACTION_OK,
@@ -32,7 +35,8 @@ enum action_type {
 	ACTION_REPLY, /* REJECT, DEFER and NNN */
 	ACTION_DISCARD,
 	ACTION_HOLD,
-	ACTION_WARN
+	ACTION_WARN,
+	ACTION_GREYLIST /* GREYLIST [DELAY] [text]: greylist.h */
 };
 
 struct action {
@@ -40,6 +44,7 @@ struct action {
 	int code;                /* ACTION_REPLY: 400..559 */
 	char enh[REPLY_ENH_MAX]; /* "" when the rule gave none */
 	char *text;              /* NULL when the rule gave none */
+	long long delay;         /* ACTION_GREYLIST: seconds */
 };
 
 int action_parse(const char *, size_t, struct action *, char *, size_t);

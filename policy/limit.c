@@ -15,6 +15,7 @@
 
 #include "errbuf.h"
 #include "limit.h"
+#include "period.h"
 #include "str.h"
 #include "xmalloc.h"
 
@@ -98,41 +99,6 @@ number(struct cursor *c)
 	return v > LIMIT_N_MAX * 10 ? -2 : v;
 }
 
-/* period - "[N]s|m|h|d" in seconds, or -1 with err set */
-static long long
-period(const char *p, size_t n, const char *unit, char *err, size_t errlen)
-{
-	static const struct {
-		char c;
-		long long secs;
-	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
-	struct cursor c = {p, n};
-	char q[QUOTE_MAX + 8];
-	long long v = 1, secs = 0;
-	size_t i;
-
-	if (n > 0 && p[0] >= '0' && p[0] <= '9' && (v = number(&c)) < 0)
-		v = LIMIT_PERIOD_MAX + 1;
-	for (i = 0; c.len == 1 && i < sizeof units / sizeof units[0]; i++)
-		if ((c.p[0] | 0x20) == units[i].c)
-			secs = units[i].secs;
-	if (secs == 0) {
-		quoted(c.p, c.len, q, sizeof q);
-		return errbuf_set(err, errlen,
-		                  "limit: unknown unit \"%s\" in \"%s\"; "
-		                  "expected s, m, h or d",
-		                  q, unit);
-	}
-	if (v == 0)
-		return errbuf_set(err, errlen, "limit: a period of 0 in \"%s\"",
-		                  unit);
-	if (v > LIMIT_PERIOD_MAX / secs)
-		return errbuf_set(err, errlen,
-		                  "limit: period of \"%s\" is longer than 30d",
-		                  unit);
-	return v * secs;
-}
-
 /* parse_term - "N msgs/PERIOD", "N rcpts/PERIOD" or "N rcpts/msg" */
 static int
 parse_term(struct cursor *c, struct limit_term *t, char *err, size_t errlen)
@@ -176,7 +142,9 @@ parse_term(struct cursor *c, struct limit_term *t, char *err, size_t errlen)
 	    strncasecmp(slash, "msg", 3) == 0) {
 		t->unit = LIMIT_RCPTS_PER_MSG;
 		t->period = 0;
-	} else if ((t->period = period(slash, w - kl - 1, q, err, errlen)) <
+	} else if ((t->period = period_parse(slash, w - kl - 1,
+	                                      LIMIT_PERIOD_MAX, "limit", q,
+	                                      err, errlen)) <
 	           0) {
 		return -1;
 	}
@@ -334,21 +302,15 @@ limit_subject_table(enum limit_subject s)
 void
 limit_term_text(const struct limit_term *t, char *buf, size_t len)
 {
-	long long p = t->period;
-	char u = 's';
+	char p[PERIOD_TEXT_MAX];
 
 	if (t->unit == LIMIT_RCPTS_PER_MSG) {
 		(void)snprintf(buf, len, "%lld rcpts/msg", t->n);
 		return;
 	}
-	if (p % 86400 == 0)
-		p /= 86400, u = 'd';
-	else if (p % 3600 == 0)
-		p /= 3600, u = 'h';
-	else if (p % 60 == 0)
-		p /= 60, u = 'm';
-	(void)snprintf(buf, len, "%lld %s/%lld%c", t->n,
-	               t->unit == LIMIT_MSGS ? "msgs" : "rcpts", p, u);
+	period_text(t->period, p, sizeof p);
+	(void)snprintf(buf, len, "%lld %s/%s", t->n,
+	               t->unit == LIMIT_MSGS ? "msgs" : "rcpts", p);
 }
 
 /* limit_reply - the rule's reply, or the default of the term's kind */

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "errbuf.h"
+#include "greylist.h"
 #include "keys.h"
 #include "limit.h"
 #include "policy.h"
@@ -56,6 +57,13 @@ tables_of(const struct policy_conf *conf, enum policy_stage stage)
 	if (conf->delay_checks)
 		return stage == STAGE_RCPT ? (1u << TABLE_WALK) - 1 : 0;
 	return stage_tables[stage];
+}
+
+/* policy_stage_tables - the tables a stage looks at (policy.h) */
+unsigned
+policy_stage_tables(const struct policy_conf *conf, enum policy_stage stage)
+{
+	return tables_of(conf, stage);
 }
 
 /* trail_add - append a step to the verdict's trail */
@@ -253,15 +261,74 @@ decide(struct verdict *v, enum table t, const char *key, struct action *act)
 }
 
 /*
+ * greylist - a GREYLIST rule met at RCPT: 0 when it passed (the walk goes
+ * on), 1 when it decided (delayed, or the store failed)
+ */
+static int
+greylist(const struct policy_conf *conf, const struct request *req,
+         struct store *store, enum table t, const char *key,
+         const struct store_value *sv, struct action *act, struct verdict *v)
+{
+	struct grey_triplet tr;
+	struct grey_result res;
+	char why[256], note[128];
+
+	if (req->auth != NULL && *req->auth != '\0') {
+		trail_add(v, t, TRAIL_GREYLIST, key, sv,
+		          "not greylisted: a session with a SASL login");
+		return 0;
+	}
+	if (greylist_triplet(&tr, req->client_addr, conf->grey_bits4,
+	                     conf->grey_bits6, req->sender, req->recipient,
+	                     conf->delims != NULL ? conf->delims : "", why,
+	                     sizeof why) != 0) {
+		snprintf(note, sizeof note, "not greylisted: %.100s", why);
+		trail_add(v, t, TRAIL_GREYLIST, key, sv, note);
+		return 0;
+	}
+	why[0] = '\0';
+	if (greylist_check(store, conf->prefix, &tr,
+	                   req->grey_peek ? GREY_PEEK : GREY_CHECK, act->delay,
+	                   &res, why, sizeof why) != STORE_OK) {
+		v->type = VERDICT_ERR_STORE;
+		v->table = t;
+		v->key = xstrdup(key);
+		str_copy(v->err, why[0] != '\0' ? why : "greylisting failed",
+		         sizeof v->err);
+		return 1;
+	}
+	if (res.state == GREY_NEW || res.state == GREY_WAIT) {
+		trail_add(v, t, TRAIL_DECIDED, key, sv, NULL);
+		greylist_action(act, res.seconds);
+		decide(v, t, key, act);
+		v->greylisted = 1;
+		v->grey_seconds = res.seconds;
+		return 1;
+	}
+	if (res.state == GREY_FIRST_PASS) {
+		v->grey_delayed = res.seconds;
+		snprintf(note, sizeof note, "passed, delayed %lld seconds",
+		         res.seconds);
+	} else {
+		snprintf(note, sizeof note, "%s",
+		         res.state == GREY_CLIENT
+		             ? "passed: the client's network is whitelisted"
+		             : "passed before");
+	}
+	trail_add(v, t, TRAIL_GREYLIST, key, sv, note);
+	return 0;
+}
+
+/*
  * walk_table - the keys of one table in order
  *
  * Returns 1 when the walk is over (a decision or a configuration failure),
  * 0 to go on with the next table.
  */
 static int
-walk_table(const struct policy_conf *conf, enum table t,
-           const struct keylist *kl, const struct store_value *vals,
-           struct verdict *v)
+walk_table(const struct policy_conf *conf, const struct request *req,
+           struct store *store, enum table t, const struct keylist *kl,
+           const struct store_value *vals, struct verdict *v)
 {
 	struct action act;
 	char why[256];
@@ -295,6 +362,21 @@ walk_table(const struct policy_conf *conf, enum table t,
 		case ACTION_DUNNO:
 			trail_add(v, t, TRAIL_DUNNO, kl->v[i], sv, NULL);
 			return 0;
+		case ACTION_GREYLIST:
+			if (req->stage != STAGE_RCPT) {
+				trail_add(v, t, TRAIL_GREYLIST, kl->v[i], sv,
+				          "decided at RCPT");
+				action_free(&act);
+				v->grey_later = 1;
+				return 1;
+			}
+			if (greylist(conf, req, store, t, kl->v[i], sv, &act,
+			             v)) {
+				action_free(&act);
+				return 1;
+			}
+			action_free(&act);
+			continue;
 		default:
 			trail_add(v, t, TRAIL_DECIDED, kl->v[i], sv, NULL);
 			decide(v, t, kl->v[i], &act);
@@ -334,8 +416,8 @@ walk_ladder(const struct policy_conf *conf, const struct keylist *kl,
 
 /* lookup_walk - fetch every key in one mget, then walk the tables */
 static void
-lookup_walk(const struct policy_conf *conf, struct keylist *kl,
-            struct store *store, struct verdict *v)
+lookup_walk(const struct policy_conf *conf, const struct request *req,
+            struct keylist *kl, struct store *store, struct verdict *v)
 {
 	struct store_value *vals;
 	char **full, *arena, err[256];
@@ -365,8 +447,8 @@ lookup_walk(const struct policy_conf *conf, struct keylist *kl,
 		         sizeof v->err);
 	} else {
 		for (t = 0, off = 0; t < TABLE_WALK; off += kl[t].n, t++)
-			if (walk_table(conf, (enum table)t, &kl[t], vals + off,
-			               v))
+			if (walk_table(conf, req, store, (enum table)t, &kl[t],
+			               vals + off, v))
 				break;
 		for (t = 0, off = 0; t < TABLE_WALK; t++)
 			off += kl[t].n;
@@ -389,6 +471,11 @@ policy_conf_init(struct policy_conf *pc, const struct conf *c)
 	pc->delay_checks = c->delay_checks;
 	pc->skip_broken = c->on_error == CONF_ON_ERROR_ACCEPT;
 	pc->trail_notfound = 0;
+	pc->grey_bits4 = 24;
+	pc->grey_bits6 = 64;
+	if (c->greylist_netmask != NULL)
+		(void)conf_netmask(c->greylist_netmask, &pc->grey_bits4,
+		                   &pc->grey_bits6);
 }
 
 /*
@@ -414,9 +501,15 @@ policy_eval(const struct policy_conf *conf, const struct request *req,
 	}
 	for (t = 0; t < NLISTS; t++)
 		keylist_init(&kl[t]);
+	v->grey_delayed = -1;
 	build_keys(conf, req,
-	           req->limits_only ? 0 : tables_of(conf, req->stage), kl, v);
-	lookup_walk(conf, kl, store, v);
+	           req->limits_only ? 0
+	                            : tables_of(conf, req->stage) |
+	                                  (req->stage == STAGE_RCPT
+	                                       ? req->tables_extra
+	                                       : 0),
+	           kl, v);
+	lookup_walk(conf, req, kl, store, v);
 	for (t = 0; t < NLISTS; t++)
 		keylist_free(&kl[t]);
 	return 0;

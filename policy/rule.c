@@ -205,6 +205,12 @@ rule_action_parse(enum table t, const char *val, size_t len, struct action *out,
 	}
 	if (action_parse(val, len, &a, err, errlen) != 0)
 		return -1;
+	if (a.type == ACTION_GREYLIST && t == TABLE_AUTH) {
+		action_free(&a);
+		return errbuf_set(err, errlen,
+		                  "GREYLIST is not for the auth table: a "
+		                  "session with a login is never greylisted");
+	}
 	if (out != NULL)
 		*out = a;
 	else

@@ -92,6 +92,7 @@ verdict_trail_name(enum trail_what w)
 	    [TRAIL_NOTFOUND] = "not found", [TRAIL_DECIDED] = "decided",
 	    [TRAIL_WARN] = "warn",          [TRAIL_DUNNO] = "dunno",
 	    [TRAIL_BROKEN] = "broken",      [TRAIL_MALFORMED] = "malformed",
+	    [TRAIL_GREYLIST] = "greylist",
 	};
 
 	return (unsigned)w < sizeof names / sizeof names[0] ? names[w] : "?";

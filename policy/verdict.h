@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "action.h"
+#include "greylist.h"
 #include "limit.h"
 #include "table.h"
 
@@ -32,7 +33,8 @@ enum trail_what {
 	TRAIL_WARN,     /* a WARN rule: log it, go on */
 	TRAIL_DUNNO,    /* DUNNO: the rest of this table is skipped */
 	TRAIL_BROKEN,   /* a rule that breaks the reply rules */
-	TRAIL_MALFORMED /* an address that yields no key */
+	TRAIL_MALFORMED, /* an address that yields no key */
+	TRAIL_GREYLIST   /* a GREYLIST rule passed: the note says why */
 };
 
 struct trail_entry {
@@ -66,6 +68,16 @@ struct verdict {
 	size_t ntrail;
 	size_t keys_looked_up; /* keys sent to the store */
 	struct limit_hit limit[LIMIT_SUBJECTS];
+	/*
+	 * GREYLIST (greylist.h): grey_later, a rule met before RCPT, whose
+	 * stage is then decided at RCPT; greylisted, the REPLY is its delay
+	 * (grey_seconds to wait); grey_delayed, a first pass after that
+	 * many seconds (the X-Greylist header's), else -1.
+	 */
+	int grey_later;
+	int greylisted;
+	long long grey_seconds;
+	long long grey_delayed;
 };
 
 void verdict_free(struct verdict *);

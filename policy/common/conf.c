@@ -74,6 +74,7 @@ struct conf_key {
 static int check_socket(const char *, char *, size_t);
 static int check_redis(const char *, char *, size_t);
 static int check_delimiter(const char *, char *, size_t);
+static int check_netmask(const char *, char *, size_t);
 
 static const struct name_value bool_names[] = {
     {"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1},
@@ -146,6 +147,10 @@ static const struct conf_key keys[] = {
     {"on_error", KEY_ENUM, "tempfail", 0, 0, F(on_error), on_error_names, NULL,
      0},
     {"mode", KEY_ENUM, "enforce", 0, 0, F(mode), mode_names, NULL, 0},
+    {"greylist_netmask", KEY_STRING, "24 64", 1, 16, F(greylist_netmask),
+     NULL, check_netmask, 0},
+    {"greylist_header", KEY_BOOL, "yes", 0, 1, F(greylist_header), bool_names,
+     NULL, 0},
     {"log_level", KEY_ENUM, "info", 0, 0, F(log_level), level_names, NULL, 0},
     {"syslog_facility", KEY_ENUM, "mail", 0, 0, F(syslog_facility),
      facility_names, NULL, 0},
@@ -368,6 +373,49 @@ check_delimiter(const char *v, char *err, size_t errlen)
 {
 	if (strchr(v, '@') != NULL) {
 		errbuf_set(err, errlen, "'@' cannot be a delimiter");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * conf_netmask - greylist_netmask's "BITS4 BITS6" (1..32, 1..128): 0, or
+ * -1 when it is not that
+ */
+int
+conf_netmask(const char *v, int *bits4, int *bits6)
+{
+	char *end;
+	long a, b;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	a = strtol(v, &end, 10);
+	if (end == v || (*end != ' ' && *end != '\t'))
+		return -1;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	v = end;
+	if (*v < '0' || *v > '9')
+		return -1;
+	b = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || a < 1 || a > 32 || b < 1 || b > 128)
+		return -1;
+	*bits4 = (int)a;
+	*bits6 = (int)b;
+	return 0;
+}
+
+/* check_netmask - two prefix lengths, IPv4's then IPv6's */
+static int
+check_netmask(const char *v, char *err, size_t errlen)
+{
+	int a, b;
+
+	if (conf_netmask(v, &a, &b) != 0) {
+		errbuf_set(err, errlen,
+		           "expected two prefix lengths, IPv4's (1 to 32) then "
+		           "IPv6's (1 to 128), as in \"24 64\"");
 		return -1;
 	}
 	return 0;

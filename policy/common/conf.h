@@ -61,6 +61,8 @@ struct conf {
 	char *recipient_delimiter; /* "+"; "" disables */
 	enum conf_on_error on_error;
 	enum conf_mode mode;
+	char *greylist_netmask; /* "24 64": conf_netmask() reads it */
+	int greylist_header;    /* 1: X-Greylist on a delayed message */
 	int log_level;       /* LOG_INFO */
 	int syslog_facility; /* LOG_MAIL */
 };
@@ -73,5 +75,6 @@ int conf_set(struct conf *, const char *key, const char *value, char *err,
 int conf_finish(struct conf *, char *err, size_t errlen);
 void conf_free(struct conf *);
 const char *conf_key_name(size_t);
+int conf_netmask(const char *, int *bits4, int *bits6);
 
 #endif

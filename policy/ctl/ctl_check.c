@@ -9,7 +9,9 @@
  * recipient, as in the milter.  A recipient the tables let through is then
  * checked against the limits as the milter would check it at that point
  * of one message with these recipients (the counters read, nothing
- * written).
+ * written).  A GREYLIST rule is looked up as the milter would, its
+ * triplet's state read and not written: a recipient it would delay gets
+ * the 451 with the seconds it would wait.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,9 @@ print_trail(const struct verdict *v)
 			       e->key);
 		} else if (e->what == TRAIL_BROKEN) {
 			printf("  %s %s: %s (broken: %s)\n",
+			       table_name(e->table), e->key, e->value, e->note);
+		} else if (e->what == TRAIL_GREYLIST) {
+			printf("  %s %s: %s (greylist: %s)\n",
 			       table_name(e->table), e->key, e->value, e->note);
 		} else {
 			printf("  %s %s: %s (%s)\n", table_name(e->table),
@@ -100,8 +105,9 @@ print_verdict(const struct ctl *c, const char *rcpt, const struct verdict *v)
 		    0)
 			break;
 		smtp = reply_smtp(&r);
-		snprintf(why, sizeof why, "%s %s", table_name(v->table),
-		         v->key);
+		snprintf(why, sizeof why, "%s%s %s",
+		         v->greylisted ? "greylisted by " : "",
+		         table_name(v->table), v->key);
 		print_reply(rcpt, smtp, why);
 		free(smtp);
 		reply_free(&r);
@@ -176,6 +182,9 @@ early_stages(struct ctl *c, const struct policy_conf *pc, struct check_args *a,
 			print_trail(early);
 		if (decided(early))
 			return EARLY_DECIDED;
+		/* A GREYLIST met here is decided at each RCPT. */
+		if (early->grey_later)
+			a->req.tables_extra |= policy_stage_tables(pc, stages[i]);
 	}
 	verdict_free(early);
 	return EARLY_NONE;
@@ -275,6 +284,7 @@ run_check(struct ctl *c, struct check_args *a)
 
 	policy_conf_init(&pc, &c->conf);
 	pc.trail_notfound = 1; /* -v lists every key tried */
+	a->req.grey_peek = 1;  /* what greylisting would say, nothing written */
 	if (ctl_store(c) == NULL)
 		return CTL_STORE;
 	if ((got = early_stages(c, &pc, a, &early)) == EARLY_FAILED)
