@@ -312,7 +312,10 @@ mlfi_log_decision(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 	free(ru);
 }
 
-/* log_trail - the WARN rules met, and the broken ones (once each) */
+/*
+ * log_trail - the WARN rules met, the GREYLIST rules passed, and the broken
+ * ones (once each)
+ */
 static void
 log_trail(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
           const char *rcpt, const struct verdict *v)
@@ -328,6 +331,9 @@ log_trail(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 		if (e->what == TRAIL_WARN)
 			mlfi_log_decision(ctx, c, stage, rcpt, "warn", rule,
 			                  e->note != NULL ? e->note : "");
+		else if (e->what == TRAIL_GREYLIST && stage == STAGE_RCPT)
+			mlfi_log_decision(ctx, c, stage, rcpt, "greylist pass",
+			                  rule, e->note != NULL ? e->note : "");
 		else if (e->what == TRAIL_BROKEN) {
 			snprintf(once, sizeof once, "%s=%s", rule, e->value);
 			log_once(LOG_ERR, once, "broken rule %s%s (\"%s\"): %s",

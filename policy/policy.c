@@ -320,6 +320,28 @@ greylist(const struct policy_conf *conf, const struct request *req,
 }
 
 /*
+ * greylist_step - a GREYLIST rule met by the walk: decided at RCPT, or left
+ * for it (grey_later) at an earlier stage; 1 when the walk is over
+ */
+static int
+greylist_step(const struct policy_conf *conf, const struct request *req,
+              struct store *store, enum table t, const char *key,
+              const struct store_value *sv, struct action *act,
+              struct verdict *v)
+{
+	int over = 1;
+
+	if (req->stage != STAGE_RCPT) {
+		trail_add(v, t, TRAIL_GREYLIST, key, sv, "decided at RCPT");
+		v->grey_later = 1;
+	} else {
+		over = greylist(conf, req, store, t, key, sv, act, v);
+	}
+	action_free(act);
+	return over;
+}
+
+/*
  * walk_table - the keys of one table in order
  *
  * Returns 1 when the walk is over (a decision or a configuration failure),
@@ -363,19 +385,9 @@ walk_table(const struct policy_conf *conf, const struct request *req,
 			trail_add(v, t, TRAIL_DUNNO, kl->v[i], sv, NULL);
 			return 0;
 		case ACTION_GREYLIST:
-			if (req->stage != STAGE_RCPT) {
-				trail_add(v, t, TRAIL_GREYLIST, kl->v[i], sv,
-				          "decided at RCPT");
-				action_free(&act);
-				v->grey_later = 1;
+			if (greylist_step(conf, req, store, t, kl->v[i], sv,
+			                  &act, v))
 				return 1;
-			}
-			if (greylist(conf, req, store, t, kl->v[i], sv, &act,
-			             v)) {
-				action_free(&act);
-				return 1;
-			}
-			action_free(&act);
 			continue;
 		default:
 			trail_add(v, t, TRAIL_DECIDED, kl->v[i], sv, NULL);
@@ -503,11 +515,10 @@ policy_eval(const struct policy_conf *conf, const struct request *req,
 		keylist_init(&kl[t]);
 	v->grey_delayed = -1;
 	build_keys(conf, req,
-	           req->limits_only ? 0
-	                            : tables_of(conf, req->stage) |
-	                                  (req->stage == STAGE_RCPT
-	                                       ? req->tables_extra
-	                                       : 0),
+	           req->limits_only
+	               ? 0
+	               : tables_of(conf, req->stage) |
+	                     (req->stage == STAGE_RCPT ? req->tables_extra : 0),
 	           kl, v);
 	lookup_walk(conf, req, kl, store, v);
 	for (t = 0; t < NLISTS; t++)

@@ -63,6 +63,10 @@ static const struct good goods[] = {
     {"Hold check this one", ACTION_HOLD, 0, "", "check this one"},
     {"WARN suspicious", ACTION_WARN, 0, "", "suspicious"},
     {"warn 100% odd\\n", ACTION_WARN, 0, "", "100% odd\\n"},
+    {"GREYLIST", ACTION_GREYLIST, 0, "", NULL},
+    {"greylist 30s", ACTION_GREYLIST, 0, "", NULL},
+    {"GREYLIST 2m Come back soon", ACTION_GREYLIST, 0, "", "Come back soon"},
+    {"GREYLIST Come back", ACTION_GREYLIST, 0, "", "Come back"},
 };
 
 /* Invalid values (length given for embedded NULs) and their message. */
@@ -83,6 +87,17 @@ static const struct bad bads[] = {
     {"OK hello", 0, "OK takes no text"},
     {"dunno x", 0, "DUNNO takes no text"},
     {"WARN", 0, "WARN needs a text"},
+    {"GREYLIST 300", 0,
+     "GREYLIST: delay \"300\" has no unit; write 300s or 300m"},
+    {"GREYLIST 0s", 0, "GREYLIST: a period of 0 in \"0s\""},
+    {"GREYLIST 2d", 0, "GREYLIST: period of \"2d\" is longer than 1d"},
+    {"GREYLIST 86401s", 0, "GREYLIST: period of \"86401s\" is longer than 1d"},
+    {"GREYLIST 99999999999999999999999m", 0,
+     "GREYLIST: period of \"99999999999999999999999m\" is longer than 1d"},
+    {"GREYLIST 5x", 0,
+     "GREYLIST: unknown unit \"x\" in \"5x\"; expected s, m, h or d"},
+    {"GREYLIST 5mm", 0,
+     "GREYLIST: unknown unit \"mm\" in \"5mm\"; expected s, m, h or d"},
     {"warn \t ", 0, "WARN needs a text"},
     {"250 ok", 0, "reply code 250 is not 4xx or 5xx: acceptance is OK"},
     {"354 go", 0, "reply code 354 is not 4xx or 5xx: acceptance is OK"},
@@ -239,6 +254,27 @@ START_TEST(action_parse_accepts_spec_actions)
 		ck_assert_ptr_null(a.text);
 	else
 		ck_assert_str_eq(a.text, g->text);
+	action_free(&a);
+}
+END_TEST
+
+/* GREYLIST's delays, in seconds. */
+static const struct {
+	const char *in;
+	long long delay;
+} delays[] = {
+    {"GREYLIST", 300},         {"GREYLIST 1s", 1},      {"GREYLIST 90s", 90},
+    {"GREYLIST 5M", 300},      {"GREYLIST 2h", 7200},   {"GREYLIST 1d", 86400},
+    {"GREYLIST 24h x", 86400}, {"GREYLIST later", 300},
+};
+
+START_TEST(action_parse_reads_greylist_delays)
+{
+	struct action a;
+
+	expect_ok(delays[_i].in, strlen(delays[_i].in), &a);
+	ck_assert_int_eq(a.type, ACTION_GREYLIST);
+	ck_assert_int_eq(a.delay, delays[_i].delay);
 	action_free(&a);
 }
 END_TEST
@@ -460,6 +496,7 @@ START_TEST(action_type_name_names_types)
 	ck_assert_str_eq(action_type_name(ACTION_DISCARD), "DISCARD");
 	ck_assert_str_eq(action_type_name(ACTION_HOLD), "HOLD");
 	ck_assert_str_eq(action_type_name(ACTION_WARN), "WARN");
+	ck_assert_str_eq(action_type_name(ACTION_GREYLIST), "GREYLIST");
 	ck_assert_str_eq(action_type_name((enum action_type)99), "?");
 }
 END_TEST
@@ -473,6 +510,8 @@ action_suite(void)
 
 	tcase_add_loop_test(tc, action_parse_accepts_spec_actions, 0,
 	                    (int)NELEM(goods));
+	tcase_add_loop_test(tc, action_parse_reads_greylist_delays, 0,
+	                    (int)NELEM(delays));
 	tcase_add_loop_test(tc, action_parse_refuses_malformed_actions, 0,
 	                    (int)NELEM(bads));
 	tcase_add_loop_test(tc, action_parse_renders_spec_examples, 0,

@@ -76,6 +76,8 @@ static const char *const all_keys[] = {
     "recipient_delimiter",
     "on_error",
     "mode",
+    "greylist_netmask",
+    "greylist_header",
     "log_level",
     "syslog_facility",
 };
@@ -105,6 +107,8 @@ assert_defaults(const struct conf *c)
 	ck_assert_str_eq(c->recipient_delimiter, "+");
 	ck_assert_int_eq(c->on_error, CONF_ON_ERROR_TEMPFAIL);
 	ck_assert_int_eq(c->mode, CONF_MODE_ENFORCE);
+	ck_assert_str_eq(c->greylist_netmask, "24 64");
+	ck_assert_int_eq(c->greylist_header, 1);
 	ck_assert_int_eq(c->log_level, LOG_INFO);
 	ck_assert_int_eq(c->syslog_facility, LOG_MAIL);
 }
@@ -378,6 +382,20 @@ static const struct bad bads[] = {
      ":1: recipient_delimiter: whitespace in value"},
     {"recipient_delimiter = 123456789\n",
      ":1: recipient_delimiter: longer than 8 characters"},
+    {"greylist_netmask = 24\n",
+     ":1: greylist_netmask: expected two prefix lengths, IPv4's (1 to 32) "
+     "then IPv6's (1 to 128), as in \"24 64\""},
+    {"greylist_netmask = 33 64\n",
+     ":1: greylist_netmask: expected two prefix lengths, IPv4's (1 to 32) "
+     "then IPv6's (1 to 128), as in \"24 64\""},
+    {"greylist_netmask = 24 0\n",
+     ":1: greylist_netmask: expected two prefix lengths, IPv4's (1 to 32) "
+     "then IPv6's (1 to 128), as in \"24 64\""},
+    {"greylist_netmask = 24 64x\n",
+     ":1: greylist_netmask: expected two prefix lengths, IPv4's (1 to 32) "
+     "then IPv6's (1 to 128), as in \"24 64\""},
+    {"greylist_header = maybe\n",
+     ":1: greylist_header: 'maybe' is not yes or no"},
     {"user = red milter\n", ":1: user: whitespace in value"},
     {"group = mail\tgroup\n",
      ":1: group: control or non-ASCII character in value"},
@@ -546,6 +564,8 @@ static const struct named nameds[] = {
     {"syslog_facility", "cron", AT(syslog_facility), LOG_CRON},
     {"syslog_facility", "lpr", AT(syslog_facility), LOG_LPR},
     {"syslog_facility", "LOCAL7", AT(syslog_facility), LOG_LOCAL7},
+    {"greylist_header", "no", AT(greylist_header), 0},
+    {"greylist_header", "yes", AT(greylist_header), 1},
     {"delay_checks", "yes", AT(delay_checks), 1},
     {"delay_checks", "no", AT(delay_checks), 0},
     {"delay_checks", "true", AT(delay_checks), 1},

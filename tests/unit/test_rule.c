@@ -144,6 +144,37 @@ START_TEST(rule_parse_line_reads_import_lines)
 }
 END_TEST
 
+/* GREYLIST in every table but auth and limit */
+START_TEST(rule_action_parse_refuses_greylist_in_auth)
+{
+	struct action a;
+	char err[256] = "";
+	int t;
+
+	for (t = 0; t < TABLE_WALK; t++) {
+		int rc = rule_action_parse((enum table)t, "GREYLIST 1m", 11, &a,
+		                           err, sizeof err);
+
+		if (t == TABLE_AUTH) {
+			ck_assert_int_eq(rc, -1);
+			ck_assert_str_eq(err,
+			                 "GREYLIST is not for the auth table: "
+			                 "a session with a login is never "
+			                 "greylisted");
+		} else {
+			ck_assert_msg(rc == 0, "%s: %s",
+			              table_name((enum table)t), err);
+			ck_assert_int_eq(a.type, ACTION_GREYLIST);
+			ck_assert_int_eq(a.delay, 60);
+			action_free(&a);
+		}
+	}
+	ck_assert_int_eq(rule_action_parse(TABLE_LIMIT, "GREYLIST", 8, NULL,
+	                                   err, sizeof err),
+	                 -1);
+}
+END_TEST
+
 static Suite *
 rule_suite(void)
 {
@@ -154,6 +185,7 @@ rule_suite(void)
 	                    rule_key_check_folds_and_refuses_unreachable_keys,
 	                    0, (int)(sizeof keys / sizeof keys[0]));
 	tcase_add_test(tc, rule_key_check_refuses_long_keys);
+	tcase_add_test(tc, rule_action_parse_refuses_greylist_in_auth);
 	tcase_add_loop_test(tc, rule_parse_line_reads_import_lines, 0,
 	                    (int)(sizeof lines / sizeof lines[0]));
 	suite_add_tcase(s, tc);

@@ -41,7 +41,8 @@ Every argument goes through Python's escape decoding first, so '\x00',
 Output, one line per reply: "STEP: REPLY", where REPLY is "continue",
 "accept", "reject", "tempfail", "discard", the text of an SMFIR_REPLYCODE
 ("550 5.7.1 Go away"; CR and LF and every other byte outside printable
-ASCII shown as \r, \n, \xNN), "delrcpt <ADDR>", "quarantine REASON", and
+ASCII shown as \r, \n, \xNN), "delrcpt <ADDR>", "quarantine REASON",
+"addheader NAME: VALUE", and
 "(closed)" or "(timeout)" when no reply came.  A send to a closed
 connection prints "STEP: (closed)".  Exit status 0 unless usage error (2).
 
@@ -176,6 +177,9 @@ def describe(cmd, data):
         return "delrcpt " + show(data.rstrip(b"\0"))
     if cmd == b"q":
         return "quarantine " + show(data.rstrip(b"\0"))
+    if cmd == b"h":
+        name, _, value = data.partition(b"\0")
+        return "addheader %s: %s" % (show(name), show(value.rstrip(b"\0")))
     if cmd == b"O":
         if len(data) >= 12:
             v, a, p = struct.unpack(">III", data[:12])
