@@ -24,7 +24,11 @@ main(int argc, char **argv)
 {
 	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 200000, i;
 	struct store *st = store_mem_new();
-	struct policy_conf pc = {"redmilter:", "+", 1, 0, 0};
+	struct policy_conf pc = {.prefix = "redmilter:",
+	                         .delims = "+",
+	                         .delay_checks = 1,
+	                         .grey_bits4 = 24,
+	                         .grey_bits6 = 64};
 	char snd[64], rcpt[64], err[256];
 	struct timespec a, b;
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "greylist.h"
 #include "reply.h"
 #include "table.h"
 
@@ -182,6 +183,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      "enh class");
 		check_reply(&a);
 		check_roundtrip(&a);
+	} else if (a.type == ACTION_GREYLIST) {
+		check(a.delay >= 1 && a.delay <= ACTION_GREY_DELAY_MAX,
+		      "GREYLIST delay 1s to 1d");
+		greylist_action(&a, a.delay);
+		check(a.type == ACTION_REPLY && a.code == 451 &&
+		          strcmp(a.enh, "4.7.1") == 0,
+		      "GREYLIST answers 451 4.7.1");
+		check_reply(&a);
 	} else {
 		check(a.type != ACTION_WARN || a.text != NULL, "WARN has text");
 		check((a.type != ACTION_OK && a.type != ACTION_DUNNO) ||

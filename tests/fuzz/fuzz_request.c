@@ -83,7 +83,11 @@ split(const uint8_t *data, size_t size, char *buf, char **f)
 static void
 evaluate(struct store *st, char **f, int delay)
 {
-	struct policy_conf pc = {"redmilter:", "+-", delay, 0, 0};
+	struct policy_conf pc = {.prefix = "redmilter:",
+	                         .delims = "+-",
+	                         .delay_checks = delay,
+	                         .grey_bits4 = 24,
+	                         .grey_bits6 = 64};
 	/* Every limit ladder too, at every stage. */
 	struct request req = {.stage = STAGE_CONNECT,
 	                      .client_name = f[0],

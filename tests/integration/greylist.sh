@@ -334,9 +334,14 @@ ctl add recipient race@example.com GREYLIST "${D}s"
 sync_rules "$MILTER_SOCKET" "$M2_SOCK"
 attempt m1 127.8.0.1 two@t.example two@example.com
 is "$(r m1)" "$(grey "$D")" "two milters: the first attempt through Postfix and milter 1"
+K2="${P}_grey:t:127.8.0.0/24|two@t.example|two@example.com"
+first=$(rcli HGET "$K2" first)
 got=$(mrun "$M2_SOCK" 127.8.0.1 4 two@t.example two@example.com +abort)
-like "$got" "^rcpt: 451 4\\.7\\.1 Greylisted, please try again in [1-$D] seconds$" \
-    "two milters: milter 2 knows the triplet (no new delay)"
+n=$(sed -nE 's/^rcpt: 451 4\.7\.1 Greylisted, please try again in ([0-9]+) seconds$/\1/p' <<<"$got")
+ok "two milters: milter 2 greylists the triplet too ($got)" \
+    test -n "$n" -a "${n:-0}" -ge 1 -a "${n:-0}" -le "$D"
+is "$(rcli HGET "$K2" first)" "$first" \
+    "two milters: milter 2 started no delay of its own (the first attempt is milter 1's)"
 # Concurrent first attempts of one triplet on both milters: one delay.
 for i in 1 2 3 4 5 6; do
 	s=$MILTER_SOCKET
