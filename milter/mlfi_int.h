@@ -64,11 +64,11 @@ struct conn {
 	char *msg_hold;     /* HOLD reason; "" when given none */
 	char **drop;        /* recipients to delete at end of message */
 	size_t ndrop;
-	size_t naccepted;   /* recipients answered with CONTINUE */
-	struct limiter lim; /* this message's limits */
-	unsigned conn_grey; /* tables of a client or HELO stage that met a
-	                       GREYLIST: walked again at each RCPT */
-	unsigned msg_grey;  /* likewise, of the MAIL stage */
+	size_t naccepted;       /* recipients answered with CONTINUE */
+	struct limiter lim;     /* this message's limits */
+	unsigned conn_grey;     /* tables of a client or HELO stage that met a
+	                           GREYLIST: walked again at each RCPT */
+	unsigned msg_grey;      /* likewise, of the MAIL stage */
 	long long grey_delayed; /* a recipient's first pass after this many
 	                           seconds (X-Greylist); -1: none */
 };

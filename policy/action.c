@@ -90,9 +90,12 @@ static const struct keyword keywords[] = {
 };
 
 static const char *const type_names[] = {
-    [ACTION_OK] = "OK",       [ACTION_DUNNO] = "DUNNO",
-    [ACTION_REPLY] = "REPLY", [ACTION_DISCARD] = "DISCARD",
-    [ACTION_HOLD] = "HOLD",   [ACTION_WARN] = "WARN",
+    [ACTION_OK] = "OK",
+    [ACTION_DUNNO] = "DUNNO",
+    [ACTION_REPLY] = "REPLY",
+    [ACTION_DISCARD] = "DISCARD",
+    [ACTION_HOLD] = "HOLD",
+    [ACTION_WARN] = "WARN",
     [ACTION_GREYLIST] = "GREYLIST",
 };
 

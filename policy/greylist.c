@@ -87,7 +87,7 @@ script_init(void)
 }
 
 static const char *const state_names[] = {
-    [GREY_NEW] = "new",        [GREY_WAIT] = "wait",
+    [GREY_NEW] = "new",         [GREY_WAIT] = "wait",
     [GREY_FIRST_PASS] = "pass", [GREY_PASSED] = "passed",
     [GREY_CLIENT] = "client",
 };
@@ -142,8 +142,8 @@ greylist_triplet(struct grey_triplet *tr, const char *client_addr, int bits4,
 		return errbuf_set(err, errlen, "no address family");
 	if (address(tr->from, sizeof tr->from, sender, delims, "sender", err,
 	            errlen) != 0 ||
-	    address(tr->to, sizeof tr->to, recipient, delims, "recipient",
-	            err, errlen) != 0)
+	    address(tr->to, sizeof tr->to, recipient, delims, "recipient", err,
+	            errlen) != 0)
 		return -1;
 	return 0;
 }
@@ -174,12 +174,12 @@ greylist_client_key(const char *prefix, const char *net)
 /* greylist_check - one run of the script (greylist.h) */
 enum store_status
 greylist_check(struct store *st, const char *prefix,
-               const struct grey_triplet *tr, enum grey_op op,
-               long long delay, struct grey_result *res, char *err,
-               size_t errlen)
+               const struct grey_triplet *tr, enum grey_op op, long long delay,
+               struct grey_result *res, char *err, size_t errlen)
 {
-	static const char *const ops[] = {
-	    [GREY_CHECK] = "check", [GREY_PEEK] = "peek", [GREY_FORCE] = "pass"};
+	static const char *const ops[] = {[GREY_CHECK] = "check",
+	                                  [GREY_PEEK] = "peek",
+	                                  [GREY_FORCE] = "pass"};
 	struct store_script sc = {script_body, script_sha, op == GREY_PEEK};
 	char num[4][24];
 	const char *keys[2], *args[8];

@@ -35,9 +35,9 @@
 #include "cidr.h"
 #include "store.h"
 
-#define GREYLIST_WINDOW (2LL * 86400)  /* a pending triplet's retry window */
-#define GREYLIST_KEEP (36LL * 86400)   /* a passed one's, from its last pass */
-#define GREYLIST_CLIENT_PASSES 5       /* passed triplets that whitelist */
+#define GREYLIST_WINDOW (2LL * 86400) /* a pending triplet's retry window */
+#define GREYLIST_KEEP (36LL * 86400)  /* a passed one's, from its last pass */
+#define GREYLIST_CLIENT_PASSES 5      /* passed triplets that whitelist */
 #define GREYLIST_ADDR_MAX 600
 
 enum grey_op { GREY_CHECK, GREY_PEEK, GREY_FORCE };
@@ -61,10 +61,9 @@ struct grey_result {
 	long long seconds; /* NEW, WAIT: to wait; FIRST_PASS: delayed */
 };
 
-int greylist_triplet(struct grey_triplet *, const char *client_addr,
-                     int bits4, int bits6, const char *sender,
-                     const char *recipient, const char *delims, char *err,
-                     size_t errlen);
+int greylist_triplet(struct grey_triplet *, const char *client_addr, int bits4,
+                     int bits6, const char *sender, const char *recipient,
+                     const char *delims, char *err, size_t errlen);
 enum store_status greylist_check(struct store *, const char *prefix,
                                  const struct grey_triplet *, enum grey_op,
                                  long long delay, struct grey_result *,

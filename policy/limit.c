@@ -142,10 +142,9 @@ parse_term(struct cursor *c, struct limit_term *t, char *err, size_t errlen)
 	    strncasecmp(slash, "msg", 3) == 0) {
 		t->unit = LIMIT_RCPTS_PER_MSG;
 		t->period = 0;
-	} else if ((t->period = period_parse(slash, w - kl - 1,
-	                                      LIMIT_PERIOD_MAX, "limit", q,
-	                                      err, errlen)) <
-	           0) {
+	} else if ((t->period =
+	                period_parse(slash, w - kl - 1, LIMIT_PERIOD_MAX,
+	                             "limit", q, err, errlen)) < 0) {
 		return -1;
 	}
 	c->p += w, c->len -= w;

@@ -503,11 +503,10 @@ policy_eval(const struct policy_conf *conf, const struct request *req,
 		keylist_init(&kl[t]);
 	v->grey_delayed = -1;
 	build_keys(conf, req,
-	           req->limits_only ? 0
-	                            : tables_of(conf, req->stage) |
-	                                  (req->stage == STAGE_RCPT
-	                                       ? req->tables_extra
-	                                       : 0),
+	           req->limits_only
+	               ? 0
+	               : tables_of(conf, req->stage) |
+	                     (req->stage == STAGE_RCPT ? req->tables_extra : 0),
 	           kl, v);
 	lookup_walk(conf, req, kl, store, v);
 	for (t = 0; t < NLISTS; t++)

@@ -28,11 +28,11 @@ enum verdict_type {
 };
 
 enum trail_what {
-	TRAIL_NOTFOUND, /* no rule under this key */
-	TRAIL_DECIDED,  /* this rule decided */
-	TRAIL_WARN,     /* a WARN rule: log it, go on */
-	TRAIL_DUNNO,    /* DUNNO: the rest of this table is skipped */
-	TRAIL_BROKEN,   /* a rule that breaks the reply rules */
+	TRAIL_NOTFOUND,  /* no rule under this key */
+	TRAIL_DECIDED,   /* this rule decided */
+	TRAIL_WARN,      /* a WARN rule: log it, go on */
+	TRAIL_DUNNO,     /* DUNNO: the rest of this table is skipped */
+	TRAIL_BROKEN,    /* a rule that breaks the reply rules */
 	TRAIL_MALFORMED, /* an address that yields no key */
 	TRAIL_GREYLIST   /* a GREYLIST rule passed: the note says why */
 };

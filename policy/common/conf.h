@@ -63,8 +63,8 @@ struct conf {
 	enum conf_mode mode;
 	char *greylist_netmask; /* "24 64": conf_netmask() reads it */
 	int greylist_header;    /* 1: X-Greylist on a delayed message */
-	int log_level;       /* LOG_INFO */
-	int syslog_facility; /* LOG_MAIL */
+	int log_level;          /* LOG_INFO */
+	int syslog_facility;    /* LOG_MAIL */
 };
 
 void conf_init(struct conf *);

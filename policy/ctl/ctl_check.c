@@ -184,7 +184,8 @@ early_stages(struct ctl *c, const struct policy_conf *pc, struct check_args *a,
 			return EARLY_DECIDED;
 		/* A GREYLIST met here is decided at each RCPT. */
 		if (early->grey_later)
-			a->req.tables_extra |= policy_stage_tables(pc, stages[i]);
+			a->req.tables_extra |=
+			    policy_stage_tables(pc, stages[i]);
 	}
 	verdict_free(early);
 	return EARLY_NONE;
