@@ -5,8 +5,8 @@
  *
  * This file holds main(), the global options and the small commands (add,
  * del, get, lint, codes); ctl.c has what the commands share (the store,
- * warnings), ctl_bulk.c list, export and import, ctl_check.c check, and
- * ctl_limit.c usage and reset.  Every
+ * warnings), ctl_bulk.c list, export and import, ctl_check.c check,
+ * ctl_limit.c usage and reset, and ctl_grey.c greylist.  Every
  * rule is validated with the engine's own parser before it is written, so the
  * milter reads what was checked here. Exit status: 0 success, 1 invalid input
  * or rule, 2 Redis failing.
@@ -23,6 +23,7 @@
 #include "ctl.h"
 #include "ctl_bulk.h"
 #include "ctl_check.h"
+#include "ctl_grey.h"
 #include "ctl_limit.h"
 #include "lint.h"
 #include "redis_url.h"
@@ -287,6 +288,7 @@ static const struct command {
     {"codes", cmd_codes},
     {"usage", ctl_usage},
     {"reset", ctl_reset},
+    {"greylist", ctl_greylist},
 };
 
 /* usage - the synopsis, on stderr */
@@ -302,6 +304,8 @@ usage(void)
 	      "          check -f SENDER -r RCPT... [-C IP] [-N HOSTNAME] "
 	      "[-H HELO] [-A LOGIN]\n"
 	      "          usage SUBJECT VALUE | reset SUBJECT VALUE\n"
+	      "          greylist list [pending|passed|clients]\n"
+	      "          greylist pass CLIENT-IP SENDER RECIPIENT\n"
 	      "          lint | codes\n",
 	      stderr);
 	return CTL_INVALID;

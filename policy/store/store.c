@@ -47,6 +47,20 @@ store_eval(struct store *st, const struct store_script *sc,
 	                errlen);
 }
 
+/* store_hmget - the store's hmget(), or a configuration failure without one */
+enum store_status
+store_hmget(struct store *st, const char *key, const char *const *fields,
+            size_t n, struct store_value *out, long long *pttl, char *err,
+            size_t errlen)
+{
+	if (st->hmget == NULL) {
+		errbuf_set(err, errlen,
+		           "this store keeps no hashes (Redis does)");
+		return STORE_ERR_CONFIG;
+	}
+	return st->hmget(st, key, fields, n, out, pttl, err, errlen);
+}
+
 /* store_status_name - a status as text, for messages */
 const char *
 store_status_name(enum store_status st)

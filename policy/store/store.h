@@ -29,6 +29,11 @@
  * atomically where the data is (Redis: EVALSHA, EVAL when Redis does not
  * know it yet) with nkeys keys and nargs arguments, and gives the integers
  * of the array it returns in out (at most nout; *got says how many).
+ * hmget(), which may be NULL (a store without hashes: store_hmget() says
+ * so), reads n (at least 1) fields of one hash with the key's PTTL in
+ * milliseconds (-1: none, -2: no key): STORE_OK with every out[i] set as
+ * by mget() (STORE_NOTFOUND for a field the hash lacks, or for all of them
+ * when there is no key), or STORE_NOTFOUND when the key holds no hash.
  * start(), which may be NULL,
  * starts what the store does in the background (a thread: so after a
  * daemon's fork(), never before; store_start() calls it when set).
@@ -106,6 +111,10 @@ struct store {
 	                          const char *const *args, size_t nargs,
 	                          long long *out, size_t nout, size_t *got,
 	                          char *err, size_t errlen);
+	enum store_status (*hmget)(struct store *, const char *key,
+	                           const char *const *fields, size_t n,
+	                           struct store_value *out, long long *pttl,
+	                           char *err, size_t errlen);
 	void (*start)(struct store *); /* NULL: nothing to start */
 	void (*close)(struct store *);
 };
@@ -117,6 +126,10 @@ enum store_status store_eval(struct store *, const struct store_script *,
                              const char *const *args, size_t nargs,
                              long long *out, size_t nout, size_t *got,
                              char *err, size_t errlen);
+enum store_status store_hmget(struct store *, const char *key,
+                              const char *const *fields, size_t n,
+                              struct store_value *out, long long *pttl,
+                              char *err, size_t errlen);
 const char *store_status_name(enum store_status);
 
 #endif

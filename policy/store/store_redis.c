@@ -412,17 +412,19 @@ borrow(struct store_redis *r, struct rconn_call *k, const char *what)
 	return s;
 }
 
-/* mget_values - out[] from an MGET reply of n elements (freed here) */
+/*
+ * mget_values - out[] from an MGET (or HMGET: what) reply of n elements
+ * (freed here)
+ */
 static enum store_status
-mget_values(redisReply *rep, size_t n, struct store_value *out, char *err,
-            size_t errlen)
+mget_values(redisReply *rep, size_t n, struct store_value *out,
+            const char *what, char *err, size_t errlen)
 {
 	size_t i;
 
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
-		errbuf_set(err, errlen,
-		           "Redis MGET: unexpected reply of type %d",
-		           rep->type);
+		errbuf_set(err, errlen, "Redis %s: unexpected reply of type %d",
+		           what, rep->type);
 		freeReplyObject(rep);
 		return STORE_ERR_CONFIG;
 	}
@@ -433,7 +435,7 @@ mget_values(redisReply *rep, size_t n, struct store_value *out, char *err,
 		    e->type != REDIS_REPLY_NIL) {
 			store_values_free(out, i);
 			errbuf_set(err, errlen,
-			           "Redis MGET: unexpected element type %d",
+			           "Redis %s: unexpected element type %d", what,
 			           e->type);
 			freeReplyObject(rep);
 			return STORE_ERR_CONFIG;
@@ -481,7 +483,7 @@ redis_mget(struct store *st, const char *const *keys, size_t n,
 	}
 	if (rep == NULL)
 		return STORE_ERR_RETRY;
-	return mget_values(rep, n, out, err, errlen);
+	return mget_values(rep, n, out, "MGET", err, errlen);
 }
 
 /*
@@ -563,7 +565,7 @@ store_redis_mget_ttl(struct store *st, const char *const *keys, size_t n,
 	release(r, s, rep == NULL);
 	if (rep == NULL)
 		return STORE_ERR_RETRY;
-	return mget_values(rep, n, out, err, errlen);
+	return mget_values(rep, n, out, "MGET", err, errlen);
 }
 
 /* set_argv - SET key value [EX ttl] */
@@ -1051,6 +1053,50 @@ redis_get(struct store *st, const char *key, struct store_value *out,
 	return ret;
 }
 
+/*
+ * redis_hmget - HMGET and PTTL, pipelined; a key of another type
+ * (WRONGTYPE) is STORE_NOTFOUND, as for get()
+ */
+static enum store_status
+redis_hmget(struct store *st, const char *key, const char *const *fields,
+            size_t n, struct store_value *out, long long *pttl, char *err,
+            size_t errlen)
+{
+	struct store_redis *r = (struct store_redis *)st;
+	const char *ttl[2] = {"PTTL", key}, **argv;
+	redisReply *v = NULL, *t = NULL;
+	enum store_status ret = STORE_ERR_RETRY;
+	struct rconn_call k = rconn_call_new(r, err, errlen);
+	struct slot *s;
+
+	if ((s = borrow(r, &k, "HMGET")) == NULL)
+		return STORE_ERR_RETRY;
+	argv = xcalloc(n + 2, sizeof *argv);
+	argv[0] = "HMGET";
+	argv[1] = key;
+	memcpy(argv + 2, fields, n * sizeof *fields);
+	if (pipeline_send(s->c, (int)n + 2, argv, NULL) != 0 ||
+	    pipeline_send(s->c, 2, ttl, NULL) != 0 ||
+	    (v = get_reply(r, s->c)) == NULL ||
+	    (t = get_reply(r, s->c)) == NULL) {
+		rconn_no_reply(r, s->c, errno, &k, "Redis", "HMGET");
+	} else if (v->type == REDIS_REPLY_ERROR &&
+	           strncmp(v->str, "WRONGTYPE", 9) == 0) {
+		ret = STORE_NOTFOUND;
+	} else if (v->type == REDIS_REPLY_ERROR) {
+		rconn_error(v, "Redis", "HMGET", err, errlen);
+	} else {
+		*pttl = t->type == REDIS_REPLY_INTEGER ? t->integer : -2;
+		ret = mget_values(v, n, out, "HMGET", err, errlen);
+		v = NULL; /* mget_values() freed it */
+	}
+	release(r, s, ret == STORE_ERR_RETRY);
+	free(argv);
+	freeReplyObject(v);
+	freeReplyObject(t);
+	return ret;
+}
+
 /* redis_close - free the pool */
 static void
 redis_close(struct store *st)
@@ -1136,6 +1182,7 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	r->store.lock = redis_lock;
 	r->store.unlock = redis_unlock;
 	r->store.eval = redis_eval;
+	r->store.hmget = redis_hmget;
 	r->store.close = redis_close;
 	return &r->store;
 }

@@ -129,6 +129,15 @@ split_eval(struct store *st, const struct store_script *sc,
 	                  got, err, errlen);
 }
 
+/* split_hmget - the primary: a hash is read where its script writes it */
+static enum store_status
+split_hmget(struct store *st, const char *key, const char *const *fields,
+            size_t n, struct store_value *out, long long *pttl, char *err,
+            size_t errlen)
+{
+	return store_hmget(PRIMARY(st), key, fields, n, out, pttl, err, errlen);
+}
+
 /* split_close - both */
 static void
 split_close(struct store *st)
@@ -159,6 +168,7 @@ store_split_new(struct store *read, struct store *primary)
 	s->store.lock = split_lock;
 	s->store.unlock = split_unlock;
 	s->store.eval = split_eval;
+	s->store.hmget = split_hmget;
 	s->store.close = split_close;
 	return &s->store;
 }

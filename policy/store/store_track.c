@@ -517,6 +517,15 @@ ts_eval(struct store *st, const struct store_script *sc,
 	                  errlen);
 }
 
+static enum store_status
+ts_hmget(struct store *st, const char *key, const char *const *fields, size_t n,
+         struct store_value *out, long long *pttl, char *err, size_t errlen)
+{
+	struct store *l = ((struct track *)st)->lookup;
+
+	return store_hmget(l, key, fields, n, out, pttl, err, errlen);
+}
+
 /*
  * rwlock_init - a lock that lets a waiting writer (the link's thread, with
  * an invalidation) in before new readers, so that lookups cannot starve it
@@ -642,6 +651,7 @@ store_track_new(const struct store_track_conf *c, char *err, size_t errlen)
 	t->store.lock = ts_lock;
 	t->store.unlock = ts_unlock;
 	t->store.eval = ts_eval;
+	t->store.hmget = ts_hmget;
 	t->store.start = ts_start;
 	t->store.close = ts_close;
 	return &t->store;
