@@ -318,17 +318,7 @@ is "$(rcli HGET "${P}_grey:c:127.6.0.0/24" n)" 5 "whitelist: the network counts 
 
 # --- two milters, one Redis ---------------------------------------------------
 
-M2_DIR=$H_TMP/m2
-mkdir -p "$M2_DIR"
-chmod 0711 "$M2_DIR"
-M2_SOCK=unix:$M2_DIR/milter.sock
-sed "s|^socket = .*|socket = $M2_SOCK|" "$MILTER_CONF" >"$M2_DIR/redmilter.conf"
-# shellcheck disable=SC2086 # MILTER_PREFIX is a command line
-spawn $MILTER_PREFIX "$REDMILTER" -c "$M2_DIR/redmilter.conf" -f \
-    >"$M2_DIR/milter.log" 2>&1 </dev/null
-M2_PID=$SPAWN_PID
-wait_for $((MILTER_WAIT)) test -S "$M2_DIR/milter.sock" ||
-    bail_out "the second milter did not create its socket: $(tail -n 5 "$M2_DIR/milter.log")"
+start_second_milter
 ctl add recipient two@example.com GREYLIST "${D}s"
 ctl add recipient race@example.com GREYLIST "${D}s"
 sync_rules "$MILTER_SOCKET" "$M2_SOCK"

@@ -558,17 +558,7 @@ ctl_is "20 concurrent sessions: the counter holds every accepted message ($accep
 
 # --- two milters, one Redis -----------------------------------------------
 
-M2_DIR=$H_TMP/m2
-mkdir -p "$M2_DIR"
-chmod 0711 "$M2_DIR"
-M2_SOCK=unix:$M2_DIR/milter.sock
-sed "s|^socket = .*|socket = $M2_SOCK|" "$MILTER_CONF" >"$M2_DIR/redmilter.conf"
-# shellcheck disable=SC2086 # MILTER_PREFIX is a command line
-spawn $MILTER_PREFIX "$REDMILTER" -c "$M2_DIR/redmilter.conf" -f \
-    >"$M2_DIR/milter.log" 2>&1 </dev/null
-M2_PID=$SPAWN_PID
-wait_for $((MILTER_WAIT)) test -S "$M2_DIR/milter.sock" ||
-    bail_out "the second milter did not create its socket: $(tail -n 5 "$M2_DIR/milter.log")"
+start_second_milter
 limit sender:two@two.example '2 msgs/1h'
 sync_rules "$MILTER_SOCKET" "$M2_SOCK"
 # m2 ARGS - one transaction on the second milter: its RCPT and EOM replies

@@ -8,6 +8,9 @@
 # Needs lib/redis.sh, lib/milter.sh and lib/postfix.sh sourced first, and
 # REDMILTERCTL, MC (lib/milter_client.py), slow (1, or more under
 # valgrind), RATE and MANY (the limits' default replies) set.
+#
+# start_second_milter - one more milter, as the first is configured but on
+# a socket of its own (M2_SOCK), on the same Redis: M2_PID, M2_DIR
 
 # --- the SMTP client --------------------------------------------------------
 
@@ -147,3 +150,17 @@ reload() {
 	    bail_out "the milter did not log its reload: $(milter_log_tail 5)"
 }
 
+
+start_second_milter() {
+	M2_DIR=$H_TMP/m2
+	mkdir -p "$M2_DIR"
+	chmod 0711 "$M2_DIR"
+	M2_SOCK=unix:$M2_DIR/milter.sock
+	sed "s|^socket = .*|socket = $M2_SOCK|" "$MILTER_CONF" >"$M2_DIR/redmilter.conf"
+	# shellcheck disable=SC2086 # MILTER_PREFIX is a command line
+	spawn $MILTER_PREFIX "$REDMILTER" -c "$M2_DIR/redmilter.conf" -f \
+	    >"$M2_DIR/milter.log" 2>&1 </dev/null
+	M2_PID=$SPAWN_PID
+	wait_for $((MILTER_WAIT)) test -S "$M2_DIR/milter.sock" ||
+	    bail_out "the second milter did not create its socket: $(tail -n 5 "$M2_DIR/milter.log")"
+}
