@@ -61,27 +61,32 @@ line_end(struct parser *p, unsigned char c, enum state next)
 	return STEP_ON;
 }
 
+/* is_scheme_char - ALPHA / DIGIT / "+" / "-" / "." (RFC 3986 3.1) */
+static int
+is_scheme_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+}
+
 /* absolute_path - the path of an absolute-form target, or NULL if bad */
 static const char *
 absolute_path(const char *t, const char *e)
 {
-	const char *s = t, *auth;
+	const char *colon = memchr(t, ':', (size_t)(e - t)), *s, *auth;
 
-	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986) */
-	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+	if (colon == NULL ||
+	    !((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z')))
 		return NULL;
-	while (s < e && *s != ':') {
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '+' || *s == '-' ||
-		      *s == '.'))
+	for (s = t; s < colon; s++)
+		if (!is_scheme_char(*s))
 			return NULL;
-		s++;
-	}
-	if (e - s < 3 || memcmp(s, "://", 3) != 0)
+	if ((size_t)(e - colon) < 3 || memcmp(colon, "://", 3) != 0)
 		return NULL;
-	auth = s + 3;
-	for (s = auth; s < e && *s != '/' && *s != '?'; s++)
-		continue;
+	auth = s = colon + 3;
+	while (s < e && *s != '/' && *s != '?')
+		s++;
 	return s > auth ? s : NULL;
 }
 
