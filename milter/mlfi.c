@@ -36,6 +36,7 @@
 #include "rule.h"
 #include "mono.h"
 #include "str.h"
+#include "version.h"
 #include "xmalloc.h"
 
 static pthread_mutex_t rt_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -372,6 +373,9 @@ mlfi_set_reply(SMFICTX *ctx, const struct reply *r)
 		                     l[28], l[29], l[30], l[31], (char *)NULL);
 	for (i = 0; i < REPLY_LINES_MAX; i++)
 		free(l[i]);
+	if (rc == MI_SUCCESS)
+		stats_reply((r->code[0] - '0') * 100 + (r->code[1] - '0') * 10 +
+		            (r->code[2] - '0'));
 	return rc == MI_SUCCESS ? 0 : -1;
 }
 
@@ -382,12 +386,14 @@ mlfi_tempfail(SMFICTX *ctx, const char *enh, const char *text)
 	if (smfi_setreply(ctx, (char *)"451", (char *)enh, (char *)text) !=
 	    MI_SUCCESS)
 		log_msg(LOG_ERR, "smfi_setreply refused our own 451 reply");
+	else
+		stats_reply(451);
 	return SMFIS_TEMPFAIL;
 }
 
 /* on_error - the configured answer to a failure of ours, logged */
 sfsistat
-mlfi_on_error(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
+mlfi_on_error(SMFICTX *ctx, struct conn *c, enum policy_stage stage,
               const char *rcpt, const struct verdict *v, int config)
 {
 	char rule[1200], reply[600];
@@ -409,6 +415,8 @@ mlfi_on_error(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 	mlfi_log_decision(ctx, c, stage, rcpt,
 	                  accept ? "accept (on_error)" : "tempfail", rule,
 	                  reply);
+	c->st_action = accept ? STATS_ACCEPT : STATS_TEMPFAIL;
+	c->st_table = config ? (int)v->table : STATS_TABLE_NONE;
 	if (accept || c->rt->conf.mode == CONF_MODE_TEST)
 		return SMFIS_CONTINUE;
 	return mlfi_tempfail(ctx, enh, text);
@@ -439,7 +447,7 @@ mlfi_one_line(char *smtp)
 
 /* answer_reply - a 4xx or 5xx rule */
 static sfsistat
-answer_reply(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
+answer_reply(SMFICTX *ctx, struct conn *c, enum policy_stage stage,
              const char *rcpt, struct verdict *v, const char *rule)
 {
 	struct reply r;
@@ -459,6 +467,10 @@ answer_reply(SMFICTX *ctx, const struct conn *c, enum policy_stage stage,
 		                  rule, smtp);
 		free(smtp);
 	}
+	c->st_action = v->greylisted            ? STATS_GREYLIST
+	               : reply_is_temporary(&r) ? STATS_DEFER
+	                                        : STATS_REJECT;
+	c->st_table = (int)v->table;
 	if (c->rt->conf.mode == CONF_MODE_TEST) {
 		reply_free(&r);
 		return SMFIS_CONTINUE;
@@ -492,6 +504,34 @@ remember(struct conn *c, enum policy_stage stage, const char *rcpt,
 	}
 }
 
+/*
+ * warned - whether the walk met a WARN rule (and nothing decided): *table
+ * is then the first one's table
+ */
+static int
+warned(const struct verdict *v, int *table)
+{
+	size_t i;
+
+	for (i = 0; i < v->ntrail; i++)
+		if (v->trail[i].what == TRAIL_WARN) {
+			*table = (int)v->trail[i].table;
+			return 1;
+		}
+	return 0;
+}
+
+/* count_greylist - the GREYLIST rules the walk met, for the metrics */
+static void
+count_greylist(const struct verdict *v)
+{
+	int s;
+
+	for (s = GREY_NEW; s <= GREY_CLIENT; s++)
+		for (unsigned n = v->grey_met[s]; n > 0; n--)
+			stats_greylist((enum grey_state)s);
+}
+
 /* answer - map a verdict to a callback result, and log it */
 static sfsistat
 answer(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt,
@@ -504,16 +544,23 @@ answer(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt,
 	if (v->type != VERDICT_NONE && log_wanted(LOG_INFO))
 		snprintf(rule, sizeof rule, "%s:%s", table_name(v->table),
 		         v->key != NULL ? v->key : "");
+	c->st_table =
+	    v->type == VERDICT_NONE ? STATS_TABLE_NONE : (int)v->table;
 	switch (v->type) {
 	case VERDICT_NONE:
+		c->st_action =
+		    warned(v, &c->st_table) ? STATS_WARN : STATS_ACCEPT;
 		return SMFIS_CONTINUE;
 	case VERDICT_ACCEPT:
+		c->st_action = STATS_ACCEPT;
 		mlfi_log_decision(ctx, c, stage, rcpt, "accept", rule, "OK");
 		return SMFIS_CONTINUE;
 	case VERDICT_REPLY:
 		return answer_reply(ctx, c, stage, rcpt, v, rule);
 	case VERDICT_DISCARD:
 	case VERDICT_HOLD:
+		c->st_action =
+		    v->type == VERDICT_HOLD ? STATS_HOLD : STATS_DISCARD;
 		mlfi_log_decision(ctx, c, stage, rcpt,
 		                  v->type == VERDICT_HOLD ? "hold" : "discard",
 		                  rule,
@@ -522,6 +569,7 @@ answer(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt,
 			remember(c, stage, rcpt, v);
 		return SMFIS_CONTINUE;
 	case VERDICT_ERR_STORE:
+		stats_redis_error(STATS_ERR_LOOKUP);
 		return mlfi_on_error(ctx, c, stage, rcpt, v, 0);
 	case VERDICT_ERR_CONFIG:
 		return mlfi_on_error(ctx, c, stage, rcpt, v, 1);
@@ -586,10 +634,13 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 	long long t0 = mono_us(), us;
 	int checked = 0;
 
+	c->st_action = STATS_ACCEPT;
+	c->st_table = STATS_TABLE_NONE;
 	if (policy_eval(&rt->pc, &req, rt->store, &v, err, sizeof err) != 0) {
 		str_copy(v.err, err, sizeof v.err);
 		rc = mlfi_on_error(ctx, c, stage, rcpt, &v, 0);
 	} else {
+		count_greylist(&v);
 		rc = answer(ctx, c, stage, rcpt, &v);
 		if (v.grey_later)
 			*(stage == STAGE_MAIL ? &c->msg_grey : &c->conn_grey) |=
@@ -606,6 +657,7 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 		limiter_accept(&c->lim, checked);
 	verdict_free(&v);
 	us = mono_us() - t0;
+	stats_decision(stage, c->st_action, c->st_table, us);
 	if (us > (long long)rt->conf.redis_timeout * 1000)
 		log_slow(ctx, c, stage, rcpt, us);
 	return rc;
@@ -933,6 +985,27 @@ static struct smfiDesc desc = {
     NULL, /* data */
     mlfi_negotiate,
 };
+
+/* mlfi_metrics - the metrics' text, the current store's counters in it */
+char *
+mlfi_metrics(void *arg, size_t *len)
+{
+	struct stats_extra x = {REDMILTER_VERSION, 0, 0, 0, 0, -1};
+	struct store_stats ss;
+	struct runtime *r = rt_hold();
+	char *text;
+
+	(void)arg;
+	store_stats(r->store, &ss);
+	rt_release(r);
+	x.sessions = atomic_load(&sessions);
+	x.redis_commands = ss.commands;
+	x.cache_hits = ss.cache_hits;
+	x.cache_misses = ss.cache_misses;
+	x.tracking = ss.tracking;
+	text = stats_render(&x, len);
+	return text;
+}
 
 /* mlfi_desc - the filter description for smfi_register() */
 struct smfiDesc *

@@ -17,6 +17,10 @@
  * libmilter runs them on a pool of worker threads, one connection's
  * callbacks possibly on different threads, never two at once for one
  * connection; mlfi_install() may run beside them.
+ * mlfi_metrics() is the text of GET /metrics (stats.h) with the current
+ * store's counters and the sessions open, malloc'd, *len its length: for
+ * the metrics server's thread (metrics.h), between mlfi_install() and
+ * mlfi_shutdown().
  */
 #ifndef MLFI_H
 #define MLFI_H
@@ -29,5 +33,6 @@ struct smfiDesc;
 void mlfi_install(struct conf *, struct store *);
 int mlfi_shutdown(long long deadline_us);
 struct smfiDesc *mlfi_desc(void);
+char *mlfi_metrics(void *, size_t *);
 
 #endif

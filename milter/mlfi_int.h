@@ -27,6 +27,7 @@
 #include "limiter.h"
 #include "policy.h"
 #include "reply.h"
+#include "stats.h"
 #include "store.h"
 #include "verdict.h"
 
@@ -71,6 +72,8 @@ struct conn {
 	unsigned msg_grey;      /* likewise, of the MAIL stage */
 	long long grey_delayed; /* a recipient's first pass after this many
 	                           seconds (X-Greylist); -1: none */
+	enum stats_action st_action; /* the decision being made, as the */
+	int st_table;                /* metrics count it (stats.h) */
 };
 
 const char *mlfi_queue_id(SMFICTX *, char *, size_t);
@@ -79,7 +82,7 @@ void mlfi_log_decision(SMFICTX *, const struct conn *, enum policy_stage,
                        const char *reply);
 int mlfi_set_reply(SMFICTX *, const struct reply *);
 sfsistat mlfi_tempfail(SMFICTX *, const char *enh, const char *text);
-sfsistat mlfi_on_error(SMFICTX *, const struct conn *, enum policy_stage,
+sfsistat mlfi_on_error(SMFICTX *, struct conn *, enum policy_stage,
                        const char *rcpt, const struct verdict *, int config);
 char *mlfi_one_line(char *);
 sfsistat mlfi_check_limits(SMFICTX *, struct conn *, const char *rcpt,

@@ -46,7 +46,7 @@ log_over(SMFICTX *ctx, const struct conn *c, const char *rcpt,
 
 /* limit_error - a failure of the limits, answered by on_error */
 static sfsistat
-limit_error(SMFICTX *ctx, const struct conn *c, const char *rcpt,
+limit_error(SMFICTX *ctx, struct conn *c, const char *rcpt,
             const struct limiter_outcome *o)
 {
 	int config = o->result == LIMITER_ERR_CONFIG;
@@ -67,6 +67,8 @@ limit_error(SMFICTX *ctx, const struct conn *c, const char *rcpt,
 		         c->rt->conf.prefix, rule, o->err);
 	}
 	str_copy(v.err, o->err, sizeof v.err);
+	if (!config)
+		stats_redis_error(STATS_ERR_LIMIT_CHECK);
 	rc = mlfi_on_error(ctx, c, STAGE_RCPT, rcpt, &v, config);
 	return rc;
 }
@@ -98,6 +100,9 @@ mlfi_check_limits(SMFICTX *ctx, struct conn *c, const char *rcpt,
 		         reply_is_temporary(&o.reply) ? "tempfail" : "reject",
 		         smtp);
 		free(smtp);
+		c->st_action = STATS_LIMIT;
+		c->st_table = TABLE_LIMIT;
+		stats_limit_refusal(o.over.entry->subject);
 		if (rt->conf.mode == CONF_MODE_TEST)
 			break;
 		rc = reply_is_temporary(&o.reply) ? SMFIS_TEMPFAIL
@@ -128,9 +133,12 @@ mlfi_commit_limits(SMFICTX *ctx, struct conn *c)
 	char err[256], qid[QID_MAX];
 
 	err[0] = '\0';
-	if (limiter_commit(&c->lim, c->rt->store, err, sizeof err) != STORE_OK)
+	if (limiter_commit(&c->lim, c->rt->store, err, sizeof err) !=
+	    STORE_OK) {
+		stats_redis_error(STATS_ERR_LIMIT_COMMIT);
 		log_msg(LOG_WARNING,
 		        "%s: limit counters not written (%s); the message is "
 		        "accepted",
 		        mlfi_queue_id(ctx, qid, sizeof qid), err);
+	}
 }

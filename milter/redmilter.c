@@ -35,6 +35,7 @@
 #include "daemon.h"
 #include "lint.h"
 #include "log.h"
+#include "metrics.h"
 #include "mlfi.h"
 #include "mono.h"
 #include "redis_url.h"
@@ -45,11 +46,8 @@
 #include "store_open.h"
 #include "str.h"
 #include "table.h"
+#include "version.h"
 #include "xmalloc.h"
-
-#ifndef REDMILTER_VERSION
-#define REDMILTER_VERSION "0.1.0"
-#endif
 
 /* How long after SIGTERM sessions in progress may go on (redmilter(8)). */
 #define STOP_GRACE_US 4000000LL
@@ -172,9 +170,10 @@ die(int status, const char *what, const char *err)
  * started with them; the socket file it created.
  */
 struct fixed {
-	char *socket, *user, *group, *pidfile;
+	char *socket, *user, *group, *pidfile, *metrics;
 	int socket_mode;
 	struct sockfile sf;
+	struct metrics *server; /* metrics; NULL: none */
 };
 
 static pthread_t main_thread;
@@ -235,7 +234,7 @@ same(const char *a, const char *b)
 static void
 restart_keys(const struct fixed *f, const struct conf *n)
 {
-	const char *changed[5];
+	const char *changed[6];
 	size_t i, k = 0;
 
 	if (!same(f->socket, n->socket))
@@ -248,6 +247,8 @@ restart_keys(const struct fixed *f, const struct conf *n)
 		changed[k++] = "group";
 	if (!same(f->pidfile, n->pidfile))
 		changed[k++] = "pidfile";
+	if (!same(f->metrics, n->metrics))
+		changed[k++] = "metrics";
 	for (i = 0; i < k; i++)
 		log_msg(LOG_WARNING,
 		        "reload: %s changed; it takes effect at the next "
@@ -444,7 +445,9 @@ fixed_keys(struct fixed *f, const struct conf *c)
 	f->user = c->user != NULL ? xstrdup(c->user) : NULL;
 	f->group = c->group != NULL ? xstrdup(c->group) : NULL;
 	f->pidfile = c->pidfile != NULL ? xstrdup(c->pidfile) : NULL;
+	f->metrics = c->metrics != NULL ? xstrdup(c->metrics) : NULL;
 	f->socket_mode = c->socket_mode;
+	f->server = NULL;
 }
 
 /*
@@ -471,6 +474,7 @@ serve(struct fixed *f, const sigset_t *set)
 	stop_listener(milter, f->socket);
 	if (sig == SIGUSR2)
 		log_msg(LOG_INFO, "redmilter stopping (libmilter ended)");
+	metrics_stop(f->server); /* it reads what mlfi_shutdown() frees */
 	/* sessions in progress get what is left of 4.5 s from the signal */
 	if (mlfi_shutdown(t0 + STOP_GRACE_US) != 0)
 		log_msg(LOG_WARNING, "callbacks still running at exit");
@@ -482,6 +486,7 @@ serve(struct fixed *f, const sigset_t *set)
 	free(f->user);
 	free(f->group);
 	free(f->pidfile);
+	free(f->metrics);
 	return milter_rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }
 
@@ -544,6 +549,13 @@ run(struct conf *c, int foreground)
 	        c->mode == CONF_MODE_TEST ? "test" : "enforce");
 	store_start(st); /* after fork and privileges: a thread */
 	mlfi_install(c, st);
+	/* A thread too, and after mlfi_install(): it reads the runtime. */
+	if (f.metrics != NULL &&
+	    (f.server = metrics_start(f.metrics, mlfi_metrics, NULL, err,
+	                              sizeof err)) == NULL)
+		die(EX_UNAVAILABLE, "metrics", err);
+	if (f.server != NULL)
+		log_msg(LOG_INFO, "metrics on %s", f.metrics);
 	return serve(&f, &set);
 }
 

@@ -260,6 +260,27 @@ decide(struct verdict *v, enum table t, const char *key, struct action *act)
 	memset(act, 0, sizeof *act);
 }
 
+/* grey_passed - a GREYLIST rule passed: why, in the trail */
+static void
+grey_passed(struct verdict *v, enum table t, const char *key,
+            const struct store_value *sv, const struct grey_result *res)
+{
+	char note[128];
+
+	if (res->state == GREY_FIRST_PASS) {
+		v->grey_delayed = res->seconds;
+		snprintf(note, sizeof note, "passed, delayed %lld seconds",
+		         res->seconds);
+	} else {
+		str_copy(note,
+		         res->state == GREY_CLIENT
+		             ? "passed: the client's network is whitelisted"
+		             : "passed before",
+		         sizeof note);
+	}
+	trail_add(v, t, TRAIL_GREYLIST, key, sv, note);
+}
+
 /*
  * greylist - a GREYLIST rule met at RCPT: 0 when it passed (the walk goes
  * on), 1 when it decided (delayed, or the store failed)
@@ -297,6 +318,7 @@ greylist(const struct policy_conf *conf, const struct request *req,
 		         sizeof v->err);
 		return 1;
 	}
+	v->grey_met[res.state]++;
 	if (res.state == GREY_NEW || res.state == GREY_WAIT) {
 		trail_add(v, t, TRAIL_DECIDED, key, sv, NULL);
 		greylist_action(act, res.seconds);
@@ -305,17 +327,7 @@ greylist(const struct policy_conf *conf, const struct request *req,
 		v->grey_seconds = res.seconds;
 		return 1;
 	}
-	if (res.state == GREY_FIRST_PASS) {
-		v->grey_delayed = res.seconds;
-		snprintf(note, sizeof note, "passed, delayed %lld seconds",
-		         res.seconds);
-	} else {
-		snprintf(note, sizeof note, "%s",
-		         res.state == GREY_CLIENT
-		             ? "passed: the client's network is whitelisted"
-		             : "passed before");
-	}
-	trail_add(v, t, TRAIL_GREYLIST, key, sv, note);
+	grey_passed(v, t, key, sv, &res);
 	return 0;
 }
 

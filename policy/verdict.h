@@ -78,6 +78,7 @@ struct verdict {
 	int greylisted;
 	long long grey_seconds;
 	long long grey_delayed;
+	unsigned grey_met[GREY_CLIENT + 1]; /* GREYLIST rules met, by result */
 };
 
 void verdict_free(struct verdict *);

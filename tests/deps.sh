@@ -29,6 +29,9 @@ set -euo pipefail
 # the primary and two replicas of tests/integration/sentinel.sh.  systemd
 # (systemd-analyze) and man-db (man, which systemd-analyze verify runs for
 # the Documentation= pages) serve tests/integration/systemd_unit.sh.
+# python3-prometheus-client parses the milter's metrics as Prometheus
+# would, for tests/integration/metrics.sh (run with Debian's own
+# /usr/bin/python3, where Debian's Python packages are).
 DEPS="
 	build-essential gcc make pkg-config
 	clang libclang-rt-14-dev
@@ -37,7 +40,7 @@ DEPS="
 	valgrind cppcheck clang-format
 	m4 iproute2
 	postfix python3 swaks sasl2-bin libsasl2-modules libsasl2-modules-db
-	systemd man-db
+	systemd man-db python3-prometheus-client
 "
 # `make deb`: debian/control's Build-Depends, dpkg-buildpackage (dpkg-dev)
 # and lintian, which checks the package it built.

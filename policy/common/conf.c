@@ -20,6 +20,8 @@
  * always bounded and NUL-terminated.  A struct conf is not thread-safe
  * while being written; read-only use afterwards is.
  */
+#include <sys/socket.h>
+#include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -75,6 +77,7 @@ static int check_socket(const char *, char *, size_t);
 static int check_redis(const char *, char *, size_t);
 static int check_delimiter(const char *, char *, size_t);
 static int check_netmask(const char *, char *, size_t);
+static int check_metrics(const char *, char *, size_t);
 
 static const struct name_value bool_names[] = {
     {"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1},
@@ -151,6 +154,8 @@ static const struct conf_key keys[] = {
      check_netmask, 0},
     {"greylist_header", KEY_BOOL, "yes", 0, 1, F(greylist_header), bool_names,
      NULL, 0},
+    {"metrics", KEY_STRING, "", 1, 300, F(metrics), NULL, check_metrics,
+     KEY_NONE | KEY_NOSPACE},
     {"log_level", KEY_ENUM, "info", 0, 0, F(log_level), level_names, NULL, 0},
     {"syslog_facility", KEY_ENUM, "mail", 0, 0, F(syslog_facility),
      facility_names, NULL, 0},
@@ -365,6 +370,32 @@ check_redis(const char *v, char *err, size_t errlen)
 
 	explicit_bzero(&u, sizeof u);
 	return r;
+}
+
+/*
+ * check_metrics - inet:PORT[@ADDRESS] or inet6:PORT[@ADDRESS], the
+ * address numeric (no name is looked up); none means the loopback
+ */
+static int
+check_metrics(const char *v, char *err, size_t errlen)
+{
+	struct sockspec s;
+	unsigned char a[16];
+
+	if (sockspec_parse(v, &s, err, errlen) != 0)
+		return -1;
+	if (s.type == SOCKSPEC_UNIX)
+		return errbuf_set(err, errlen,
+		                  "an HTTP server listens on inet:PORT@ADDRESS "
+		                  "or inet6:PORT@ADDRESS, not a unix socket");
+	if (s.host[0] != '\0' &&
+	    inet_pton(s.type == SOCKSPEC_INET ? AF_INET : AF_INET6, s.host,
+	              a) != 1)
+		return errbuf_set(err, errlen,
+		                  "\"%s\" is not a numeric IPv%c address (no "
+		                  "name is looked up)",
+		                  s.host, s.type == SOCKSPEC_INET ? '4' : '6');
+	return 0;
 }
 
 /* check_delimiter - recipient_delimiter cannot hold '@' */

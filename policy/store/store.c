@@ -5,6 +5,8 @@
 
 #include "errbuf.h"
 
+#include <string.h>
+
 #include "store.h"
 
 /* store_values_free - free the values an mget() returned */
@@ -76,4 +78,14 @@ store_status_name(enum store_status st)
 		return "configuration error";
 	}
 	return "?";
+}
+
+/* store_stats - the store's counters since open (store.h) */
+void
+store_stats(struct store *st, struct store_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	out->tracking = -1;
+	if (st->stats != NULL)
+		st->stats(st, out);
 }

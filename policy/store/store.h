@@ -34,6 +34,10 @@
  * milliseconds (-1: none, -2: no key): STORE_OK with every out[i] set as
  * by mget() (STORE_NOTFOUND for a field the hash lacks, or for all of them
  * when there is no key), or STORE_NOTFOUND when the key holds no hash.
+ * stats(), which may be NULL (nothing to count), adds the store's
+ * counters since open to *out (store_stats() zeroes it first, with
+ * tracking -1: no tracked store): commands sent, lookups of rule keys
+ * answered from memory or not, whether memory is trusted now.
  * start(), which may be NULL,
  * starts what the store does in the background (a thread: so after a
  * daemon's fork(), never before; store_start() calls it when set).
@@ -85,6 +89,14 @@ struct store_script {
 typedef int (*store_scan_fn)(const char *key, const char *val, size_t len,
                              long long ttl, const char *type, void *arg);
 
+/* What a store counts (stats()). */
+struct store_stats {
+	unsigned long commands;     /* sent to Redis */
+	unsigned long cache_hits;   /* rule keys answered from memory */
+	unsigned long cache_misses; /* rule keys read from Redis */
+	int tracking;               /* -1: none; 0: not ready; 1: ready */
+};
+
 struct store {
 	enum store_status (*mget)(struct store *, const char *const *keys,
 	                          size_t n, struct store_value *out, char *err,
@@ -115,6 +127,7 @@ struct store {
 	                           const char *const *fields, size_t n,
 	                           struct store_value *out, long long *pttl,
 	                           char *err, size_t errlen);
+	void (*stats)(struct store *, struct store_stats *);
 	void (*start)(struct store *); /* NULL: nothing to start */
 	void (*close)(struct store *);
 };
@@ -130,6 +143,7 @@ enum store_status store_hmget(struct store *, const char *key,
                               const char *const *fields, size_t n,
                               struct store_value *out, long long *pttl,
                               char *err, size_t errlen);
+void store_stats(struct store *, struct store_stats *);
 const char *store_status_name(enum store_status);
 
 #endif

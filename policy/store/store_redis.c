@@ -1139,6 +1139,8 @@ init_sync(struct store_redis *r)
  * Returns the store (free it with its close()), or NULL with err set when
  * the URL or the settings are bad.  Nothing is connected yet.
  */
+static void redis_stats_add(struct store *, struct store_stats *);
+
 struct store *
 store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 {
@@ -1183,6 +1185,7 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	r->store.unlock = redis_unlock;
 	r->store.eval = redis_eval;
 	r->store.hmget = redis_hmget;
+	r->store.stats = redis_stats_add;
 	r->store.close = redis_close;
 	return &r->store;
 }
@@ -1207,4 +1210,14 @@ store_redis_stats(struct store *st, struct store_redis_stats *out)
 
 	out->connects = atomic_load(&r->connects);
 	out->commands = atomic_load(&r->commands);
+}
+
+/* redis_stats_add - the commands sent, for store_stats() */
+static void
+redis_stats_add(struct store *st, struct store_stats *out)
+{
+	struct store_redis_stats s;
+
+	store_redis_stats(st, &s);
+	out->commands += s.commands;
 }

@@ -151,6 +151,18 @@ split_close(struct store *st)
 	free(s);
 }
 
+/* split_stats - both stores' counters */
+static void
+split_stats(struct store *st, struct store_stats *out)
+{
+	struct store_split *s = (struct store_split *)st;
+
+	if (s->read->stats != NULL)
+		s->read->stats(s->read, out);
+	if (s->primary->stats != NULL)
+		s->primary->stats(s->primary, out);
+}
+
 /* store_split_new - lookups from read, everything else from primary */
 struct store *
 store_split_new(struct store *read, struct store *primary)
@@ -169,6 +181,7 @@ store_split_new(struct store *read, struct store *primary)
 	s->store.unlock = split_unlock;
 	s->store.eval = split_eval;
 	s->store.hmget = split_hmget;
+	s->store.stats = split_stats;
 	s->store.close = split_close;
 	return &s->store;
 }

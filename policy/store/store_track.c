@@ -54,6 +54,7 @@ struct track {
 	store_notice_fn notice;
 	struct hash_key hkey; /* of every keyset's names */
 
+	atomic_ulong hits, misses; /* rule keys from memory, from Redis */
 	pthread_rwlock_t rw; /* ready, epoch, keys: lookups read them at once */
 	pthread_mutex_t mu;  /* vals, which a read changes too */
 	int ready;
@@ -432,6 +433,10 @@ ts_mget(struct store *st, const char *const *keys, size_t n,
 	pthread_rwlock_rdlock(&t->rw);
 	m = known(t, keys, h, n, out, ask, &epoch);
 	pthread_rwlock_unlock(&t->rw);
+	atomic_fetch_add_explicit(&t->hits, m < 0 ? 0 : n - (size_t)m,
+	                          memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->misses, m < 0 ? n : (size_t)m,
+	                          memory_order_relaxed);
 	if (m < 0)
 		rc = t->lookup->mget(t->lookup, keys, n, out, err, errlen);
 	else if (m > 0 && (rc = fill(t, keys, h, ask, (size_t)m, epoch, out,
@@ -601,6 +606,20 @@ ts_close(struct store *st)
 	track_free(t);
 }
 
+/* ts_stats - the lookups from memory and not, and the stores' counters */
+static void
+ts_stats(struct store *st, struct store_stats *out)
+{
+	struct track *t = (struct track *)st;
+
+	out->cache_hits += atomic_load_explicit(&t->hits, memory_order_relaxed);
+	out->cache_misses +=
+	    atomic_load_explicit(&t->misses, memory_order_relaxed);
+	out->tracking = store_track_ready(st);
+	if (t->lookup->stats != NULL)
+		t->lookup->stats(t->lookup, out);
+}
+
 /* store_track_ready - whether lookups are answered from memory now */
 int
 store_track_ready(struct store *st)
@@ -652,6 +671,7 @@ store_track_new(const struct store_track_conf *c, char *err, size_t errlen)
 	t->store.unlock = ts_unlock;
 	t->store.eval = ts_eval;
 	t->store.hmget = ts_hmget;
+	t->store.stats = ts_stats;
 	t->store.start = ts_start;
 	t->store.close = ts_close;
 	return &t->store;

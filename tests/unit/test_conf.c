@@ -78,6 +78,7 @@ static const char *const all_keys[] = {
     "mode",
     "greylist_netmask",
     "greylist_header",
+    "metrics",
     "log_level",
     "syslog_facility",
 };
@@ -109,6 +110,7 @@ assert_defaults(const struct conf *c)
 	ck_assert_int_eq(c->mode, CONF_MODE_ENFORCE);
 	ck_assert_str_eq(c->greylist_netmask, "24 64");
 	ck_assert_int_eq(c->greylist_header, 1);
+	ck_assert_ptr_null(c->metrics);
 	ck_assert_int_eq(c->log_level, LOG_INFO);
 	ck_assert_int_eq(c->syslog_facility, LOG_MAIL);
 }
@@ -394,6 +396,15 @@ static const struct bad bads[] = {
     {"greylist_netmask = 24 64x\n",
      ":1: greylist_netmask: expected two prefix lengths, IPv4's (1 to 32) "
      "then IPv6's (1 to 128), as in \"24 64\""},
+    {"metrics = unix:/run/m.sock\n",
+     ":1: metrics: an HTTP server listens on inet:PORT@ADDRESS or "
+     "inet6:PORT@ADDRESS, not a unix socket"},
+    {"metrics = inet:9491@localhost\n",
+     ":1: metrics: \"localhost\" is not a numeric IPv4 address (no name is "
+     "looked up)"},
+    {"metrics = inet6:9491@127.0.0.1\n",
+     ":1: metrics: \"127.0.0.1\" is not a numeric IPv6 address (no name is "
+     "looked up)"},
     {"greylist_header = maybe\n",
      ":1: greylist_header: 'maybe' is not yes or no"},
     {"user = red milter\n", ":1: user: whitespace in value"},
