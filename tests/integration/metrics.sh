@@ -60,8 +60,8 @@ start_redis
 MPORT=$(free_port) || bail_out "no free loopback port"
 start_milter "metrics = inet:$MPORT@127.0.0.1"
 note "redis-server pid $REDIS_PID port $REDIS_PORT, redmilter pid $MILTER_PID, metrics on 127.0.0.1:$MPORT"
-logged_start=$(grep -c "metrics on inet:$MPORT@127.0.0.1" "$MILTER_LOG")
-is "$logged_start" 1 "start: 'metrics on inet:PORT@127.0.0.1' logged"
+ok "start: 'metrics on inet:PORT@127.0.0.1' logged" \
+    grep -qF "redmilter: metrics on inet:$MPORT@127.0.0.1" "$MILTER_LOG"
 
 m0=$(metrics)
 ok "the text parses (Prometheus's parser)" test $? -eq 0
@@ -193,9 +193,16 @@ moved "Redis down: decisions_total{action=tempfail,stage=rcpt,table=none} +1" \
     'redmilter_decisions_total{action="tempfail",stage="rcpt",table="none"}' 1 "$m7" "$m8"
 restart_redis
 
+restart_milter "metrics = inet6:$MPORT"
+ok "inet6:PORT: 'metrics on inet6:PORT' logged" \
+    grep -qxF "redmilter: metrics on inet6:$MPORT" "$MILTER_LOG"
+got=$(MG_HOST=::1 /usr/bin/python3 "$MG" "$MPORT" | tail -n 1)
+is "$got" "families 12" "inet6:PORT alone: served on ::1, twelve families"
+ok "inet6:PORT alone: nothing on 127.0.0.1" \
+    bash -c '! /usr/bin/python3 "$1" "$2" 2>/dev/null' _ "$MG" "$MPORT"
 ok "the milter stops cleanly" stop_milter
 ok "the metrics port is closed after the stop" \
-    bash -c '! /usr/bin/python3 "$1" "$2" 2>/dev/null' _ "$MG" "$MPORT"
+    bash -c '! MG_HOST=::1 /usr/bin/python3 "$1" "$2" 2>/dev/null' _ "$MG" "$MPORT"
 
 # --- the configuration ----------------------------------------------------------
 

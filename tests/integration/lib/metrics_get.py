@@ -4,7 +4,8 @@ Prometheus's own parser (Debian's python3-prometheus-client), so that a
 text Prometheus would refuse fails here.
 
 usage: metrics_get.py PORT [PATH]
-       GET PATH (default /metrics) from 127.0.0.1:PORT with HTTP/1.1.  For
+       GET PATH (default /metrics) from 127.0.0.1:PORT (MG_HOST in the
+       environment: another loopback address, as ::1) with HTTP/1.1.  For
        /metrics with 200: for each family "family NAME TYPE" (the name as
        the parser gives it: a counter's without its _total), then one
        line per sample, "NAME{LABEL="V",...} VALUE" with the labels
@@ -16,6 +17,7 @@ raw PORT BYTES     send BYTES (Python escapes) as they are, print the
 """
 
 import codecs
+import os
 import socket
 import sys
 
@@ -23,7 +25,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 
 def exchange(port, data, timeout=20.0):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s = socket.create_connection((os.environ.get("MG_HOST", "127.0.0.1"),
+                                  port), timeout=timeout)
     s.sendall(data)
     buf = b""
     while True:
