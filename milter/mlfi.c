@@ -528,8 +528,8 @@ count_greylist(const struct verdict *v)
 	int s;
 
 	for (s = GREY_NEW; s <= GREY_CLIENT; s++)
-		for (unsigned n = v->grey_met[s]; n > 0; n--)
-			stats_greylist((enum grey_state)s);
+		if (v->grey_met[s] > 0)
+			stats_greylist((enum grey_state)s, v->grey_met[s]);
 }
 
 /* answer - map a verdict to a callback result, and log it */
@@ -947,15 +947,19 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	unsigned long skip = SMFIP_NOHDRS | SMFIP_NOBODY | SMFIP_NOEOH |
 	                     SMFIP_NOUNKNOWN | SMFIP_NODATA;
 
-	struct runtime *rt = rt_hold();
 	unsigned long want = SMFIF_DELRCPT | SMFIF_QUARANTINE;
+	struct runtime *rt;
 
 	(void)f2;
 	(void)f3;
 	/* Header addition only when X-Greylist may be added. */
-	if (rt->conf.greylist_header)
-		want |= SMFIF_ADDHDRS;
-	rt_release(rt);
+	if (enter()) {
+		rt = rt_hold();
+		if (rt->conf.greylist_header)
+			want |= SMFIF_ADDHDRS;
+		rt_release(rt);
+		leave();
+	}
 	*pf0 = f0 & want;
 	*pf1 = f1 & skip;
 	*pf2 = 0;

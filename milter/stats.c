@@ -98,10 +98,10 @@ stats_limit_refusal(enum limit_subject s)
 }
 
 void
-stats_greylist(enum grey_state s)
+stats_greylist(enum grey_state s, unsigned n)
 {
 	if (s >= GREY_NEW && s <= GREY_CLIENT)
-		atomic_fetch_add_explicit(&greylist[s], 1,
+		atomic_fetch_add_explicit(&greylist[s], n,
 		                          memory_order_relaxed);
 }
 

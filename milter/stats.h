@@ -8,7 +8,7 @@
  * rule decided) and its time in the histogram; stats_reply() a reply
  * sent (400..599); stats_redis_error() a failed Redis operation by kind;
  * stats_limit_refusal() a recipient a limit refused, by subject;
- * stats_greylist() a GREYLIST rule met, by what came of it.
+ * stats_greylist() n GREYLIST rules met, by what came of them.
  * stats_render() writes every family in Prometheus's text format
  * (version 0.0.4) into a malloc'd buffer, reading the counters as they
  * are (each one atomically, not all at one instant); the caller gives the
@@ -62,7 +62,7 @@ void stats_decision(enum policy_stage, enum stats_action, int table,
 void stats_reply(int code);
 void stats_redis_error(enum stats_redis_error);
 void stats_limit_refusal(enum limit_subject);
-void stats_greylist(enum grey_state);
+void stats_greylist(enum grey_state, unsigned n);
 char *stats_render(const struct stats_extra *, size_t *len);
 
 #endif

@@ -1097,6 +1097,16 @@ redis_hmget(struct store *st, const char *key, const char *const *fields,
 	return ret;
 }
 
+/* redis_stats_add - the commands sent, for store_stats() */
+static void
+redis_stats_add(struct store *st, struct store_stats *out)
+{
+	struct store_redis_stats s;
+
+	store_redis_stats(st, &s);
+	out->commands += s.commands;
+}
+
 /* redis_close - free the pool */
 static void
 redis_close(struct store *st)
@@ -1139,8 +1149,6 @@ init_sync(struct store_redis *r)
  * Returns the store (free it with its close()), or NULL with err set when
  * the URL or the settings are bad.  Nothing is connected yet.
  */
-static void redis_stats_add(struct store *, struct store_stats *);
-
 struct store *
 store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 {
@@ -1210,14 +1218,4 @@ store_redis_stats(struct store *st, struct store_redis_stats *out)
 
 	out->connects = atomic_load(&r->connects);
 	out->commands = atomic_load(&r->commands);
-}
-
-/* redis_stats_add - the commands sent, for store_stats() */
-static void
-redis_stats_add(struct store *st, struct store_stats *out)
-{
-	struct store_redis_stats s;
-
-	store_redis_stats(st, &s);
-	out->commands += s.commands;
 }
