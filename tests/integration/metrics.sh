@@ -13,7 +13,9 @@
 # big 431; clients that send nothing, 200 idle connections and garbage
 # neither stop decisions nor the server (the decisions' own times, from
 # the histogram, are printed, not asserted); an address that is not
-# numeric is refused at start with the file, line and problem.
+# numeric is refused at start with the file, line and problem;
+# contrib/grafana/redmilter.json has the structure Grafana imports, and
+# queries only metrics the milter serves.
 #
 # By hand:
 #   make && TOP=$PWD REDMILTER=$PWD/milter/redmilter bash tests/integration/metrics.sh
@@ -75,6 +77,11 @@ for f in "decisions counter" "replies counter" \
 done
 is "$(sample "$m0" 'redmilter_build_info{version="0.1.0"}')" 1.0 \
     "redmilter_build_info{version} is 1"
+printf '%s\n' "$m0" >"$H_TMP/samples"
+run /usr/bin/python3 "$TOP/tests/integration/lib/grafana_check.py" \
+    "$TOP/contrib/grafana/redmilter.json" "$H_TMP/samples"
+is "$RC $OUT" "0 ok 8 panels" \
+    "contrib/grafana/redmilter.json: a dashboard Grafana imports, over metrics the milter serves"
 ok "no label value holds an address or a key" \
     bash -c '! grep -E "@|example" <<<"$1"' _ "$m0"
 
