@@ -476,4 +476,5 @@ clean:
 
 FORCE:
 
--include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(FB)/*.d $(FB)/*/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(FB)/*.d $(FB)/*/*.d \
+             $(FB)/*/*/*.d)
