@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -178,14 +179,26 @@ struct fixed {
 
 static pthread_t main_thread;
 static atomic_int milter_done; /* smfi_main() has returned */
+static atomic_int stop_asked;  /* we called smfi_stop() */
+static atomic_int milter_skip; /* stopped before smfi_main() was called */
+static sem_t milter_go;        /* the main thread waits for signals now */
 static int milter_rc;
 
-/* milter_thread - smfi_main(), then wake the main thread */
+/*
+ * milter_thread - smfi_main(), then wake the main thread.  smfi_main()
+ * starts libmilter's own signal thread, which waits for SIGTERM, SIGINT
+ * and SIGHUP as the main thread does, and takes one that is pending when
+ * it comes first: then libmilter stops by itself, up to 5 s later and
+ * maybe with a failure (RELIABILITY.md, section 8).  So smfi_main() waits
+ * until the main thread has taken what was pending and waits itself.
+ */
 static void *
 milter_thread(void *arg)
 {
 	(void)arg;
-	milter_rc = smfi_main();
+	while (sem_wait(&milter_go) != 0)
+		;
+	milter_rc = atomic_load(&milter_skip) ? MI_SUCCESS : smfi_main();
 	atomic_store(&milter_done, 1);
 	pthread_kill(main_thread, SIGUSR2);
 	return NULL;
@@ -315,12 +328,24 @@ reload(const struct fixed *f)
 	conf_free(&n);
 }
 
-/* wait_signal - reload at each SIGUSR1; the signal that stops us */
+/*
+ * wait_signal - reload at each SIGUSR1; the signal that stops us.  What
+ * is pending is taken before smfi_main() may start (milter_thread()).
+ */
 static int
 wait_signal(const sigset_t *set, const struct fixed *f)
 {
+	const struct timespec now = {0, 0};
 	int sig;
 
+	while ((sig = sigtimedwait(set, NULL, &now)) == SIGUSR1)
+		reload(f);
+	if (sig > 0 && sig != SIGUSR2) {
+		atomic_store(&milter_skip, 1);
+		sem_post(&milter_go);
+		return sig;
+	}
+	sem_post(&milter_go);
 	for (;;) {
 		if (sigwait(set, &sig) != 0)
 			continue;
@@ -401,6 +426,26 @@ poker(void *arg)
 	return NULL;
 }
 
+/*
+ * milter_status - the exit status smfi_main()'s result gives.  A stop
+ * that comes while the listener starts or between two of its rounds
+ * closes the listening socket under it, and libmilter then reports a
+ * failure of its own making (RELIABILITY.md, section 8): after our
+ * smfi_stop() that is a clean stop.
+ */
+static int
+milter_status(void)
+{
+	if (milter_rc == MI_SUCCESS)
+		return EX_OK;
+	if (atomic_load(&stop_asked)) {
+		log_msg(LOG_INFO, "libmilter reported a failure as it stopped "
+		                  "(its listening socket was closed under it)");
+		return EX_OK;
+	}
+	return EX_SOFTWARE;
+}
+
 /* stop_listener - stop smfi_main() at once and wait for it */
 static void
 stop_listener(pthread_t milter, const char *spec)
@@ -409,10 +454,11 @@ stop_listener(pthread_t milter, const char *spec)
 	pthread_t t;
 	int poking;
 
-	if (!atomic_load(&milter_done)) {
+	if (!atomic_load(&milter_done) && !atomic_load(&milter_skip)) {
 		poke_addr(&p, spec);
 		atomic_init(&p.done, 0);
 		poking = p.len > 0 && pthread_create(&t, NULL, poker, &p) == 0;
+		atomic_store(&stop_asked, 1);
 		smfi_stop();
 		atomic_store(&p.done, 1);
 		if (poking)
@@ -465,6 +511,8 @@ serve(struct fixed *f, const sigset_t *set)
 	int sig;
 
 	main_thread = pthread_self();
+	if (sem_init(&milter_go, 0, 0) != 0)
+		die(EX_OSERR, "sem_init", strerror(errno));
 	if (pthread_create(&milter, NULL, milter_thread, NULL) != 0)
 		die(EX_OSERR, "pthread_create", "cannot start the milter");
 	sig = wait_signal(set, f);
@@ -487,7 +535,7 @@ serve(struct fixed *f, const sigset_t *set)
 	free(f->group);
 	free(f->pidfile);
 	free(f->metrics);
-	return milter_rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+	return milter_status();
 }
 
 /* start_checks - the refusals and warnings before anything is opened */

@@ -9,6 +9,10 @@
 #   - after the signal it exits with status 0 within STOP_BOUND seconds
 #     (5, the time redmilter(8) gives; x10 under TEST_PREFIX), its unix socket and its pidfile gone.
 #
+# Each signal once more, as soon as the socket answers (before smfi_main()
+# runs): exit status 0, and the signal taken by the main thread, not by
+# libmilter's own signal thread.
+#
 # As root, once more in the background (no -f) as `user = nobody`, in a
 # directory nobody may write: the pidfile holds the daemon's pid (not the
 # parent's), and SIGTERM removes the socket and the pidfile there too.
@@ -95,6 +99,42 @@ one_signal() {
 for s in TERM INT HUP; do
 	one_signal "$s"
 done
+
+# --- a signal as soon as the socket answers ---------------------------------
+# The socket answers before smfi_main() runs, and libmilter's own signal
+# thread waits for the same signals as the main thread: one that takes a
+# signal sent then stops libmilter up to 5 s later, and with a failure
+# (exit 70) when the listening socket is closed under it as it starts
+# (RELIABILITY.md, section 8).  Each signal must be the main thread's.
+
+# early_stops SIG N - N milters stopped by SIG as soon as the socket
+# answers: the exit statuses that are not 0, and the stops not logged as
+# the signal's, counted in EARLY_BAD and EARLY_STOLEN
+early_stops() {
+	local i num
+	num=$(kill -l "$1")
+	EARLY_BAD=0 EARLY_STOLEN=0
+	for ((i = 0; i < $2; i++)); do
+		start_milter
+		signal_stop "$1"
+		if [ "$STOP_RC" != 0 ]; then
+			EARLY_BAD=$((EARLY_BAD + 1))
+			diag "SIG$1 at start, $((i + 1)): exit status $STOP_RC"
+		fi
+		if ! milter_log_new | grep -q "redmilter stopping (signal $num)"; then
+			EARLY_STOLEN=$((EARLY_STOLEN + 1))
+			diag "SIG$1 at start, $((i + 1)): $(milter_log_new | grep stopping)"
+		fi
+		rm -f "$MILTER_SOCK_PATH"
+	done
+}
+
+early_stops TERM 10
+is "$EARLY_BAD" 0 "SIGTERM at start, 10 times: exit status 0 each time"
+is "$EARLY_STOLEN" 0 "SIGTERM at start: each taken by the main thread"
+early_stops INT 5
+is "$EARLY_BAD" 0 "SIGINT at start, 5 times: exit status 0 each time"
+is "$EARLY_STOLEN" 0 "SIGINT at start: each taken by the main thread"
 
 # --- in the background, as nobody ------------------------------------------
 
