@@ -15,7 +15,6 @@
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,6 @@
 #include "counter.h"
 #include "errbuf.h"
 #include "schema.h"
-#include "sha1.h"
 #include "str.h"
 #include "xmalloc.h"
 
@@ -80,14 +78,7 @@ static const char script_body[] =
     "end\n"
     "return out\n";
 
-static char script_sha[SHA1_HEX_SIZE];
-static pthread_once_t script_once = PTHREAD_ONCE_INIT;
-
-static void
-script_init(void)
-{
-	sha1_hex(script_body, sizeof script_body - 1, script_sha);
-}
+static struct store_script_text script = STORE_SCRIPT_TEXT(script_body);
 
 /* counter_value - what a subject counts under (counter.h) */
 char *
@@ -225,7 +216,7 @@ static enum store_status
 run(struct store *st, const char *op, struct counter *c, size_t n, char *err,
     size_t errlen)
 {
-	struct store_script sc = {script_body, script_sha,
+	struct store_script sc = {script_body, store_script_sha(&script),
 	                          strcmp(op, "read") == 0};
 	struct call k;
 	size_t i, j, got = 0, off = 0;
@@ -233,7 +224,6 @@ run(struct store *st, const char *op, struct counter *c, size_t n, char *err,
 	enum store_status ret;
 	int same;
 
-	pthread_once(&script_once, script_init);
 	build(&k, op, c, n);
 	out = xcalloc(k.nout + 1, sizeof *out);
 	ret = store_eval(st, &sc, k.keys, n, k.args, k.nargs, out, k.nout + 1,

@@ -13,7 +13,6 @@
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,6 @@
 #include "errbuf.h"
 #include "greylist.h"
 #include "schema.h"
-#include "sha1.h"
 #include "str.h"
 #include "xmalloc.h"
 
@@ -77,14 +75,7 @@ static const char script_body[] =
     "end\n"
     "return {1, math.ceil(delay / 1000)}\n";
 
-static char script_sha[SHA1_HEX_SIZE];
-static pthread_once_t script_once = PTHREAD_ONCE_INIT;
-
-static void
-script_init(void)
-{
-	sha1_hex(script_body, sizeof script_body - 1, script_sha);
-}
+static struct store_script_text script = STORE_SCRIPT_TEXT(script_body);
 
 static const char *const state_names[] = {
     [GREY_NEW] = "new",         [GREY_WAIT] = "wait",
@@ -180,14 +171,14 @@ greylist_check(struct store *st, const char *prefix,
 	static const char *const ops[] = {[GREY_CHECK] = "check",
 	                                  [GREY_PEEK] = "peek",
 	                                  [GREY_FORCE] = "pass"};
-	struct store_script sc = {script_body, script_sha, op == GREY_PEEK};
+	struct store_script sc = {script_body, store_script_sha(&script),
+	                          op == GREY_PEEK};
 	char num[4][24];
 	const char *keys[2], *args[8];
 	long long out[3];
 	size_t got = 0;
 	enum store_status ret;
 
-	pthread_once(&script_once, script_init);
 	keys[0] = greylist_key(prefix, tr);
 	keys[1] = greylist_client_key(prefix, tr->net);
 	(void)snprintf(num[0], sizeof num[0], "%lld", delay * 1000);

@@ -7,7 +7,23 @@
 
 #include <string.h>
 
+#include "sha1.h"
 #include "store.h"
+
+/* store_script_sha - a script's SHA-1, worked out once */
+const char *
+store_script_sha(struct store_script_text *t)
+{
+	if (!atomic_load(&t->ready)) {
+		pthread_mutex_lock(&t->lock);
+		if (!atomic_load(&t->ready)) {
+			sha1_hex(t->body, t->len, t->sha1);
+			atomic_store(&t->ready, 1);
+		}
+		pthread_mutex_unlock(&t->lock);
+	}
+	return t->sha1;
+}
 
 /* store_values_free - free the values an mget() returned */
 void

@@ -48,7 +48,11 @@
 #ifndef STORE_H
 #define STORE_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
+
+#include "sha1.h"
 
 enum store_status {
 	STORE_OK,
@@ -85,6 +89,23 @@ struct store_script {
 	const char *sha1;
 	int reads;
 };
+
+/*
+ * A script's text, with its SHA-1 worked out the first time
+ * store_script_sha() is asked for it (thread-safe); STORE_SCRIPT_TEXT(b)
+ * initialises one from a string array b.
+ */
+struct store_script_text {
+	const char *body;
+	size_t len;
+	char sha1[SHA1_HEX_SIZE];
+	atomic_int ready;
+	pthread_mutex_t lock;
+};
+#define STORE_SCRIPT_TEXT(b)                                                   \
+	{                                                                      \
+		(b), sizeof(b) - 1, "", 0, PTHREAD_MUTEX_INITIALIZER           \
+	}
 
 typedef int (*store_scan_fn)(const char *key, const char *val, size_t len,
                              long long ttl, const char *type, void *arg);
@@ -144,6 +165,7 @@ enum store_status store_hmget(struct store *, const char *key,
                               struct store_value *out, long long *pttl,
                               char *err, size_t errlen);
 void store_stats(struct store *, struct store_stats *);
+const char *store_script_sha(struct store_script_text *);
 const char *store_status_name(enum store_status);
 
 #endif
