@@ -21,7 +21,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -196,20 +195,14 @@ static void
 main_waits(void)
 {
 	char path[64], buf[32], want[16];
-	ssize_t n;
-	int i, fd;
+	int i;
 
 	(void)snprintf(path, sizeof path, "/proc/self/task/%ld/syscall",
 	               (long)getpid());
 	(void)snprintf(want, sizeof want, "%ld ", (long)SYS_rt_sigtimedwait);
 	for (i = 0; i < 2000; i++) {
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		if (daemon_read_small(path, 0, buf, sizeof buf) != 0)
 			return;
-		n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (n <= 0)
-			return;
-		buf[n] = '\0';
 		if (strncmp(buf, want, strlen(want)) == 0)
 			return;
 		usleep(1000);
