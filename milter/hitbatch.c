@@ -2,8 +2,7 @@
  * hitbatch - the hit counters' memory and their writer thread.  See
  * hitbatch.h.
  *
- * Public: hitbatch_start(), hitbatch_note(), hitbatch_dropped(),
- * hitbatch_stop().
+ * Public: hitbatch_start(), hitbatch_note(), hitbatch_stop().
  *
  * Each shard is a chained hash table of the rules hit since the last
  * batch.  The writer swaps a shard's chains out under its lock and builds
@@ -40,7 +39,6 @@ struct shard {
 static struct shard shards[HITBATCH_SHARDS];
 static struct hash_key hkey;
 static atomic_int running;
-static atomic_ulong dropped;
 
 static pthread_t writer;
 static pthread_mutex_t wmu = PTHREAD_MUTEX_INITIALIZER;
@@ -60,10 +58,8 @@ note_in(struct shard *s, size_t b, const char *rule, size_t len)
 			e->n++;
 			return;
 		}
-	if (s->count >= HITBATCH_SHARD_MAX) {
-		atomic_fetch_add(&dropped, 1);
-		return;
-	}
+	if (s->count >= HITBATCH_SHARD_MAX)
+		return; /* dropped (hitbatch.h) */
 	e = xmalloc(sizeof *e + len + 1);
 	memcpy(e->rule, rule, len + 1);
 	e->n = 1;
@@ -76,16 +72,17 @@ note_in(struct shard *s, size_t b, const char *rule, size_t len)
 void
 hitbatch_note(const char *table, const char *key)
 {
-	size_t tl = strlen(table), kl = strlen(key), len = tl + 1 + kl;
-	char stack[512], *rule = len < sizeof stack ? stack : xmalloc(len + 1);
+	size_t tl, kl, len;
+	char stack[512], *rule;
 	uint64_t h;
 	struct shard *s;
 
-	if (!atomic_load(&running)) {
-		if (rule != stack)
-			free(rule);
+	if (!atomic_load(&running))
 		return;
-	}
+	tl = strlen(table);
+	kl = strlen(key);
+	len = tl + 1 + kl;
+	rule = len < sizeof stack ? stack : xmalloc(len + 1);
 	memcpy(rule, table, tl);
 	rule[tl] = ':';
 	memcpy(rule + tl + 1, key, kl + 1);
@@ -96,13 +93,6 @@ hitbatch_note(const char *table, const char *key)
 	pthread_mutex_unlock(&s->mu);
 	if (rule != stack)
 		free(rule);
-}
-
-/* hitbatch_dropped - hits not counted since start (a shard was full) */
-unsigned long
-hitbatch_dropped(void)
-{
-	return atomic_load(&dropped);
 }
 
 /* take - every shard's entries, as one list */

@@ -6,7 +6,7 @@
  * decision path: a short lock of one of HITBATCH_SHARDS shards, chosen by
  * the rule's keyed hash, and nothing that waits for the network.  A shard
  * keeps at most HITBATCH_SHARD_MAX rules between two batches; hits of
- * more are dropped and counted (hitbatch_dropped()).
+ * more are dropped.
  *
  * hitbatch_start() starts the thread that, once a second, takes what has
  * been counted and calls flush(rules, counts, n, arg) with it, when there
@@ -30,7 +30,6 @@ typedef void (*hitbatch_flush_fn)(const char *const *rules,
 int hitbatch_start(hitbatch_flush_fn flush, void *arg, char *err,
                    size_t errlen);
 void hitbatch_note(const char *table, const char *key);
-unsigned long hitbatch_dropped(void);
 void hitbatch_stop(void);
 
 #endif
