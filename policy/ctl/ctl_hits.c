@@ -32,12 +32,10 @@ char *
 ctl_hits_rule(int table, const char *key)
 {
 	const char *name = table_name((enum table)table);
-	size_t tl = strlen(name), kl = strlen(key);
-	char *s = xmalloc(tl + kl + 2);
+	size_t len = strlen(name) + strlen(key) + 2;
+	char *s = xmalloc(len);
 
-	memcpy(s, name, tl);
-	s[tl] = ':';
-	memcpy(s + tl + 1, key, kl + 1);
+	(void)snprintf(s, len, "%s:%s", name, key);
 	return s;
 }
 
