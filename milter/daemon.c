@@ -111,18 +111,27 @@ void
 daemon_pidfile_remove(const char *path)
 {
 	char buf[32];
+
+	if (daemon_read_small(path, O_NOFOLLOW, buf, sizeof buf) == 0 &&
+	    strtol(buf, NULL, 10) == (long)getpid())
+		(void)unlink(path);
+}
+
+/* daemon_read_small - a small file's text (daemon.h) */
+int
+daemon_read_small(const char *path, int flags, char *buf, size_t len)
+{
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return;
-	n = read(fd, buf, sizeof buf - 1);
+	if (len == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC | flags)) < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
-		return;
+		return -1;
 	buf[n] = '\0';
-	if (strtol(buf, NULL, 10) == (long)getpid())
-		(void)unlink(path);
+	return 0;
 }
 
 /* daemon_detach - into the background, without a terminal */

@@ -28,6 +28,8 @@
 
 #include <libmilter/mfapi.h>
 
+#include "hitbatch.h"
+#include "hits.h"
 #include "policy.h"
 #include "log.h"
 #include "mlfi.h"
@@ -167,6 +169,7 @@ mlfi_shutdown(long long deadline_us)
 	atomic_store(&closing, 1);
 	while (atomic_load(&active) > 0 && mono_us() < deadline_us + 500000)
 		usleep(5000);
+	hitbatch_stop(); /* the last batch, with the store still there */
 	if (atomic_load(&active) > 0)
 		return -1; /* still in use: exit without freeing */
 	current = NULL;
@@ -612,6 +615,44 @@ tables_accept(const struct verdict *v, sfsistat rc)
 	       v->type != VERDICT_ERR_STORE;
 }
 
+/*
+ * note_hits - the rules a decision met, for the hit counters
+ * (redmilter(8), HIT COUNTERS): the deciding one, WARN, DUNNO, a GREYLIST
+ * that passed or delayed (at RCPT: one met earlier is decided there)
+ */
+static void
+note_hits(const struct runtime *rt, const struct verdict *v,
+          enum policy_stage stage)
+{
+	const struct trail_entry *e;
+	size_t i;
+
+	for (i = 0; rt->conf.hit_counters && i < v->ntrail; i++) {
+		e = &v->trail[i];
+		if (e->what == TRAIL_DECIDED || e->what == TRAIL_WARN ||
+		    e->what == TRAIL_DUNNO ||
+		    (e->what == TRAIL_GREYLIST && stage == STAGE_RCPT))
+			hitbatch_note(table_name(e->table), e->key);
+	}
+}
+
+/* note_limit_hits - the limit rules a recipient was checked against */
+static void
+note_limit_hits(const struct runtime *rt, const struct verdict *v)
+{
+	char key[600];
+	int s;
+
+	for (s = 0; rt->conf.hit_counters && s < LIMIT_SUBJECTS; s++) {
+		if (v->limit[s].key == NULL)
+			continue;
+		(void)snprintf(key, sizeof key, "%s:%s",
+		               limit_subject_name((enum limit_subject)s),
+		               v->limit[s].key);
+		hitbatch_note(table_name(TABLE_LIMIT), key);
+	}
+}
+
 /* decide - evaluate one stage and answer it */
 static sfsistat
 decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
@@ -640,6 +681,7 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 		str_copy(v.err, err, sizeof v.err);
 		rc = mlfi_on_error(ctx, c, stage, rcpt, &v, 0);
 	} else {
+		note_hits(rt, &v, stage);
 		count_greylist(&v);
 		rc = answer(ctx, c, stage, rcpt, &v);
 		if (v.grey_later)
@@ -650,6 +692,7 @@ decide(SMFICTX *ctx, struct conn *c, enum policy_stage stage, const char *rcpt)
 		if (stage == STAGE_RCPT && tables_accept(&v, rc)) {
 			rc = mlfi_check_limits(ctx, c, rcpt, &req, &v);
 			checked = 1;
+			note_limit_hits(rt, &v);
 		}
 	}
 	/* Whatever let it through, an accepted recipient counts. */
@@ -1009,6 +1052,34 @@ mlfi_metrics(void *arg, size_t *len)
 	x.tracking = ss.tracking;
 	text = stats_render(&x, len);
 	return text;
+}
+
+/*
+ * mlfi_hits_flush - a batch of hit counts into the current store; a
+ * failure loses the batch and is logged once until a batch is written
+ */
+void
+mlfi_hits_flush(const char *const *rules, const long long *counts, size_t n,
+                void *arg)
+{
+	static int failing;
+	struct runtime *r = rt_hold();
+	char err[256] = "";
+
+	(void)arg;
+	if (hits_add(r->store, r->conf.prefix, rules, counts, n, err,
+	             sizeof err) != STORE_OK) {
+		if (!failing)
+			log_msg(
+			    LOG_WARNING,
+			    "hit counters: the hits of %zu rules are lost: %s",
+			    n, err);
+		failing = 1;
+	} else if (failing) {
+		log_msg(LOG_INFO, "hit counters: written again");
+		failing = 0;
+	}
+	rt_release(r);
 }
 
 /* mlfi_desc - the filter description for smfi_register() */

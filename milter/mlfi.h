@@ -20,7 +20,10 @@
  * mlfi_metrics() is the text of GET /metrics (stats.h) with the current
  * store's counters and the sessions open, malloc'd, *len its length: for
  * the metrics server's thread (metrics.h), between mlfi_install() and
- * mlfi_shutdown().
+ * mlfi_shutdown().  mlfi_hits_flush() writes a batch of rule hits
+ * (hitbatch.h) to the current store, for the hit counters' thread, between
+ * the same two; mlfi_shutdown() stops that thread (hitbatch_stop()) once
+ * the callbacks are done, so that their hits are in its last batch.
  */
 #ifndef MLFI_H
 #define MLFI_H
@@ -34,5 +37,7 @@ void mlfi_install(struct conf *, struct store *);
 int mlfi_shutdown(long long deadline_us);
 struct smfiDesc *mlfi_desc(void);
 char *mlfi_metrics(void *, size_t *);
+void mlfi_hits_flush(const char *const *rules, const long long *counts,
+                     size_t n, void *arg);
 
 #endif

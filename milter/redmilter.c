@@ -16,6 +16,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -34,6 +35,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "hitbatch.h"
 #include "lint.h"
 #include "log.h"
 #include "metrics.h"
@@ -185,12 +187,37 @@ static sem_t milter_go;        /* the main thread waits for signals now */
 static int milter_rc;
 
 /*
+ * main_waits - wait (2 s at most) until the main thread is in
+ * rt_sigtimedwait(2), as /proc/self/task/PID/syscall tells; without /proc,
+ * at once
+ */
+static void
+main_waits(void)
+{
+	char path[64], buf[32], want[16];
+	int i;
+
+	(void)snprintf(path, sizeof path, "/proc/self/task/%ld/syscall",
+	               (long)getpid());
+	(void)snprintf(want, sizeof want, "%ld ", (long)SYS_rt_sigtimedwait);
+	for (i = 0; i < 2000; i++) {
+		if (daemon_read_small(path, 0, buf, sizeof buf) != 0)
+			return;
+		if (strncmp(buf, want, strlen(want)) == 0)
+			return;
+		usleep(1000);
+	}
+}
+
+/*
  * milter_thread - smfi_main(), then wake the main thread.  smfi_main()
  * starts libmilter's own signal thread, which waits for SIGTERM, SIGINT
  * and SIGHUP as the main thread does, and takes one that is pending when
  * it comes first: then libmilter stops by itself, up to 5 s later and
  * maybe with a failure (RELIABILITY.md, section 8).  So smfi_main() waits
- * until the main thread has taken what was pending and waits itself.
+ * until the main thread has taken what was pending and waits itself: the
+ * kernel gives a signal sent to the process to its main thread when that
+ * thread waits for it.
  */
 static void *
 milter_thread(void *arg)
@@ -198,6 +225,8 @@ milter_thread(void *arg)
 	(void)arg;
 	while (sem_wait(&milter_go) != 0)
 		;
+	if (!atomic_load(&milter_skip))
+		main_waits();
 	milter_rc = atomic_load(&milter_skip) ? MI_SUCCESS : smfi_main();
 	atomic_store(&milter_done, 1);
 	pthread_kill(main_thread, SIGUSR2);
@@ -604,6 +633,8 @@ run(struct conf *c, int foreground)
 		die(EX_UNAVAILABLE, "metrics", err);
 	if (f.server != NULL)
 		log_msg(LOG_INFO, "metrics on %s", f.metrics);
+	if (hitbatch_start(mlfi_hits_flush, NULL, err, sizeof err) != 0)
+		die(EX_OSERR, "hit counters", err);
 	return serve(&f, &set);
 }
 

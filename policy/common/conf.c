@@ -154,6 +154,8 @@ static const struct conf_key keys[] = {
      check_netmask, 0},
     {"greylist_header", KEY_BOOL, "yes", 0, 1, F(greylist_header), bool_names,
      NULL, 0},
+    {"hit_counters", KEY_BOOL, "yes", 0, 1, F(hit_counters), bool_names, NULL,
+     0},
     {"metrics", KEY_STRING, "", 1, 300, F(metrics), NULL, check_metrics,
      KEY_NONE | KEY_NOSPACE},
     {"log_level", KEY_ENUM, "info", 0, 0, F(log_level), level_names, NULL, 0},

@@ -63,6 +63,7 @@ struct conf {
 	enum conf_mode mode;
 	char *greylist_netmask; /* "24 64": conf_netmask() reads it */
 	int greylist_header;    /* 1: X-Greylist on a delayed message */
+	int hit_counters;       /* 1: rule hits counted in <prefix>_hits */
 	char *metrics;          /* inet:PORT@HOST; NULL: no metrics */
 	int log_level;          /* LOG_INFO */
 	int syslog_facility;    /* LOG_MAIL */

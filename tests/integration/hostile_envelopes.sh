@@ -148,6 +148,11 @@ threads() {
 	awk '/^Threads:/ { print $2 }' "/proc/$MILTER_PID/status"
 }
 
+# The socket answers before smfi_main() runs (RELIABILITY.md, section 8):
+# one session first, so that what is counted at start is a milter whose
+# libmilter has started (its signal thread, its worker pool and the pool's
+# pipe come with smfi_main()).
+session "<a@spammer.example>" "<x@example.com>" >/dev/null
 fd0=$(fds other)
 thr0=$(threads)
 note "milter pid $MILTER_PID at start: $fd0 file descriptors besides Redis connections, $thr0 threads"

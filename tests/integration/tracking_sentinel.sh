@@ -63,12 +63,15 @@ T_EDIT=$(date +%s%N)
 
 # --- helpers (edited, probe, await: lib/tracking.sh) ---------------------------
 
+# tm_start LINE... - start_milter with LINEs and the hit counters off:
+# their batch, once a second (hits.sh), runs a script, which reads() would
+# count as a decision's read on the new primary
 tm_start() {
 	local m
 	m_setup
 	milter_mark
 	m=$MILTER_MARK
-	start_milter "$@"
+	start_milter "hit_counters = no" "$@"
 	MILTER_MARK=$m
 	edited
 }

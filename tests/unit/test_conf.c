@@ -78,6 +78,7 @@ static const char *const all_keys[] = {
     "mode",
     "greylist_netmask",
     "greylist_header",
+    "hit_counters",
     "metrics",
     "log_level",
     "syslog_facility",
@@ -110,6 +111,7 @@ assert_defaults(const struct conf *c)
 	ck_assert_int_eq(c->mode, CONF_MODE_ENFORCE);
 	ck_assert_str_eq(c->greylist_netmask, "24 64");
 	ck_assert_int_eq(c->greylist_header, 1);
+	ck_assert_int_eq(c->hit_counters, 1);
 	ck_assert_ptr_null(c->metrics);
 	ck_assert_int_eq(c->log_level, LOG_INFO);
 	ck_assert_int_eq(c->syslog_facility, LOG_MAIL);
@@ -407,6 +409,7 @@ static const struct bad bads[] = {
      "looked up)"},
     {"greylist_header = maybe\n",
      ":1: greylist_header: 'maybe' is not yes or no"},
+    {"hit_counters = often\n", ":1: hit_counters: 'often' is not yes or no"},
     {"user = red milter\n", ":1: user: whitespace in value"},
     {"group = mail\tgroup\n",
      ":1: group: control or non-ASCII character in value"},
@@ -577,6 +580,8 @@ static const struct named nameds[] = {
     {"syslog_facility", "LOCAL7", AT(syslog_facility), LOG_LOCAL7},
     {"greylist_header", "no", AT(greylist_header), 0},
     {"greylist_header", "yes", AT(greylist_header), 1},
+    {"hit_counters", "no", AT(hit_counters), 0},
+    {"hit_counters", "yes", AT(hit_counters), 1},
     {"delay_checks", "yes", AT(delay_checks), 1},
     {"delay_checks", "no", AT(delay_checks), 0},
     {"delay_checks", "true", AT(delay_checks), 1},
