@@ -1,13 +1,16 @@
 /*
- * ctl_bulk - redmilterctl list, export and import.
+ * ctl_bulk - redmilterctl list, export, import, top and stale.
  *
- * Public: ctl_bulk_list(), ctl_bulk_export(), ctl_bulk_import().  Reads go
- * through the store's SCAN (never KEYS).  An import validates every line before
- * it writes anything, then writes every rule, and with --replace deletes the
- * old ones, in one atomic batch (MULTI/EXEC): readers see the old rule set
- * or the new one, never a mix.  Imports are serialised with an advisory
- * lock key under the bookkeeping prefix, so that two --replace imports of
- * the same tables end with exactly one of the two files.
+ * Public: ctl_bulk_list(), ctl_bulk_export(), ctl_bulk_import(),
+ * ctl_bulk_top(), ctl_bulk_stale().  Reads go through the store's SCAN
+ * (never KEYS); list --hits, top and stale then read the hits of all the
+ * rules scanned with one hits_read() (ctl_hits.h), in batches.  An import
+ * validates every line before it writes anything, then writes every rule,
+ * and with --replace deletes the old ones, in one atomic batch
+ * (MULTI/EXEC): readers see the old rule set or the new one, never a mix.
+ * Imports are serialised with an advisory lock key under the bookkeeping
+ * prefix, so that two --replace imports of the same tables end with exactly one
+ * of the two files.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 
 #include "ctl.h"
 #include "ctl_bulk.h"
+#include "ctl_hits.h"
 #include "rule.h"
 #include "schema.h"
 #include "table.h"
@@ -26,6 +30,9 @@
 #define LOCK_MS 120000     /* a crashed import frees the lock after this */
 #define LOCK_WAIT_MS 60000 /* how long an import waits for another */
 #define LINE_MAX_LEN 65536 /* one import line */
+#define TOP_DEFAULT 10LL   /* rules top prints without N */
+#define TOP_MAX 1000000LL
+#define STALE_DAYS_MAX 36500LL /* 100 years */
 
 /* A stored rule, as scanned. */
 struct stored {
@@ -148,41 +155,22 @@ one_line(const struct stored *s)
 	return s->val != NULL && str_printable(s->val, s->len);
 }
 
-/* print_rules - list or export lines; returns the exit status */
-static int
-print_rules(struct ctl *c, int argc, char **argv, int export)
+/* skipped - say why a stored key is no line of list or export */
+static void
+skipped(const struct stored *s)
 {
-	struct stored_set ss;
-	int t, rc = CTL_OK;
-	size_t i;
+	char *k = str_sanitize(s->key, strlen(s->key), 200);
 
-	if (table_arg(argc, argv, &t) != 0)
-		return CTL_INVALID;
-	if (scan_rules(c, t, &ss) != CTL_OK)
-		return CTL_STORE;
-	if (export)
-		printf("# redmilter rules, prefix %s\n", c->conf.prefix);
-	for (i = 0; i < ss.n; i++) {
-		const struct stored *s = &ss.v[i];
+	ctl_warn("%s %s: %s, skipped", table_name(s->table), k,
+	         s->type != NULL ? "not a string"
+	                         : "value with control characters");
+	free(k);
+}
 
-		if (s->table < 0)
-			continue;
-		if (!one_line(s)) {
-			char *k = str_sanitize(s->key, strlen(s->key), 200);
-
-			ctl_warn("%s %s: %s, skipped", table_name(s->table), k,
-			         s->type != NULL ? "not a string"
-			                         : "value with control "
-			                           "characters");
-			free(k);
-			rc = export ? CTL_INVALID : rc;
-			continue;
-		}
-		if (export && s->ttl > 0)
-			printf("-t %lld ", s->ttl);
-		printf("%s %s %s\n", table_name(s->table), s->key, s->val);
-	}
-	stored_free(&ss);
+/* flushed - rc, or CTL_INVALID after saying that stdout failed */
+static int
+flushed(int rc)
+{
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		ctl_warn("write error: %s", strerror(errno));
 		return CTL_INVALID;
@@ -190,18 +178,220 @@ print_rules(struct ctl *c, int argc, char **argv, int export)
 	return rc;
 }
 
-/* ctl_bulk_list - "list [TABLE]" */
+/*
+ * rule_rows - a row for each rule list prints, in its order, with no hits
+ * read yet; the caller frees them with ctl_hits_rows_free()
+ */
+static struct ctl_hits_row *
+rule_rows(const struct stored_set *ss, size_t *n)
+{
+	struct ctl_hits_row *rows = xcalloc(ss->n + 1, sizeof *rows);
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < ss->n; i++) {
+		const struct stored *s = &ss->v[i];
+
+		if (s->table < 0 || !one_line(s))
+			continue;
+		rows[*n].rule = ctl_hits_rule(s->table, s->key);
+		rows[*n].val = s->val;
+		(*n)++;
+	}
+	return rows;
+}
+
+/*
+ * print_rules - list or export lines, each with its row's hits after a tab
+ * when there are rows (list --hits: one per rule, as rule_rows() makes
+ * them); returns the exit status
+ */
+static int
+print_rules(struct ctl *c, const struct stored_set *ss, int export,
+            const struct ctl_hits_row *rows)
+{
+	char when[CTL_HITS_WHEN_SIZE];
+	int rc = CTL_OK;
+	size_t i, j = 0;
+
+	if (export)
+		printf("# redmilter rules, prefix %s\n", c->conf.prefix);
+	for (i = 0; i < ss->n; i++) {
+		const struct stored *s = &ss->v[i];
+
+		if (s->table < 0)
+			continue;
+		if (!one_line(s)) {
+			skipped(s);
+			rc = export ? CTL_INVALID : rc;
+			continue;
+		}
+		if (export && s->ttl > 0)
+			printf("-t %lld ", s->ttl);
+		printf("%s %s %s", table_name(s->table), s->key, s->val);
+		if (rows != NULL) {
+			printf(
+			    "\thits=%lld last=%s", rows[j].hit.count,
+			    ctl_hits_when(rows[j].hit.last, when, sizeof when));
+			j++;
+		}
+		putchar('\n');
+	}
+	return flushed(rc);
+}
+
+/* take_flag - remove flag from the arguments; 1 when it was there */
+static int
+take_flag(int *argc, char **argv, const char *flag)
+{
+	int i, found = 0;
+
+	for (i = 0; i < *argc; i++) {
+		if (strcmp(argv[i], flag) != 0)
+			continue;
+		memmove(argv + i, argv + i + 1,
+		        (size_t)(*argc - i - 1) * sizeof *argv);
+		(*argc)--;
+		i--;
+		found = 1;
+	}
+	return found;
+}
+
+/* ctl_bulk_list - "list [TABLE] [--hits]" */
 int
 ctl_bulk_list(struct ctl *c, int argc, char **argv)
 {
-	return print_rules(c, argc, argv, 0);
+	int hits = take_flag(&argc, argv, "--hits"), t, rc;
+	struct ctl_hits_row *rows = NULL;
+	struct stored_set ss;
+	size_t n = 0;
+
+	if (table_arg(argc, argv, &t) != 0)
+		return CTL_INVALID;
+	if (scan_rules(c, t, &ss) != CTL_OK)
+		return CTL_STORE;
+	/* One hits_read() for all the rules, before any line is printed. */
+	if (hits)
+		rows = rule_rows(&ss, &n);
+	if (hits && ctl_hits_read(c, rows, n) != CTL_OK)
+		rc = CTL_STORE;
+	else
+		rc = print_rules(c, &ss, 0, rows);
+	ctl_hits_rows_free(rows, n);
+	stored_free(&ss);
+	return rc;
 }
 
 /* ctl_bulk_export - "export [TABLE]" */
 int
 ctl_bulk_export(struct ctl *c, int argc, char **argv)
 {
-	return print_rules(c, argc, argv, 1);
+	struct stored_set ss;
+	int t, rc;
+
+	if (table_arg(argc, argv, &t) != 0)
+		return CTL_INVALID;
+	if (scan_rules(c, t, &ss) != CTL_OK)
+		return CTL_STORE;
+	rc = print_rules(c, &ss, 1, NULL);
+	stored_free(&ss);
+	return rc;
+}
+
+/*
+ * ranked_rows - the rules of every table with their hits, for top and
+ * stale (*rows and ss then the caller's to free); CTL_OK, or CTL_STORE
+ * after a warning.  Keys that are no rule list can print are left out
+ * without a word: list and lint report them.
+ */
+static int
+ranked_rows(struct ctl *c, struct stored_set *ss, struct ctl_hits_row **rows,
+            size_t *n)
+{
+	*rows = NULL;
+	*n = 0;
+	if (scan_rules(c, -1, ss) != CTL_OK)
+		return CTL_STORE;
+	*rows = rule_rows(ss, n);
+	if (ctl_hits_read(c, *rows, *n) != CTL_OK) {
+		ctl_hits_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+		stored_free(ss);
+		return CTL_STORE;
+	}
+	return CTL_OK;
+}
+
+/* ctl_bulk_top - "top [N]": the N rules hit most, 0 hits left out */
+int
+ctl_bulk_top(struct ctl *c, int argc, char **argv)
+{
+	char when[CTL_HITS_WHEN_SIZE];
+	struct ctl_hits_row *rows;
+	struct stored_set ss;
+	long long max = TOP_DEFAULT;
+	size_t i, n;
+
+	if (argc > 1) {
+		ctl_warn("usage: top [N]");
+		return CTL_INVALID;
+	}
+	if (argc == 1 && ctl_hits_number(argv[0], 1, TOP_MAX, &max) != 0) {
+		ctl_warn("top: N must be a whole number from 1 to %lld, "
+		         "not '%s'",
+		         TOP_MAX, argv[0]);
+		return CTL_INVALID;
+	}
+	if (ranked_rows(c, &ss, &rows, &n) != CTL_OK)
+		return CTL_STORE;
+	ctl_hits_sort_top(rows, n);
+	for (i = 0; i < n && i < (size_t)max && rows[i].hit.count > 0; i++)
+		printf("%lld %s %s %s\n", rows[i].hit.count,
+		       ctl_hits_when(rows[i].hit.last, when, sizeof when),
+		       rows[i].rule, rows[i].val);
+	ctl_hits_rows_free(rows, n);
+	stored_free(&ss);
+	return flushed(CTL_OK);
+}
+
+/* ctl_bulk_stale - "stale DAYS": rules not hit for DAYS days, or never */
+int
+ctl_bulk_stale(struct ctl *c, int argc, char **argv)
+{
+	char when[CTL_HITS_WHEN_SIZE];
+	struct ctl_hits_row *rows;
+	struct stored_set ss;
+	long long days, now;
+	size_t i, n;
+	int rc;
+
+	if (argc != 1) {
+		ctl_warn("usage: stale DAYS");
+		return CTL_INVALID;
+	}
+	if (ctl_hits_number(argv[0], 0, STALE_DAYS_MAX, &days) != 0) {
+		ctl_warn("stale: DAYS must be a whole number from 0 to %lld, "
+		         "not '%s'",
+		         STALE_DAYS_MAX, argv[0]);
+		return CTL_INVALID;
+	}
+	if (ranked_rows(c, &ss, &rows, &n) != CTL_OK)
+		return CTL_STORE;
+	if ((rc = ctl_hits_now(c, &now)) == CTL_OK) {
+		ctl_hits_sort_stale(rows, n);
+		for (i = 0; i < n; i++)
+			if (ctl_hits_stale(rows[i].hit.last, now, days))
+				printf("%s %s %s\n",
+				       ctl_hits_when(rows[i].hit.last, when,
+				                     sizeof when),
+				       rows[i].rule, rows[i].val);
+		rc = flushed(CTL_OK);
+	}
+	ctl_hits_rows_free(rows, n);
+	stored_free(&ss);
+	return rc;
 }
 
 /* A parsed import file: rules with their line numbers. */

@@ -1,5 +1,5 @@
 /*
- * ctl_bulk - redmilterctl list, export and import (ctl_bulk.c).
+ * ctl_bulk - redmilterctl list, export, import, top and stale (ctl_bulk.c).
  *
  * Each takes the global options and the command's arguments and returns
  * the exit status (ctl.h).
@@ -12,5 +12,7 @@
 int ctl_bulk_list(struct ctl *, int, char **);
 int ctl_bulk_export(struct ctl *, int, char **);
 int ctl_bulk_import(struct ctl *, int, char **);
+int ctl_bulk_top(struct ctl *, int, char **);
+int ctl_bulk_stale(struct ctl *, int, char **);
 
 #endif

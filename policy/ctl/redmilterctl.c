@@ -5,8 +5,9 @@
  *
  * This file holds main(), the global options and the small commands (add,
  * del, get, lint, codes); ctl.c has what the commands share (the store,
- * warnings), ctl_bulk.c list, export and import, ctl_check.c check,
- * ctl_limit.c usage and reset, and ctl_grey.c greylist.  Every
+ * warnings), ctl_bulk.c list, export, import, top and stale, ctl_hits.c
+ * the hit counters they and get show, ctl_check.c check, ctl_limit.c usage
+ * and reset, and ctl_grey.c greylist.  Every
  * rule is validated with the engine's own parser before it is written, so the
  * milter reads what was checked here. Exit status: 0 success, 1 invalid input
  * or rule, 2 Redis failing.
@@ -24,6 +25,7 @@
 #include "ctl_bulk.h"
 #include "ctl_check.h"
 #include "ctl_grey.h"
+#include "ctl_hits.h"
 #include "ctl_limit.h"
 #include "lint.h"
 #include "redis_url.h"
@@ -184,14 +186,33 @@ cmd_del(struct ctl *c, int argc, char **argv)
 	return rc;
 }
 
-/* cmd_get - "get TABLE KEY": the action, then "ttl N" or "ttl none" */
+/* rule_hits - the hits of the rule TABLE KEY (ctl_hits_read()) */
+static int
+rule_hits(struct ctl *c, const char *table, const char *key, struct hit *h)
+{
+	struct ctl_hits_row row = {NULL, NULL, {0, 0}};
+	int rc;
+
+	row.rule = ctl_hits_rule(table_from_name(table), key);
+	rc = ctl_hits_read(c, &row, 1);
+	*h = row.hit;
+	free(row.rule);
+	return rc;
+}
+
+/*
+ * cmd_get - "get TABLE KEY": the action, then "ttl N" or "ttl none", then
+ * "hits N last TIME" or "hits 0 last never"
+ */
 static int
 cmd_get(struct ctl *c, int argc, char **argv)
 {
 	char key[RULE_KEY_MAX + 1], err[512], *full, *shown;
+	char when[CTL_HITS_WHEN_SIZE];
 	struct store_value v;
 	struct store *st;
 	long long ttl = -1;
+	struct hit h;
 	int rc;
 
 	rc = one_rule(c, argc, argv, "get TABLE KEY", &st, key, sizeof key,
@@ -203,12 +224,18 @@ cmd_get(struct ctl *c, int argc, char **argv)
 	free(full);
 	if (rc != CTL_OK)
 		return rc;
+	if ((rc = rule_hits(c, argv[0], key, &h)) != CTL_OK) {
+		free(v.val);
+		return rc;
+	}
 	shown = str_sanitize(v.val, v.len, v.len);
 	printf("%s\n", shown);
 	if (ttl > 0)
 		printf("ttl %lld\n", ttl);
 	else
 		printf("ttl none\n");
+	printf("hits %lld last %s\n", h.count,
+	       ctl_hits_when(h.last, when, sizeof when));
 	free(shown);
 	free(v.val);
 	return CTL_OK;
@@ -281,6 +308,8 @@ static const struct command {
     {"del", cmd_del},
     {"get", cmd_get},
     {"list", ctl_bulk_list},
+    {"top", ctl_bulk_top},
+    {"stale", ctl_bulk_stale},
     {"check", ctl_check},
     {"import", ctl_bulk_import},
     {"export", ctl_bulk_export},
@@ -299,8 +328,9 @@ usage(void)
 	      "COMMAND ...\n"
 	      "commands: add TABLE KEY ACTION... [-t SECONDS] | del TABLE KEY "
 	      "| get TABLE KEY\n"
-	      "          list [TABLE] | export [TABLE] | import [--replace] "
-	      "FILE|-\n"
+	      "          list [TABLE] [--hits] | export [TABLE] | import "
+	      "[--replace] FILE|-\n"
+	      "          top [N] | stale DAYS\n"
 	      "          check -f SENDER -r RCPT... [-C IP] [-N HOSTNAME] "
 	      "[-H HELO] [-A LOGIN]\n"
 	      "          usage SUBJECT VALUE | reset SUBJECT VALUE\n"

@@ -288,14 +288,18 @@ is "$(count "${P}bogus:*" "${P}recipient:x@example.com")" "0 0" \
 # --- get, del ------------------------------------------------------------
 
 tctl "get: a rule without TTL" 0 "552 5.2.2 Mailbox full
-ttl none" "" get recipient bob@example.com
+ttl none
+hits 0 last never" "" get recipient bob@example.com
 c get sender temp.example
-like "$OUT" $'^REJECT Go away\nttl [0-9]+$' "get: a rule with TTL"
-ttl_ok "get: the seconds left" "${OUT##*ttl }" 3600 "$t0_temp"
+like "$OUT" $'^REJECT Go away\nttl [0-9]+\nhits 0 last never$' \
+    "get: a rule with TTL"
+get_ttl=${OUT##*ttl }
+ttl_ok "get: the seconds left" "${get_ttl%%$'\n'*}" 3600 "$t0_temp"
 tctl "get: absent" 1 "" "redmilterctl: no rule recipient nobody@example.com" \
     get recipient nobody@example.com
 tctl "get: the multi-line reply as stored" 0 "550 5.7.1 $lines32
-ttl none" "" get recipient lines@example.com
+ttl none
+hits 0 last never" "" get recipient lines@example.com
 xc 1 "get: unknown table" get bogus foo
 xc 1 "get: no key" get recipient
 tctl "del: present" 0 "" "" del recipient bob2@example.com
@@ -811,7 +815,8 @@ is "$(dump)" "a:recipient:x@example.com = OK
 b:recipient:x@example.com = REJECT
 b:sender:s.example = OK" "-p: keys under each prefix"
 tctl "-p a: get" 0 "OK
-ttl none" "" -p a: get recipient x@example.com
+ttl none
+hits 0 last never" "" -p a: get recipient x@example.com
 tctl "-p a: list" 0 "recipient x@example.com OK" "" -p a: list
 tctl "-p b: list" 0 "recipient x@example.com REJECT
 sender s.example OK" "" -p b: list
@@ -831,7 +836,8 @@ flush
 CONN=(-r "unix:$REDIS_SOCK")
 tctl "unix: add" 0 "" "" add recipient unix@example.com OK
 tctl "unix: get" 0 "OK
-ttl none" "" get recipient unix@example.com
+ttl none
+hits 0 last never" "" get recipient unix@example.com
 tctl "unix: list" 0 "recipient unix@example.com OK" "" list
 CONN=(-r "unix:$REDIS_SOCK?db=2")
 tctl "unix:?db=2 add" 0 "" "" add recipient db2@example.com OK
@@ -1050,7 +1056,8 @@ pwc() { # pwc DESC CODE WANT_OUT ARGS... - tctl, and collect the output
 pwc "-c: add with redis_password_file" 0 "" add recipient pw@example.com OK
 is "$(rget cfg:recipient:pw@example.com)" OK "-c: the prefix from the file"
 pwc "-c: get" 0 "OK
-ttl none" get recipient pw@example.com
+ttl none
+hits 0 last never" get recipient pw@example.com
 pwc "-c: list" 0 "recipient pw@example.com OK" list
 pwc "-c: export" 0 "# redmilter rules, prefix cfg:
 recipient pw@example.com OK" export
