@@ -47,8 +47,8 @@
 #   - once Redis is back, a probe (a new session every 20 ms, a recipient
 #     with a rule) gets the rule's reply within 1 s, measured from the
 #     moment Redis answers again, with nothing done to the milter;
-#   - then one more second of load at concurrency 8, with no reply but the
-#     rules' allowed, passes;
+#   - then, once the fault's load is over, one more second of load at
+#     concurrency 8, with no reply but the rules' allowed, passes;
 #   - the milter is the same process throughout and stops cleanly.
 # Then the same bound once more, deterministically: one pooled connection,
 # Redis frozen, a second lookup that must wait for the connection.
@@ -161,7 +161,7 @@ slow_decisions() {
 #   have been logged.
 scenario() {
 	local name=$1 allow=$2 inject=$3 heal=$4 lg=$H_TMP/lg-$5 out n p
-	local timeouts=${6:-} t_heal rec max_ms cls sd nslow slow_ms
+	local timeouts=${6:-} t_heal rec max_ms cls sd nslow slow_ms rl
 	LOAD[1]=unix:$MILTER_SOCK_PATH
 	milter_mark
 	spawn "$LOADGEN" "${LOAD[@]}" -c 32 -d $((7 * slow)) \
@@ -181,17 +181,23 @@ scenario() {
 		fail "$name: the rules are obeyed again within $RECOVERY_MAX_MS ms after Redis answers" \
 		    "recovery ${rec} ms: $OUT" "$(milter_log_tail 10)"
 	fi
-	# Once recovered, more load with no allowance at all.
+	wait "$p"
+	n=$?
+	unregister_pid "$p"
+	# Once recovered and the fault's load is over, more load with no
+	# allowance at all.  Not while the 32 sessions of the fault's load
+	# still run: under valgrind, which runs one thread at a time, 40
+	# sessions on 4 connections can keep a lookup from its turn for
+	# longer than redis_timeout, a bound of the emulator, not ours.
+	rl=$(wc -l <"$MILTER_LOG")
 	run "$LOADGEN" "${LOAD[@]}" -c 8 -d "$slow" -q
 	if [ "$RC" -eq 0 ] && [ "$(kv wrong "$OUT")" = 0 ]; then
 		pass "$name: after recovery, $(kv decisions "$OUT") decisions at concurrency 8 all by the rules"
 	else
 		fail "$name: after recovery, every decision by the rules" \
-		    "exit status $RC: $OUT" "$ERR"
+		    "exit status $RC: $OUT" "$ERR" \
+		    "$(tail -n "+$((rl + 1))" "$MILTER_LOG" | head -n 20 | sed 's/^/milter log: /')"
 	fi
-	wait "$p"
-	n=$?
-	unregister_pid "$p"
 	out=$(cat "$lg.out")
 	cls=$(classes "$lg.out")
 	max_ms=$(us_to_ms "$(kv rcpt_max_us "$out")")
