@@ -315,6 +315,29 @@ sn_primary_port() {
 	return 1
 }
 
+# sn_agree PORT - the Sentinels are done with a failover to PORT: every
+# running one names it as the primary, with the same config epoch, and
+# none has a failover in progress.  Until then a Sentinel that missed the
+# promotion may start a failover of its own (on a loaded machine, after
+# twice failover-timeout) and promote another replica; what was written on
+# the first one is then lost to the resync that follows.
+sn_agree() {
+	local j e e0=
+	for j in 0 1 2; do
+		sn_alive "$j" || continue
+		[ "$(sn_cli "$j" sentinel get-master-addr-by-name "$SN_MASTER" \
+		    2>/dev/null | sed -n 2p)" = "$1" ] || return 1
+		case $(sn_field "$j" flags) in
+		*failover_in_progress*) return 1 ;;
+		esac
+		e=$(sn_field "$j" config-epoch)
+		[ -n "$e" ] || return 1
+		[ -z "$e0" ] || [ "$e" = "$e0" ] || return 1
+		e0=$e
+	done
+	[ -n "$e0" ]
+}
+
 # s_info_field I FIELD - a field of INFO replication on server I
 s_info_field() {
 	rs_cli "$1" info replication 2>/dev/null | tr -d '\r' |
