@@ -32,6 +32,7 @@
 #include "mono.h"
 #include "store_redis.h"
 #include "store_track.h"
+#include "str.h"
 #include "tracking.h"
 #include "valtable.h"
 #include "xmalloc.h"
@@ -43,6 +44,8 @@
 #define REFUSED_RETRY_MS 30000 /* Redis refused tracking: ask again */
 #define NAME_MAX_BYTES 4096    /* a longer key name is never a rule's */
 #define STACK_KEYS 128         /* a lookup of more keys allocates its arrays */
+#define CHANGES_SAID 100       /* "rule changed" lines a second; then a sum */
+#define CHANGE_NAME_MAX 300    /* of a changed rule's name in its line */
 
 struct track {
 	struct store store; /* first: the struct store * is this */
@@ -70,6 +73,8 @@ struct track {
 	int building;
 	int flushed; /* a flush was heard: read the names again */
 	int refused_said;
+	long long changes_at;  /* mono_ms(): the second changes are told in */
+	unsigned long changes; /* heard in it; past CHANGES_SAID, counted */
 };
 
 /* wr_lock - everything, to change it: rw, then mu (always that order) */
@@ -118,6 +123,39 @@ is_rule(const struct track *t, const char *key, size_t len)
 	return 0;
 }
 
+/* changes_summed - at a second's end, how many changes went untold */
+static void
+changes_summed(struct track *t, long long now)
+{
+	if (now - t->changes_at < 1000)
+		return;
+	if (t->changes > CHANGES_SAID)
+		say(t, 0,
+		    "rule changed: %lu more changes in a second, not logged "
+		    "one by one",
+		    t->changes - CHANGES_SAID);
+	t->changes_at = now;
+	t->changes = 0;
+}
+
+/*
+ * told - "rule changed: TABLE:KEY" for a change the link heard of, the
+ * first CHANGES_SAID of a second; the rest are summed up (changes_summed)
+ */
+static void
+told(struct track *t, const char *key, size_t len)
+{
+	size_t plen = strlen(t->prefix);
+	char *name;
+
+	changes_summed(t, mono_ms());
+	if (t->notice == NULL || t->changes++ >= CHANGES_SAID || len <= plen)
+		return;
+	name = str_sanitize(key + plen, len - plen, CHANGE_NAME_MAX);
+	say(t, 0, "rule changed: %s", name);
+	free(name);
+}
+
 /* forget - nothing known, nothing ready (wr_lock() held) */
 static void
 forget(struct track *t)
@@ -145,6 +183,7 @@ on_change(void *arg, const char *key, size_t len)
 	}
 	if (!is_rule(t, key, len))
 		return;
+	told(t, key, len);
 	memcpy(name, key, len);
 	name[len] = '\0';
 	h = keyset_hash(&t->hkey, key, len);
@@ -254,6 +293,7 @@ follow(struct track *t, struct track_link *l, char *err, size_t errlen)
 			reread_at = mono_ms() + t->reread_ms;
 			continue;
 		}
+		changes_summed(t, now);
 		if ((r = track_poll(l, (int)(ping_at - now), t->wake[0],
 		                    on_change, t, err, errlen)) != 0)
 			return r;

@@ -31,7 +31,9 @@
  * "tracking ready: N rules, read in M ms", "tracking lost: WHY; every
  * decision asks Redis until it is back" (a warning) and, once until
  * tracking works, "tracking refused by Redis: WHY; every decision asks
- * Redis" (a warning).  close() stops the thread (within the store's
+ * Redis" (a warning); and of every rule change the link hears of, "rule
+ * changed: TABLE:KEY", for the first 100 of a second, then "rule changed:
+ * N more changes in a second, not logged one by one".  close() stops the thread (within the store's
  * timeout) and closes lookup.  Thread-safe.
  *
  * store_track_new() returns NULL with err set when it cannot make its

@@ -283,6 +283,32 @@ edited
 await "$a" "$NEW" "MSET: a new rule"
 await "$b" '550 5.7.1 Changed by MSET' "MSET: a changed rule"
 
+# Each change heard is logged (redmilter(8), CACHE): a line a rule, 100 a
+# second, the rest summed up.  The burst starts over a second after the
+# last change, so that it is in one second of its own.
+for x in "1 $a" "2 $b"; do
+	is "$(milter_log_new | grep -cxF "redmilter: rule changed: recipient:${x#* }")" \
+	    "${x%% *}" "MSET: the milter logged 'rule changed: recipient:${x#* }' ${x%% *} time(s), a line a change"
+done
+sleep 1.2
+milter_mark
+burst=()
+for ((i = 0; i < 300; i++)); do
+	burst+=("$(rk "burst-$i@t.example")" "$NEW")
+done
+r OK MSET "${burst[@]}"
+edited
+await burst-299@t.example "$NEW" "MSET of 300 rules: the last one"
+if wait_milter_log 'rule changed: 200 more changes in a second, not logged one by one$' \
+    $((2 * POLL)); then
+	pass "MSET of 300 rules: 'rule changed: 200 more changes in a second, not logged one by one'"
+else
+	fail "MSET of 300 rules: 'rule changed: 200 more changes in a second, not logged one by one'" \
+	    "$(milter_log_new | grep -v 'recipient:burst-' | tail -n 5)"
+fi
+is "$(milter_log_new | grep -c 'rule changed: recipient:burst-')" 100 \
+    "MSET of 300 rules: 100 of them logged one by one"
+
 a=rename-old@t.example
 b=rename-new@t.example
 r OK SET "$(rk "$a")" "$OLD"
