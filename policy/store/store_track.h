@@ -33,8 +33,8 @@
  * tracking works, "tracking refused by Redis: WHY; every decision asks
  * Redis" (a warning); and of every rule change the link hears of, "rule
  * changed: TABLE:KEY", for the first 100 of a second, then "rule changed:
- * N more changes in a second, not logged one by one".  close() stops the thread (within the store's
- * timeout) and closes lookup.  Thread-safe.
+ * N more changes in a second, not logged one by one".  close() stops the
+ * thread (within the store's timeout) and closes lookup.  Thread-safe.
  *
  * store_track_new() returns NULL with err set when it cannot make its
  * wake-up pipe (lookup is then the caller's to close).
