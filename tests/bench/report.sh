@@ -79,7 +79,7 @@ worst() {
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		if (a == "" || b == "" || a == "nan" || b == "nan" || b <= 0) print "nan"
-		else printf "%.2f", a / b
+		else printf "%.2f\n", a / b
 	}'
 }
 
@@ -144,6 +144,8 @@ declare -A label=(
 	[on1m]="redmilter ($ondesc), $bigname rules"
 	[off1m]="redmilter, ${F[cache_off]}, $bigname rules"
 	[lim]="redmilter ($ondesc) with limits, 10k rules"
+	[won]="redmilter ($ondesc), 10k rules, watch on: metrics scraped, hit_counters = yes"
+	[woff]="redmilter ($ondesc), 10k rules, watch off: no metrics, hit_counters = no"
 )
 declare -A modelabel=(
 	[c1]="concurrency 1"
@@ -212,6 +214,71 @@ for n in $(rows "$out/commands.tsv"); do
 	    "$(tsv "$out/commands.tsv" "$n" slow_decisions)"
 done
 echo
+
+# --- (w) ------------------------------------------------------------------
+
+w=$out/watch.tsv
+# wsum CONFIG MODE - "decisions commands batch_calls batch_commands secs
+# scrapes_ok scrapes" summed over the repetitions of watch.tsv
+wsum() {
+	awk -F'\t' -v c="$1" -v m="$2" 'NR > 1 && $1 == c && $2 == m {
+		d += $5; a += $6; e += $7; b += $8; s += $4; ok += $9; n += $10 }
+		END {print d + 0, a + 0, e + 0, b + 0, s + 0, ok + 0, n + 0}' "$w"
+}
+# wratios MODE - watch on ÷ watch off decisions/s, repetition by repetition
+wratios() {
+	local r on off n=${F[reps]:-0}
+	for ((r = 1; r <= n; r++)); do
+		on=$(values "$runs" decisions_s level=proto config=won mode="$1" rep="$r")
+		off=$(values "$runs" decisions_s level=proto config=woff mode="$1" rep="$r")
+		ratio "$on" "$off"
+	done | tr '\n' ' ' | sed 's/ $//'
+}
+if has watch && [ -s "$w" ]; then
+	echo "### (w) Metrics and hit counters on against off"
+	echo
+	echo "redmilter ($ondesc, 10k rules), each on its own redis-server:" \
+	    "watch on = \`metrics = inet:PORT@127.0.0.1\` (a free port) with" \
+	    "/metrics fetched once a second during each run, and" \
+	    "\`hit_counters = yes\`; watch off = no metrics and" \
+	    "\`hit_counters = no\`. ${F[reps]} repetitions of ${F[secs]} s," \
+	    "the two interleaved run by run (which goes first alternates);" \
+	    "median (min–max). Redis commands from INFO commandstats before and" \
+	    "after each run (our INFOs left out; the tracking connection's PING" \
+	    "every 250 ms in), summed over the repetitions. The hit-counter" \
+	    "batch, once a second: an EVALSHA per 500 rules hit in that second" \
+	    "(EVAL when the server lacked the script), and the commands its" \
+	    "script runs, which Redis counts too (a TIME per call, an HINCRBY" \
+	    "and an HSET per rule)."
+	echo
+	echo "| mode | milter | decisions/s | RCPT p50 µs | RCPT p99 µs | CPU µs/decision | Redis cmds/decision | batch EVALSHA calls / run seconds | batch commands (calls + script's) | cmds/decision without the batch | /metrics scrapes answered |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	for m in "${modes[@]}"; do
+		for n in won woff; do
+			read -r d a e b sec ok ns <<<"$(wsum "$n" "$m")"
+			printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+			    "$m" "$n" "$(cell proto "$n" "$m" decisions_s '%.0f')" \
+			    "$(cell proto "$n" "$m" rcpt_p50_us '%.0f')" \
+			    "$(cell proto "$n" "$m" rcpt_p99_us '%.0f')" \
+			    "$(med proto "$n" "$m" cpu_us_per_decision)" \
+			    "$(awk -v a="$a" -v d="$d" 'BEGIN {printf "%.5f", d ? a / d : 0}')" \
+			    "$e / $(printf '%.1f' "$sec") s" "$b" \
+			    "$(awk -v a="$a" -v b="$b" -v d="$d" 'BEGIN {printf "%.5f", d ? (a - b) / d : 0}')" \
+			    "$([ "$n" = won ] && echo "$ok of $ns" || echo "–")"
+		done
+	done
+	echo
+	for m in "${modes[@]}"; do
+		echo "- $m: watch on ÷ watch off, repetition by repetition: $(wratios "$m")."
+	done
+	if [ -f "$out/logs/watch-won-c8-1.commands" ]; then
+		echo "- Commands watch on's Redis ran in repetition 1 at c8: $(sort -k2,2nr "$out/logs/watch-won-c8-1.commands" | awk '{printf "%s%s %d", (NR > 1 ? ", " : ""), $1, $2}')."
+	fi
+	if [ -f "$out/logs/watch-woff-c8-1.commands" ]; then
+		echo "- Commands watch off's Redis ran in repetition 1 at c8: $(sort -k2,2nr "$out/logs/watch-woff-c8-1.commands" | awk '{printf "%s%s %d", (NR > 1 ? ", " : ""), $1, $2}')."
+	fi
+	echo
+fi
 
 # --- (b) ------------------------------------------------------------------
 
@@ -396,6 +463,14 @@ fi
 if has mta; then
 	w=$(worst mta redmilter redis_cmds_per_decision)
 	echo "| MTA level, redmilter: Redis commands per decision ≤ 0.01 (worst run, after the warm-up round) | $w | $(verdict "$(le "$w" 0.01)") |"
+fi
+if has watch; then
+	for m in "${modes[@]}"; do
+		on=$(med proto won "$m" decisions_s)
+		off=$(med proto woff "$m" decisions_s)
+		r=$(ratio "$on" "$off")
+		echo "| $m, redmilter: decisions/s with metrics scraped and hit counters on ≥ 0.98 × both off | $(printf '%.0f' "$on") / $(printf '%.0f' "$off") = $r | $(verdict "$(ge "$r" 0.98)") |"
+	done
 fi
 if has edits; then
 	for n in on on1m; do

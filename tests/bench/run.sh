@@ -27,7 +27,15 @@
 #       redmilter with limits; for the last two also EVALSHA calls per
 #       message (INFO commandstats), against what the limits should cost
 #       (from the messages and recipients Postfix queued);
-#   a perf profile of redmilter (defaults, 10k rules) at concurrency 8.
+#   a perf profile of redmilter (defaults, 10k rules) at concurrency 8;
+#   (w) watching it run: redmilter (defaults, 10k rules) with its metrics
+#       on (metrics = inet:PORT@127.0.0.1, PORT free, scraped once a second
+#       during each run as Prometheus would) and hit_counters = yes ("watch
+#       on") against no metrics and hit_counters = no ("watch off"), each on
+#       its own redis-server, at BENCH_MODES, BENCH_REPS repetitions
+#       interleaved (the one that goes first alternates); the throughput
+#       ratio, Redis commands per decision and the EVALSHA calls of the
+#       hit-counter batch (INFO commandstats) against the run's seconds.
 #
 # Output: the report on stdout and in $BENCH_OUT/report.md; every run's
 # numbers in $BENCH_OUT/*.tsv, loadgen's and the daemons' output in
@@ -48,12 +56,13 @@
 #   BENCH_MTA_MSGS    messages per MTA-level run (1500)
 #   BENCH_MTA_SESSIONS  parallel SMTP sessions (8)
 #   BENCH_PROFILE     1: perf profile (default), 0: none
-#   BENCH_PARTS       the parts to run, any of "proto edits startup mta
-#                     profile" (all of them); the 1,000,000 rules are made
+#   BENCH_PARTS       the parts to run, any of "proto watch edits startup
+#                     mta profile" (all of them); the 1,000,000 rules are made
 #                     and loaded only for proto, edits and startup, so
 #                     BENCH_PARTS=mta runs (d) alone, in a minute or two:
 #                       BENCH_PARTS=mta BENCH_MTA_MSGS=1500 BENCH_REPS=3 \
 #                           make bench
+#                     and BENCH_PARTS=watch runs (w) alone.
 #
 # Each Redis's log and INFO commandstats are copied to $BENCH_OUT/logs at
 # the end (redis-NAME.log, redis-NAME.commandstats).
@@ -79,7 +88,7 @@ EDITS=${BENCH_EDITS:-200}
 MTA_MSGS=${BENCH_MTA_MSGS:-1500}
 MTA_SESSIONS=${BENCH_MTA_SESSIONS:-8}
 PROFILE=${BENCH_PROFILE:-1}
-read -ra PARTS <<<"${BENCH_PARTS:-proto edits startup mta profile}"
+read -ra PARTS <<<"${BENCH_PARTS:-proto watch edits startup mta profile}"
 POOL=4 # redis_connections: redmilter's default
 LOADGEN=$top/$BUILDDIR/tests/bench/loadgen
 NULLMILTER=$top/$BUILDDIR/tests/bench/nullmilter
@@ -104,7 +113,7 @@ part() {
 }
 for p in "${PARTS[@]}"; do
 	case $p in
-	proto | edits | startup | mta | profile) ;;
+	proto | watch | edits | startup | mta | profile) ;;
 	*) bail_out "BENCH_PARTS: unknown part '$p'" ;;
 	esac
 done
@@ -112,6 +121,9 @@ part profile || PROFILE=0
 
 need_program "$LOADGEN" "$NULLMILTER" "$NAIVEMILTER" "$REDMILTER" \
     "$REDMILTERCTL" smtp-source postfix postmap redis-server redis-cli bc
+if part watch; then
+	need_program curl
+fi
 if [ "$PROFILE" = 1 ]; then
 	need_program perf
 fi
@@ -225,6 +237,10 @@ SMALLS=(naive on lim)
 # cache = off serves the protocol level and the edits only.
 if part proto || part edits; then
 	SMALLS+=(off)
+fi
+# Watch on and watch off: (w) only.
+if part watch; then
+	SMALLS+=(won woff)
 fi
 IMPORT_SECS=
 if [ ${#BIGS[@]} -gt 0 ]; then
@@ -445,10 +461,25 @@ if [ ${#BIGS[@]} -gt 0 ]; then
 	MILTERS+=(naive1m on1m off1m)
 	USERS+=(naive1m on1m off1m)
 fi
+# WATCH: (w)'s two, apart from MILTERS (not in (a)'s tables).
+WATCH=()
+if part watch; then
+	METRICS_PORT=$(free_port) || bail_out "no free port for the metrics"
+	for name in won woff; do
+		SOCK[$name]=$W/$name.sock
+		EXPECT[$name]=rules
+		NRULES[$name]=$SMALL
+	done
+	start_redmilter won "metrics = inet:$METRICS_PORT@127.0.0.1" \
+	    "hit_counters = yes"
+	start_redmilter woff "hit_counters = no"
+	WATCH=(won woff)
+	USERS+=(won woff)
+fi
 
 declare -A RSS_READY READY_SECS
 printf 'milter\tready_kb\tafter_load_kb\thwm_kb\tthreads\n' >"$MEM_TSV"
-for name in "${MILTERS[@]}" lim; do
+for name in "${MILTERS[@]}" lim "${WATCH[@]}"; do
 	if [ "$name" != null ]; then
 		wait_quiet "$name"
 		READY_SECS[$name]=$QUIET_SECS
@@ -479,6 +510,20 @@ add_decisions() {
 # expect_args NAME - loadgen's --expect for a milter
 expect_args() {
 	echo "--expect ${EXPECT[$1]}"
+}
+
+# cmdstats NAME - "command calls" for each command NAME's server has run
+# (INFO commandstats: one command, counted in NINFO)
+cmdstats() {
+	r "$1" info commandstats 2>/dev/null | tr -d '\r' |
+	    awk -F'[:=,]' '/^cmdstat_/ {print substr($1, 9), $3}'
+	NINFO[$1]=$((${NINFO[$1]} + 1))
+}
+
+# cmd_delta BEFORE AFTER - "command calls" run between two cmdstats
+cmd_delta() {
+	awk 'NR == FNR {b[$1] = $2; next} $2 - b[$1] > 0 {print $1, $2 - b[$1]}' \
+	    "$1" "$2"
 }
 
 # The last five columns are the MTA level's ("-" at the protocol level):
@@ -556,6 +601,89 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		log "protocol level: repetition $rep/$REPS, $mode"
 		for name in "${MILTERS[@]}"; do
 			proto_run "$name" "$mode" "$rep"
+		done
+	done
+done
+
+# --- (w) watching it run -------------------------------------------------
+
+# scrape PORT N FILE - GET /metrics once a second, N times at most, as
+# Prometheus would; each fetch's HTTP status and size on a line of FILE
+scrape() {
+	local port=$1 n=$2 file=$3 i
+	for ((i = 0; i < n; i++)); do
+		curl -s -m 2 -o "$file.body" -w '%{http_code} %{size_download}\n' \
+		    "http://127.0.0.1:$port/metrics" >>"$file" 2>/dev/null ||
+		    echo "000 0" >>"$file"
+		sleep 1
+	done
+}
+
+# watch_run NAME MODE REP - proto_run of NAME, with a scraper on its
+# metrics for won; from INFO commandstats, the commands its Redis ran, the
+# hit-counter batch's EVALSHA calls (EVAL too, when the server lacked the
+# script) and the batch's commands: those calls, SCRIPT, and what the
+# script runs (INFO commandstats counts them too: a TIME per call, an
+# HINCRBY and an HSET per rule, at most HITS_BATCH rules a call)
+watch_run() {
+	local name=$1 mode=$2 rep=$3 pre=$OUT/logs/watch-$1-$2-$3 sp='' ok=0 n=0
+	local line secs d ev bc all
+	cmdstats "$name" >"$pre.cmdstats0"
+	if [ "$name" = won ]; then
+		: >"$pre.scrapes"
+		scrape "$METRICS_PORT" $((SECS + 2)) "$pre.scrapes" &
+		sp=$!
+		register_pid "$sp"
+	fi
+	proto_run "$name" "$mode" "$rep"
+	if [ -n "$sp" ]; then
+		kill -TERM "$sp" 2>/dev/null
+		wait "$sp" 2>/dev/null
+		unregister_pid "$sp"
+		n=$(wc -l <"$pre.scrapes")
+		ok=$(awk '$1 == 200 && $2 > 0' "$pre.scrapes" | wc -l)
+		grep -q '^redmilter_decisions_total' "$pre.scrapes.body" ||
+		    fail_run "won $mode rep $rep: /metrics lacks redmilter_decisions_total"
+		[ "$ok" -gt 0 ] || fail_run "won $mode rep $rep: no scrape of /metrics answered"
+	fi
+	cmdstats "$name" >"$pre.cmdstats1"
+	cmd_delta "$pre.cmdstats0" "$pre.cmdstats1" >"$pre.commands"
+	line=$(grep '^loadgen: secs=' "$OUT/logs/proto-$name-$mode-$rep")
+	secs=$(kv "$line" secs)
+	d=$(kv "$line" decisions)
+	# proto_run's two INFO stats are INFO too: taken off with every INFO.
+	ev=$(awk '$1 == "evalsha" || $1 == "eval" {s += $2} END {print s + 0}' "$pre.commands")
+	bc=$(awk '$1 ~ /^(evalsha|eval|script|time|hincrby|hset)$/ {s += $2} END {print s + 0}' "$pre.commands")
+	all=$(awk '$1 != "info" {s += $2} END {print s + 0}' "$pre.commands")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$mode" "$rep" \
+	    "${secs:-0}" "${d:-0}" "$all" "$ev" "$bc" "$ok" "$n" >>"$WATCH_TSV"
+}
+
+WATCH_TSV=$OUT/watch.tsv
+printf 'config\tmode\trep\tsecs\tdecisions\tcommands\tbatch_calls\tbatch_commands\tscrapes_ok\tscrapes\n' >"$WATCH_TSV"
+part watch && log "watch: warming up: every sender x recipient pair once through won and woff"
+for name in "${WATCH[@]}"; do
+	# shellcheck disable=SC2046 # two words
+	"$LOADGEN" -s "unix:${SOCK[$name]}" --rules "${NRULES[$name]}" \
+	    "${POOLS[@]}" --sweep --new-conn -c 8 \
+	    -n $((20 * 2000 / K / 8 + 1)) -d 120 -q $(expect_args "$name") \
+	    >"$OUT/logs/warmup-$name" 2>&1 ||
+	    fail_run "warm-up of $name: $(head -n 3 "$OUT/logs/warmup-$name")"
+	add_decisions "$name" "$(kv "$(grep '^loadgen: secs=' "$OUT/logs/warmup-$name")" decisions)"
+done
+# The first hit-counter batch after the warm-up, before the runs.
+part watch && sleep 2
+for ((rep = 1; rep <= REPS; rep++)); do
+	part watch || break
+	for mode in "${MODES[@]}"; do
+		log "watch: repetition $rep/$REPS, $mode"
+		if [ $((rep % 2)) = 1 ]; then
+			order=(won woff)
+		else
+			order=(woff won)
+		fi
+		for name in "${order[@]}"; do
+			watch_run "$name" "$mode" "$rep"
 		done
 	done
 done
@@ -659,20 +787,6 @@ if part mta; then
 	mta_start "$W/postfix"
 fi
 declare -A MTA_SERVER=([naive]=naive [redmilter]=on [limited]=lim)
-
-# cmdstats NAME - "command calls" for each command NAME's server has run
-# (INFO commandstats: one command, counted in NINFO)
-cmdstats() {
-	r "$1" info commandstats 2>/dev/null | tr -d '\r' |
-	    awk -F'[:=,]' '/^cmdstat_/ {print substr($1, 9), $3}'
-	NINFO[$1]=$((${NINFO[$1]} + 1))
-}
-
-# cmd_delta BEFORE AFTER - "command calls" run between two cmdstats
-cmd_delta() {
-	awk 'NR == FNR {b[$1] = $2; next} $2 - b[$1] > 0 {print $1, $2 - b[$1]}' \
-	    "$1" "$2"
-}
 
 # mta_run NAME REP - smtp-source through listener NAME
 #
