@@ -1097,6 +1097,75 @@ redis_hmget(struct store *st, const char *key, const char *const *fields,
 	return ret;
 }
 
+/*
+ * entry_copy - one XREVRANGE element, [id, [field, value, ...]], into e;
+ * -1 when it is not that shape (e then holds nothing)
+ */
+static int
+entry_copy(const redisReply *el, struct store_entry *e)
+{
+	const redisReply *fv;
+	size_t i;
+
+	memset(e, 0, sizeof *e);
+	if (el->type != REDIS_REPLY_ARRAY || el->elements != 2 ||
+	    el->element[0]->type != REDIS_REPLY_STRING ||
+	    (fv = el->element[1])->type != REDIS_REPLY_ARRAY ||
+	    fv->elements % 2 != 0)
+		return -1;
+	for (i = 0; i < fv->elements; i++)
+		if (fv->element[i]->type != REDIS_REPLY_STRING)
+			return -1;
+	e->id = xmemdup(el->element[0]->str, el->element[0]->len);
+	e->n = fv->elements / 2;
+	e->fv = xcalloc(fv->elements + 1, sizeof *e->fv);
+	for (i = 0; i < fv->elements; i++) {
+		e->fv[i].status = STORE_OK;
+		e->fv[i].val =
+		    xmemdup(fv->element[i]->str, fv->element[i]->len);
+		e->fv[i].len = fv->element[i]->len;
+	}
+	return 0;
+}
+
+/* redis_xrevrange - XREVRANGE key end - COUNT count (store.h) */
+static enum store_status
+redis_xrevrange(struct store *st, const char *key, const char *end,
+                size_t count, struct store_entry **out, size_t *n, char *err,
+                size_t errlen)
+{
+	struct store_redis *r = (struct store_redis *)st;
+	char cnt[32];
+	const char *argv[6] = {"XREVRANGE", key, end, "-", "COUNT", cnt};
+	redisReply *rep;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	(void)snprintf(cnt, sizeof cnt, "%zu", count > 0 ? count : 1);
+	if ((rep = command(r, 6, argv, NULL, 1, err, errlen)) == NULL)
+		return STORE_ERR_RETRY;
+	if (rep->type != REDIS_REPLY_ARRAY) {
+		errbuf_set(err, errlen, "Redis XREVRANGE: unexpected reply");
+		freeReplyObject(rep);
+		return STORE_ERR_CONFIG;
+	}
+	*out = xcalloc(rep->elements + 1, sizeof **out);
+	for (i = 0; i < rep->elements; i++) {
+		if (entry_copy(rep->element[i], &(*out)[i]) != 0) {
+			store_entries_free(*out, i);
+			*out = NULL;
+			errbuf_set(err, errlen,
+			           "Redis XREVRANGE: unexpected entry");
+			freeReplyObject(rep);
+			return STORE_ERR_CONFIG;
+		}
+	}
+	*n = rep->elements;
+	freeReplyObject(rep);
+	return STORE_OK;
+}
+
 /* redis_stats_add - the commands sent, for store_stats() */
 static void
 redis_stats_add(struct store *st, struct store_stats *out)
@@ -1193,6 +1262,7 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	r->store.unlock = redis_unlock;
 	r->store.eval = redis_eval;
 	r->store.hmget = redis_hmget;
+	r->store.xrevrange = redis_xrevrange;
 	r->store.stats = redis_stats_add;
 	r->store.close = redis_close;
 	return &r->store;

@@ -138,6 +138,16 @@ split_hmget(struct store *st, const char *key, const char *const *fields,
 	return store_hmget(PRIMARY(st), key, fields, n, out, pttl, err, errlen);
 }
 
+/* split_xrevrange - the primary: the audit trail is written there */
+static enum store_status
+split_xrevrange(struct store *st, const char *key, const char *end,
+                size_t count, struct store_entry **out, size_t *n, char *err,
+                size_t errlen)
+{
+	return store_xrevrange(PRIMARY(st), key, end, count, out, n, err,
+	                       errlen);
+}
+
 /* split_close - both */
 static void
 split_close(struct store *st)
@@ -181,6 +191,7 @@ store_split_new(struct store *read, struct store *primary)
 	s->store.unlock = split_unlock;
 	s->store.eval = split_eval;
 	s->store.hmget = split_hmget;
+	s->store.xrevrange = split_xrevrange;
 	s->store.stats = split_stats;
 	s->store.close = split_close;
 	return &s->store;

@@ -531,6 +531,15 @@ ts_hmget(struct store *st, const char *key, const char *const *fields, size_t n,
 	return store_hmget(l, key, fields, n, out, pttl, err, errlen);
 }
 
+static enum store_status
+ts_xrevrange(struct store *st, const char *key, const char *end, size_t count,
+             struct store_entry **out, size_t *n, char *err, size_t errlen)
+{
+	struct store *l = ((struct track *)st)->lookup;
+
+	return store_xrevrange(l, key, end, count, out, n, err, errlen);
+}
+
 /*
  * rwlock_init - a lock that lets a waiting writer (the link's thread, with
  * an invalidation) in before new readers, so that lookups cannot starve it
@@ -671,6 +680,7 @@ store_track_new(const struct store_track_conf *c, char *err, size_t errlen)
 	t->store.unlock = ts_unlock;
 	t->store.eval = ts_eval;
 	t->store.hmget = ts_hmget;
+	t->store.xrevrange = ts_xrevrange;
 	t->store.stats = ts_stats;
 	t->store.start = ts_start;
 	t->store.close = ts_close;
