@@ -41,10 +41,8 @@ static const char script_body[] =
     "for i = 1, (#ARGV - 4) / 5 do\n"
     "  local k, b = KEYS[i + 1], 4 + (i - 1) * 5\n"
     "  local mode, val, ttl = ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]\n"
-    "  local old = false\n"
-    "  if redis.call('TYPE', k).ok == 'string' then\n"
-    "    old = redis.call('GET', k)\n"
-    "  end\n"
+    "  local old = redis.pcall('GET', k)\n"
+    "  if type(old) == 'table' then old = false end\n"
     "  local noted = true\n"
     "  if mode == 'set' then\n"
     "    if skip and old == val and ttl == '0' and\n"
@@ -296,17 +294,22 @@ when(const char *id, char *buf, size_t len)
 	return ctl_hits_when((long long)(ms / 1000), buf, len);
 }
 
-/* put - s (len bytes) escaped onto the line *l (*n long) */
+/*
+ * put - s (len bytes) escaped onto the line *l (*n long); a value cut at
+ * QUOTE_MAX bytes is followed by "..."
+ */
 static void
 put(char **l, size_t *n, const char *pre, const char *s, size_t len, int bare)
 {
 	char *q = ctl_audit_quote(s, len > QUOTE_MAX ? QUOTE_MAX : len, bare);
-	size_t pl = strlen(pre), ql = strlen(q);
+	const char *cut = len > QUOTE_MAX ? "..." : "";
+	size_t pl = strlen(pre), ql = strlen(q), cl = strlen(cut);
 
-	*l = xrealloc(*l, *n + pl + ql + 1);
+	*l = xrealloc(*l, *n + pl + ql + cl + 1);
 	memcpy(*l + *n, pre, pl);
-	memcpy(*l + *n + pl, q, ql + 1);
-	*n += pl + ql;
+	memcpy(*l + *n + pl, q, ql);
+	memcpy(*l + *n + pl + ql, cut, cl + 1);
+	*n += pl + ql + cl;
 	free(q);
 }
 
@@ -404,16 +407,17 @@ static void
 print_batch(const struct store_entry *e, size_t n, const char *table,
             const char *key, long long *left)
 {
-	size_t i;
+	size_t i = 0;
 	char *l;
 
-	for (i = 0; i<n && * left> 0; i++) {
-		if (!ctl_audit_match(&e[i], table, key))
-			continue;
-		l = ctl_audit_line(&e[i]);
-		printf("%s\n", l);
-		free(l);
-		(*left)--;
+	while (i<n && * left> 0) {
+		if (ctl_audit_match(&e[i], table, key)) {
+			l = ctl_audit_line(&e[i]);
+			printf("%s\n", l);
+			free(l);
+			(*left)--;
+		}
+		i++;
 	}
 }
 
