@@ -32,11 +32,17 @@
 #define HISTORY_MAX 100000000LL
 #define HISTORY_BATCH 1000 /* entries of one XREVRANGE */
 #define QUOTE_MAX 4096     /* bytes of a value history shows */
+#define RUN_OPS 1000       /* writes of one run of the script */
 
 static const char script_body[] =
     "if redis.replicate_commands then redis.replicate_commands() end\n"
     "local user, cmd, note = ARGV[1], ARGV[2], ARGV[3]\n"
     "local skip = ARGV[4] == '1'\n"
+    "local st = redis.call('TYPE', KEYS[1]).ok\n"
+    "if st ~= 'stream' and st ~= 'none' then\n"
+    "  return redis.error_reply(KEYS[1] .. ' holds a ' .. st ..\n"
+    "                           ', not the audit stream')\n"
+    "end\n"
     "local changed = 0\n"
     "for i = 1, (#ARGV - 4) / 5 do\n"
     "  local k, b = KEYS[i + 1], 4 + (i - 1) * 5\n"
@@ -109,44 +115,60 @@ op_args(const struct ctl_audit_op *op, const char **args, char *ttl,
 	args[4] = ttl;
 }
 
-/* ctl_audit_apply - the writes and their entries in one script */
+/*
+ * ctl_audit_apply - the writes and their entries: one run of the script
+ * for every RUN_OPS of them, all the runs in one transaction, so that no
+ * single run keeps Redis busy for long (store_eval_all())
+ */
 int
 ctl_audit_apply(struct ctl *c, const char *cmd, const struct ctl_audit_op *ops,
                 size_t n, int flags, size_t *changed, char *err, size_t errlen)
 {
 	struct store_script sc = {script_body, store_script_sha(&script), 0};
+	size_t nruns = (n + RUN_OPS - 1) / RUN_OPS, i, r;
 	char user[CTL_AUDIT_USER_SIZE], (*ttl)[24];
+	struct store_eval_run *runs;
 	const char **keys, **args;
-	long long out[1] = {0};
-	size_t i, got = 0;
+	long long *out;
 	enum store_status rc;
 
 	*changed = 0;
+	if (n == 0)
+		return CTL_OK;
 	ctl_audit_user(user, sizeof user);
-	keys = xcalloc(n + 1, sizeof *keys);
-	args = xcalloc(4 + 5 * n, sizeof *args);
-	ttl = xcalloc(n + 1, sizeof *ttl);
+	keys = xcalloc(n + nruns, sizeof *keys);
+	args = xcalloc(5 * n + 4 * nruns, sizeof *args);
+	ttl = xcalloc(n, sizeof *ttl);
+	runs = xcalloc(nruns, sizeof *runs);
+	out = xcalloc(nruns, sizeof *out);
 	keys[0] = schema_internal_key(c->conf.prefix, SCHEMA_AUDIT);
-	args[0] = user;
-	args[1] = cmd;
-	args[2] = c->note != NULL ? c->note : "";
-	args[3] = flags & CTL_AUDIT_SKIP_SAME ? "1" : "0";
-	for (i = 0; i < n; i++) {
-		keys[i + 1] = ops[i].key;
-		op_args(&ops[i], args + 4 + 5 * i, ttl[i], sizeof ttl[i]);
+	for (r = 0, i = 0; r < nruns; r++) {
+		const char **k = keys + i + r, **a = args + 5 * i + 4 * r;
+		size_t m = n - i < RUN_OPS ? n - i : RUN_OPS, j;
+
+		k[0] = keys[0];
+		a[0] = user;
+		a[1] = cmd;
+		a[2] = c->note != NULL ? c->note : "";
+		a[3] = flags & CTL_AUDIT_SKIP_SAME ? "1" : "0";
+		for (j = 0; j < m; j++, i++) {
+			k[1 + j] = ops[i].key;
+			op_args(&ops[i], a + 4 + 5 * j, ttl[i], sizeof ttl[i]);
+		}
+		runs[r].keys = k;
+		runs[r].nkeys = 1 + m;
+		runs[r].args = a;
+		runs[r].nargs = 4 + 5 * m;
 	}
-	rc = store_eval(c->store, &sc, keys, n + 1, args, 4 + 5 * n, out, 1,
-	                &got, err, errlen);
-	if (rc == STORE_OK && got != 1) {
-		(void)snprintf(err, errlen, "the audit script gave %zu values",
-		               got);
-		rc = STORE_ERR_CONFIG;
-	}
-	*changed = rc == STORE_OK && out[0] > 0 ? (size_t)out[0] : 0;
+	rc = store_eval_all(c->store, &sc, runs, nruns, out, err, errlen);
+	for (r = 0; rc == STORE_OK && r < nruns; r++)
+		*changed += out[r] > 0 ? (size_t)out[r] : 0;
 	free((char *)keys[0]);
 	free(keys);
 	free(args);
 	free(ttl);
+	free(runs);
+	free(out);
 	return rc == STORE_OK ? CTL_OK : CTL_STORE;
 }
 

@@ -3,13 +3,16 @@
  * the stream <prefix>_audit, written in the same script as the change,
  * and "history", which prints it (redmilterctl(8), AUDIT TRAIL).
  *
- * ctl_audit_apply() carries out n writes (struct ctl_audit_op) in one Lua
+ * ctl_audit_apply() carries out n writes (struct ctl_audit_op) with a Lua
  * script that, for each, reads the old value, writes (SET, with EX for a
  * TTL, or DEL) and appends the entry with XADD MAXLEN ~ CTL_AUDIT_MAX: a
  * change never lands without its entry, nor an entry without its change.
- * It returns CTL_OK with *changed (the writes that changed something and
- * have an entry), or CTL_STORE with err set (nothing was written, or, for
- * a connection lost after the script was sent, the outcome is unknown).
+ * One run of the script takes 1,000 writes at most, and all the runs go
+ * in one MULTI/EXEC (store_eval_all()): atomic, and no run long enough
+ * for Redis to answer other clients BUSY.  It returns CTL_OK with
+ * *changed (the writes that changed something and have an entry), or
+ * CTL_STORE with err set (nothing was written, or, for a connection lost
+ * after EXEC was sent, the outcome is unknown).
  * A "del" of no key changes nothing and has no entry; with
  * CTL_AUDIT_SKIP_SAME a "set" of the value and the expiry the key already
  * had neither (import); a "reset" always has one.

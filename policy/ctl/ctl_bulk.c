@@ -6,8 +6,8 @@
  * (never KEYS); list --hits, top and stale then read the hits of all the
  * rules scanned with one hits_read() (ctl_hits.h), in batches.  An import
  * validates every line before it writes anything, then writes every rule,
- * and with --replace deletes the old ones, in one atomic script with
- * their audit entries (ctl_audit.h): readers see the old rule set or the
+ * and with --replace deletes the old ones, with their audit entries, in
+ * one transaction (ctl_audit.h): readers see the old rule set or the
  * new one, never a mix.
  * Imports are serialised with an advisory lock key under the bookkeeping
  * prefix, so that two --replace imports of the same tables end with exactly one
@@ -620,7 +620,7 @@ old_rules(struct ctl *c, const struct import *im, struct ops *o)
 }
 
 /*
- * write_rules - the whole import in one atomic script, with an audit
+ * write_rules - the whole import in one transaction, with an audit
  * entry for each rule it changes (ctl_audit.h), under the lock
  */
 static int

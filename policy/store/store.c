@@ -48,6 +48,23 @@ store_start(struct store *st)
 		st->start(st);
 }
 
+/*
+ * store_eval_all - the store's eval_all(), or a configuration failure
+ * without one
+ */
+enum store_status
+store_eval_all(struct store *st, const struct store_script *sc,
+               const struct store_eval_run *runs, size_t n, long long *out,
+               char *err, size_t errlen)
+{
+	if (st->eval_all == NULL) {
+		errbuf_set(err, errlen,
+		           "this store runs no scripts (Redis does)");
+		return STORE_ERR_CONFIG;
+	}
+	return st->eval_all(st, sc, runs, n, out, err, errlen);
+}
+
 /* store_eval - the store's eval(), or a configuration failure without one */
 enum store_status
 store_eval(struct store *st, const struct store_script *sc,

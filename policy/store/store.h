@@ -29,6 +29,14 @@
  * atomically where the data is (Redis: EVALSHA, EVAL when Redis does not
  * know it yet) with nkeys keys and nargs arguments, and gives the integers
  * of the array it returns in out (at most nout; *got says how many).
+ * eval_all(), which may be NULL (store_eval_all() says so), runs one
+ * script n times, each run with its own keys and arguments, in one
+ * transaction (Redis: MULTI, the EVALs, EXEC), so that no other client
+ * sees a state between two runs, and so that each run is short (Redis
+ * answers other clients BUSY while one script runs long); out[i] is the
+ * first integer run i returned.  A run that fails does not undo those
+ * before it, so a script meant for eval_all() checks first what could
+ * make it fail, and fails alike in every run.
  * hmget(), which may be NULL (a store without hashes: store_hmget() says
  * so), reads n (at least 1) fields of one hash with the key's PTTL in
  * milliseconds (-1: none, -2: no key): STORE_OK with every out[i] set as
@@ -85,6 +93,14 @@ struct store_entry {
 	char *id;
 	struct store_value *fv; /* 2 * n: field, value, field, value... */
 	size_t n;
+};
+
+/* One run of a script in an eval_all(). */
+struct store_eval_run {
+	const char *const *keys;
+	size_t nkeys;
+	const char *const *args;
+	size_t nargs;
 };
 
 /* type: NULL for a string; else the Redis type ("hash") and val NULL */
@@ -156,6 +172,10 @@ struct store {
 	                          const char *const *args, size_t nargs,
 	                          long long *out, size_t nout, size_t *got,
 	                          char *err, size_t errlen);
+	enum store_status (*eval_all)(struct store *,
+	                              const struct store_script *,
+	                              const struct store_eval_run *, size_t n,
+	                              long long *out, char *err, size_t errlen);
 	enum store_status (*hmget)(struct store *, const char *key,
 	                           const char *const *fields, size_t n,
 	                           struct store_value *out, long long *pttl,
@@ -176,6 +196,9 @@ enum store_status store_eval(struct store *, const struct store_script *,
                              const char *const *args, size_t nargs,
                              long long *out, size_t nout, size_t *got,
                              char *err, size_t errlen);
+enum store_status store_eval_all(struct store *, const struct store_script *,
+                                 const struct store_eval_run *, size_t n,
+                                 long long *out, char *err, size_t errlen);
 enum store_status store_hmget(struct store *, const char *key,
                               const char *const *fields, size_t n,
                               struct store_value *out, long long *pttl,

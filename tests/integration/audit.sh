@@ -5,7 +5,8 @@
 # One entry per change with its exact fields, read back with XREVRANGE:
 # add (a new rule with -t and -m, a changed one: its old value), del (-m),
 # import (several lines, -m; an unchanged rule has none; --replace: its
-# deletion), reset, greylist pass (twice: old pending/passed); SUDO_USER
+# deletion; 2,500 rules: three runs of the script in one MULTI/EXEC, and
+# none of them written when the audit key is not a stream), reset, greylist pass (twice: old pending/passed); SUDO_USER
 # (set, empty, unset); history: the line format, newest first, TABLE,
 # TABLE KEY (folded), -n, escaping, batches of 1,000 walked; refused
 # changes (a bad rule, a bad -m) and a del of nothing leave no entry;
@@ -90,7 +91,7 @@ is "$(entries 1)" \
     "user=alice cmd=add table=recipient key=bob@example.com old=OK new=550 5.1.1 Gone ttl=0 note=now refused" \
     "add of a changed rule: the old value is the one replaced"
 is "$(xlen)" 2 "add: two changes, two entries"
-SUDO_USER= run_prog "$CTL" "${CONN[@]}" add sender s.example OK
+SUDO_USER='' run_prog "$CTL" "${CONN[@]}" add sender s.example OK
 is "$(entries 1)" "user=$ME cmd=add table=sender key=s.example new=OK ttl=0" \
     "add without a note, SUDO_USER empty: getuid()'s name"
 (unset SUDO_USER; run_prog "$CTL" "${CONN[@]}" add sender s2.example OK)
@@ -160,6 +161,49 @@ n=$(xlen)
 tctl "import: a bad line" 1 "" "redmilterctl: -:1: unknown table 'nosuch'" \
     import -m "bad" - <<<"nosuch x OK"
 is "$(xlen)" "$n" "import: a bad file leaves no entry"
+
+# --- an import of several runs of the script ----------------------------------
+
+# 2,500 rules: three runs of the script (1,000 rules each) in one MULTI/EXEC,
+# under a prefix of their own (big:) so that the history below is as it was.
+# The import writes its rules in key order: run0@ first, run9@ last.
+CONN=(-r "$REDIS_URL" -p big:)
+A=big:_audit
+for ((i = 0; i < 2500; i++)); do
+	echo "recipient run$i@big.example OK"
+done >"$H_TMP/big.rules"
+rcli CONFIG RESETSTAT >/dev/null
+tctl "import of 2,500 rules" 0 "imported 2500 rules, removed 0" "" \
+    import -m "big" "$H_TMP/big.rules"
+is "$(xlen)" 2500 "import of 2,500 rules: 2,500 entries"
+is "$(rcli INFO commandstats | grep -oE '^cmdstat_(eval|evalsha|exec|multi):calls=[0-9]+' | sort | tr '\n' ' ')" \
+    "cmdstat_eval:calls=4 cmdstat_exec:calls=1 cmdstat_multi:calls=1 " \
+    "import of 2,500 rules: three runs of the script in one MULTI/EXEC (and the lock's EVAL)"
+is "$(entries 1)" \
+    "user=alice cmd=import table=recipient key=run9@big.example new=OK ttl=0 note=big" \
+    "import of 2,500 rules: the last rule's entry is the newest"
+is "$(rcli --raw EVAL 'local e = redis.call("XREVRANGE", KEYS[1], "+", "-", "COUNT", 2500) return e[2500][2][8]' 1 "$A")" \
+    "run0@big.example" "import of 2,500 rules: the first rule's entry 2,500 back"
+# An audit key of another type: every run fails before it writes, so
+# nothing of the import lands, though three runs were sent.
+rcli DEL "$A" >/dev/null
+rcli SET "$A" "not a stream" >/dev/null
+sed 's/ OK$/ REJECT/' "$H_TMP/big.rules" >"$H_TMP/big2.rules"
+tctl "import: the audit key a string" 2 "" \
+    "redmilterctl: Redis EVAL: big:_audit holds a string, not the audit stream" \
+    import "$H_TMP/big2.rules"
+is "$(rcli GET big:recipient:run0@big.example)/$(rcli GET big:recipient:run9@big.example)" \
+    "OK/OK" "import: the audit key a string: no rule written, first or last"
+tctl "add: the audit key a string" 2 "" \
+    "redmilterctl: Redis EVAL: big:_audit holds a string, not the audit stream" \
+    add recipient run0@big.example REJECT
+is "$(rcli GET big:recipient:run0@big.example)" "OK" \
+    "add: the audit key a string: the rule unchanged"
+# shellcheck disable=SC2016 # Lua, not shell
+rcli EVAL 'for _, k in ipairs(redis.call("KEYS", ARGV[1])) do redis.call("DEL", k) end' \
+    0 'big:*' >/dev/null
+CONN=(-r "$REDIS_URL")
+A=redmilter:_audit
 
 # --- reset and greylist pass --------------------------------------------------
 

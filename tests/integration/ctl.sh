@@ -981,11 +981,12 @@ is "$(rexists "${P}_import.lock")" 0 "concurrent --replace: no lock left behind"
 # --- Redis killed during an import --------------------------------------------
 
 # The import goes through a relay (lib/redis_hold.py) that passes every
-# byte of its script (one EVALSHA with every rule and its audit entry) but
-# the last: once the relay has passed the rest on, Redis is killed
-# (SIGKILL).  With an append-only file fsynced at every write, what Redis
-# acknowledged survives; the script never ran, so after the restart the
-# table holds nothing of the import, nor the audit trail an entry.  A kill timed from outside raced the
+# byte but its transaction's EXEC: once Redis holds the whole transaction
+# queued (CLIENT LIST: multi=N, one run of the audit script per 1,000
+# rules), it is killed (SIGKILL).  With an append-only file fsynced at
+# every write, what Redis acknowledged survives; the transaction never
+# ran, so after the restart the table holds nothing of the import, nor the
+# audit trail an entry.  A kill timed from outside raced the
 # transaction: Redis may read and run all of it in one pass.
 start_redis "appendonly yes" "appendfsync always"
 flush
@@ -1004,14 +1005,14 @@ pid=$SPAWN_PID
 queued=
 for ((i = 0; i < 12000; i++)); do
 	kill -0 "$pid" 2>/dev/null || break
-	if [ -s "$H_TMP/hold.status" ]; then
+	if [ -s "$H_TMP/hold.status" ] &&
+	    rcli CLIENT LIST 2>/dev/null | grep -q " multi=$(((BIG + 999) / 1000)) "; then
 		queued=1
 		break
 	fi
 	sleep 0.05
 done
-ok "kill: the import's script of $BIG rules sent but its last byte" \
-    [ -n "$queued" ]
+ok "kill: the import's $BIG rules queued, its EXEC held back" [ -n "$queued" ]
 stop_redis KILL
 reap_prog "$pid" kill
 kill_wait "$hold_pid"
