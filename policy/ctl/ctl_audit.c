@@ -142,16 +142,19 @@ ctl_audit_apply(struct ctl *c, const char *cmd, const struct ctl_audit_op *ops,
 	runs = xcalloc(nruns, sizeof *runs);
 	out = xcalloc(nruns, sizeof *out);
 	keys[0] = schema_internal_key(c->conf.prefix, SCHEMA_AUDIT);
-	for (r = 0, i = 0; r < nruns; r++) {
-		const char **k = keys + i + r, **a = args + 5 * i + 4 * r;
-		size_t m = n - i < RUN_OPS ? n - i : RUN_OPS, j;
+	for (r = 0; r < nruns; r++) {
+		size_t first = r * RUN_OPS, j;
+		size_t m = n - first < RUN_OPS ? n - first : RUN_OPS;
+		const char **k = keys + first + r,
+		           **a = args + 5 * first + 4 * r;
 
 		k[0] = keys[0];
 		a[0] = user;
 		a[1] = cmd;
 		a[2] = c->note != NULL ? c->note : "";
 		a[3] = flags & CTL_AUDIT_SKIP_SAME ? "1" : "0";
-		for (j = 0; j < m; j++, i++) {
+		for (j = 0; j < m; j++) {
+			i = first + j;
 			k[1 + j] = ops[i].key;
 			op_args(&ops[i], a + 4 + 5 * j, ttl[i], sizeof ttl[i]);
 		}
