@@ -116,6 +116,35 @@ op_args(const struct ctl_audit_op *op, const char **args, char *ttl,
 }
 
 /*
+ * fill_run - run r of ctl_audit_apply(): the stream and its writes' keys
+ * from keys[first + r], the four head ARGV then five per write from
+ * args[5 * first + 4 * r] (first: its first write's index)
+ */
+static void
+fill_run(struct store_eval_run *run, const char *const *head,
+         const struct ctl_audit_op *ops, size_t n, size_t r, const char **keys,
+         const char **args, char (*ttl)[24])
+{
+	size_t first = r * RUN_OPS, left = n - first, m, j;
+	const char **k = keys + first + r, **a = args + 5 * first + 4 * r;
+
+	m = left < RUN_OPS ? left : RUN_OPS;
+	k[0] = keys[0];
+	for (j = 0; j < 4; j++)
+		a[j] = head[j];
+	/* cppcheck-suppress knownConditionTrueFalse ; m >= 1 for r < nruns */
+	for (j = 0; j < m; j++) {
+		k[1 + j] = ops[first + j].key;
+		op_args(&ops[first + j], a + 4 + 5 * j, ttl[first + j],
+		        sizeof ttl[first + j]);
+	}
+	run->keys = k;
+	run->nkeys = 1 + m;
+	run->args = a;
+	run->nargs = 4 + 5 * m;
+}
+
+/*
  * ctl_audit_apply - the writes and their entries: one run of the script
  * for every RUN_OPS of them, all the runs in one transaction, so that no
  * single run keeps Redis busy for long (store_eval_all())
@@ -125,8 +154,9 @@ ctl_audit_apply(struct ctl *c, const char *cmd, const struct ctl_audit_op *ops,
                 size_t n, int flags, size_t *changed, char *err, size_t errlen)
 {
 	struct store_script sc = {script_body, store_script_sha(&script), 0};
-	size_t nruns = (n + RUN_OPS - 1) / RUN_OPS, i, r;
+	size_t nruns = (n + RUN_OPS - 1) / RUN_OPS, r;
 	char user[CTL_AUDIT_USER_SIZE], (*ttl)[24];
+	const char *head[4];
 	struct store_eval_run *runs;
 	const char **keys, **args;
 	long long *out;
@@ -142,27 +172,12 @@ ctl_audit_apply(struct ctl *c, const char *cmd, const struct ctl_audit_op *ops,
 	runs = xcalloc(nruns, sizeof *runs);
 	out = xcalloc(nruns, sizeof *out);
 	keys[0] = schema_internal_key(c->conf.prefix, SCHEMA_AUDIT);
-	for (r = 0; r < nruns; r++) {
-		size_t first = r * RUN_OPS, j;
-		size_t m = n - first < RUN_OPS ? n - first : RUN_OPS;
-		const char **k = keys + first + r,
-		           **a = args + 5 * first + 4 * r;
-
-		k[0] = keys[0];
-		a[0] = user;
-		a[1] = cmd;
-		a[2] = c->note != NULL ? c->note : "";
-		a[3] = flags & CTL_AUDIT_SKIP_SAME ? "1" : "0";
-		for (j = 0; j < m; j++) {
-			i = first + j;
-			k[1 + j] = ops[i].key;
-			op_args(&ops[i], a + 4 + 5 * j, ttl[i], sizeof ttl[i]);
-		}
-		runs[r].keys = k;
-		runs[r].nkeys = 1 + m;
-		runs[r].args = a;
-		runs[r].nargs = 4 + 5 * m;
-	}
+	head[0] = user;
+	head[1] = cmd;
+	head[2] = c->note != NULL ? c->note : "";
+	head[3] = flags & CTL_AUDIT_SKIP_SAME ? "1" : "0";
+	for (r = 0; r < nruns; r++)
+		fill_run(&runs[r], head, ops, n, r, keys, args, ttl);
 	rc = store_eval_all(c->store, &sc, runs, nruns, out, err, errlen);
 	for (r = 0; rc == STORE_OK && r < nruns; r++)
 		*changed += out[r] > 0 ? (size_t)out[r] : 0;
