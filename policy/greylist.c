@@ -1,13 +1,17 @@
 /*
  * greylist - the greylisting script and the triplet.  See greylist.h.
  *
- * Public: greylist_triplet(), greylist_check(), greylist_reply(),
+ * Public: greylist_triplet(), greylist_check(), greylist_pass(),
+ * greylist_reply(),
  * greylist_state_name(), greylist_key(), greylist_client_key().
  *
  * The script's ARGV: the operation ("check", "peek", "pass"), the delay,
  * the retry window and the keeping time in milliseconds, the passes that
  * whitelist a network, then the triplet's net, from and to (kept in the
- * hash for redmilterctl greylist list).  It answers {state, seconds}.
+ * hash for redmilterctl greylist list), and for a pass with an audit
+ * entry (greylist_pass()) the user; its KEYS: the triplet's hash, the
+ * client's, and for that entry the audit stream.  It answers {state,
+ * seconds}.
  * An early retry does not move the first attempt: the window is 2 days
  * from it, as postgrey's is.
  */
@@ -61,6 +65,15 @@ static const char script_body[] =
     "               'net', ARGV[6], 'from', ARGV[7], 'to', ARGV[8])\n"
     "    redis.call('PEXPIRE', tk, keep)\n"
     "    if not pass then redis.call('HINCRBY', ck, 'n', 1) end\n"
+    "    if KEYS[3] then\n"
+    "      local e = {'user', ARGV[9], 'cmd', 'pass', 'table', 'greylist',\n"
+    "                 'key', ARGV[6] .. ',' .. ARGV[7] .. ',' .. ARGV[8]}\n"
+    "      if pass then e[#e + 1] = 'old'; e[#e + 1] = 'passed'\n"
+    "      elseif h[1] then e[#e + 1] = 'old'; e[#e + 1] = 'pending' end\n"
+    "      e[#e + 1] = 'new'; e[#e + 1] = 'passed'\n"
+    "      redis.call('XADD', KEYS[3], 'MAXLEN', '~', '" SCHEMA_AUDIT_MAX "',\n"
+    "                 '*', unpack(e))\n"
+    "    end\n"
     "  end\n"
     "  seen()\n"
     "  return {3, math.floor((now - first) / 1000)}\n"
@@ -162,11 +175,14 @@ greylist_client_key(const char *prefix, const char *net)
 	return schema_internal_key(prefix, name);
 }
 
-/* greylist_check - one run of the script (greylist.h) */
-enum store_status
-greylist_check(struct store *st, const char *prefix,
-               const struct grey_triplet *tr, enum grey_op op, long long delay,
-               struct grey_result *res, char *err, size_t errlen)
+/*
+ * run - one run of the script; user not NULL: with an audit entry in
+ * <prefix>_audit
+ */
+static enum store_status
+run(struct store *st, const char *prefix, const struct grey_triplet *tr,
+    enum grey_op op, long long delay, const char *user, struct grey_result *res,
+    char *err, size_t errlen)
 {
 	static const char *const ops[] = {[GREY_CHECK] = "check",
 	                                  [GREY_PEEK] = "peek",
@@ -174,13 +190,15 @@ greylist_check(struct store *st, const char *prefix,
 	struct store_script sc = {script_body, store_script_sha(&script),
 	                          op == GREY_PEEK};
 	char num[4][24];
-	const char *keys[2], *args[8];
+	const char *keys[3], *args[9];
 	long long out[3];
 	size_t got = 0;
 	enum store_status ret;
 
 	keys[0] = greylist_key(prefix, tr);
 	keys[1] = greylist_client_key(prefix, tr->net);
+	keys[2] =
+	    user != NULL ? schema_internal_key(prefix, SCHEMA_AUDIT) : NULL;
 	(void)snprintf(num[0], sizeof num[0], "%lld", delay * 1000);
 	(void)snprintf(num[1], sizeof num[1], "%lld", GREYLIST_WINDOW * 1000);
 	(void)snprintf(num[2], sizeof num[2], "%lld", GREYLIST_KEEP * 1000);
@@ -193,7 +211,9 @@ greylist_check(struct store *st, const char *prefix,
 	args[5] = tr->net;
 	args[6] = tr->from;
 	args[7] = tr->to;
-	ret = store_eval(st, &sc, keys, 2, args, 8, out, 3, &got, err, errlen);
+	args[8] = user;
+	ret = store_eval(st, &sc, keys, user != NULL ? 3 : 2, args,
+	                 user != NULL ? 9 : 8, out, 3, &got, err, errlen);
 	if (ret == STORE_OK &&
 	    (got != 2 || out[0] < GREY_NEW || out[0] > GREY_CLIENT)) {
 		errbuf_set(err, errlen,
@@ -207,7 +227,26 @@ greylist_check(struct store *st, const char *prefix,
 	}
 	free((char *)keys[0]);
 	free((char *)keys[1]);
+	free((char *)keys[2]);
 	return ret;
+}
+
+/* greylist_check - one run of the script (greylist.h) */
+enum store_status
+greylist_check(struct store *st, const char *prefix,
+               const struct grey_triplet *tr, enum grey_op op, long long delay,
+               struct grey_result *res, char *err, size_t errlen)
+{
+	return run(st, prefix, tr, op, delay, NULL, res, err, errlen);
+}
+
+/* greylist_pass - GREY_FORCE with an audit entry by user (greylist.h) */
+enum store_status
+greylist_pass(struct store *st, const char *prefix,
+              const struct grey_triplet *tr, const char *user,
+              struct grey_result *res, char *err, size_t errlen)
+{
+	return run(st, prefix, tr, GREY_FORCE, 0, user, res, err, errlen);
 }
 
 /* greylist_action - the REPLY a delayed GREYLIST answers: 451 4.7.1 */

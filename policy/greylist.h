@@ -20,9 +20,11 @@
  * not greylisted).  greylist_check() runs the script: GREY_CHECK decides
  * and writes, GREY_PEEK only says what a check would say (redmilterctl
  * check), GREY_FORCE lets the triplet pass now (redmilterctl greylist
- * pass).  It fills a result: what happened and its seconds (to wait, or
- * delayed).  greylist_action() turns a GREYLIST action into the REPLY
- * of a delayed recipient: 451 4.7.1 with the rule's text, or
+ * pass).  greylist_pass() is GREY_FORCE that also appends, in the same
+ * script, the audit entry of user's "greylist pass" to <prefix>_audit
+ * (redmilterctl(8), AUDIT TRAIL).  Both fill a result: what happened and its
+ * seconds (to wait, or delayed).  greylist_action() turns a GREYLIST action
+ * into the REPLY of a delayed recipient: 451 4.7.1 with the rule's text, or
  * "Greylisted, please try again in N seconds".
  * Thread-safe as far as the store is.
  */
@@ -68,6 +70,9 @@ enum store_status greylist_check(struct store *, const char *prefix,
                                  const struct grey_triplet *, enum grey_op,
                                  long long delay, struct grey_result *,
                                  char *err, size_t errlen);
+enum store_status greylist_pass(struct store *, const char *prefix,
+                                const struct grey_triplet *, const char *user,
+                                struct grey_result *, char *err, size_t errlen);
 void greylist_action(struct action *, long long seconds);
 const char *greylist_state_name(enum grey_state);
 char *greylist_key(const char *prefix, const struct grey_triplet *);

@@ -25,7 +25,9 @@
 
 #include "table.h"
 
-#define SCHEMA_INTERNAL_MARK '_' /* "<prefix>_...": not a rule */
+#define SCHEMA_INTERNAL_MARK '_'  /* "<prefix>_...": not a rule */
+#define SCHEMA_AUDIT "audit"      /* <prefix>_audit: redmilterctl(8) */
+#define SCHEMA_AUDIT_MAX "100000" /* its entries, about (XADD MAXLEN ~) */
 
 enum schema_kind {
 	SCHEMA_RULE,          /* "<prefix>TABLE:KEY" */

@@ -27,6 +27,7 @@ struct ctl {
 	struct store *store;   /* made by ctl_store() on first use */
 	int verbose;           /* -v */
 	const char *lock_name; /* "<prefix>_import.lock" */
+	const char *note;      /* -m of add, del, import; NULL: none */
 };
 
 struct store *ctl_store(struct ctl *);

@@ -6,8 +6,9 @@
  * (never KEYS); list --hits, top and stale then read the hits of all the
  * rules scanned with one hits_read() (ctl_hits.h), in batches.  An import
  * validates every line before it writes anything, then writes every rule,
- * and with --replace deletes the old ones, in one atomic batch
- * (MULTI/EXEC): readers see the old rule set or the new one, never a mix.
+ * and with --replace deletes the old ones, with their audit entries, in
+ * one transaction (ctl_audit.h): readers see the old rule set or the
+ * new one, never a mix.
  * Imports are serialised with an advisory lock key under the bookkeeping
  * prefix, so that two --replace imports of the same tables end with exactly one
  * of the two files.
@@ -19,6 +20,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "ctl_audit.h"
 #include "ctl_bulk.h"
 #include "ctl_hits.h"
 #include "rule.h"
@@ -552,23 +554,29 @@ take_lock(struct ctl *c, struct store *st)
 
 /* Writes of an import: sets, then the deletes of --replace. */
 struct ops {
-	struct store_op *v;
-	char **keys;
+	struct ctl_audit_op *v;
+	char **keys;  /* the Redis keys, malloc'd */
+	char **rkeys; /* the rules' keys, malloc'd */
 	size_t n;
 	size_t removed;
 };
 
-/* add_op - append a set (val != NULL) or a delete */
+/* add_op - append a set (val != NULL) or a delete of the rule t rkey */
 static void
-add_op(struct ops *o, char *key, const char *val, long long ttl)
+add_op(struct ops *o, const char *prefix, int t, const char *rkey,
+       const char *val, long long ttl)
 {
 	o->v = xgrow(o->v, o->n, sizeof *o->v);
 	o->keys = xgrow(o->keys, o->n, sizeof *o->keys);
-	o->keys[o->n] = key;
-	o->v[o->n].key = key;
+	o->rkeys = xgrow(o->rkeys, o->n, sizeof *o->rkeys);
+	o->keys[o->n] = schema_rule_key(prefix, (enum table)t, rkey);
+	o->rkeys[o->n] = xstrdup(rkey);
+	o->v[o->n].key = o->keys[o->n];
+	o->v[o->n].mode = val != NULL ? "set" : "del";
 	o->v[o->n].val = val;
-	o->v[o->n].len = val != NULL ? strlen(val) : 0;
 	o->v[o->n].ttl = ttl;
+	o->v[o->n].table = table_name((enum table)t);
+	o->v[o->n].rkey = o->rkeys[o->n];
 	o->n++;
 }
 
@@ -578,9 +586,12 @@ ops_free(struct ops *o)
 {
 	size_t i;
 
-	for (i = 0; i < o->n; i++)
+	for (i = 0; i < o->n; i++) {
 		free(o->keys[i]);
+		free(o->rkeys[i]);
+	}
 	free(o->keys);
+	free(o->rkeys);
 	free(o->v);
 }
 
@@ -600,7 +611,7 @@ old_rules(struct ctl *c, const struct import *im, struct ops *o)
 		for (i = 0; i < ss.n; i++) {
 			if (ss.v[i].table != t || in_file(im, t, ss.v[i].key))
 				continue;
-			add_op(o, xstrdup(ss.v[i].full), NULL, 0);
+			add_op(o, c->conf.prefix, t, ss.v[i].key, NULL, 0);
 			o->removed++;
 		}
 		stored_free(&ss);
@@ -608,30 +619,30 @@ old_rules(struct ctl *c, const struct import *im, struct ops *o)
 	return CTL_OK;
 }
 
-/* write_rules - the whole import in one atomic batch, under the lock */
+/*
+ * write_rules - the whole import in one transaction, with an audit
+ * entry for each rule it changes (ctl_audit.h), under the lock
+ */
 static int
 write_rules(struct ctl *c, const struct import *im, int replace)
 {
 	struct store *st = ctl_store(c);
-	struct ops o = {NULL, NULL, 0, 0};
+	struct ops o = {NULL, NULL, NULL, 0, 0};
 	char err[512];
-	size_t i;
-	int rc;
+	size_t i, changed = 0;
+	int rc = CTL_OK;
 
-	if (st == NULL || (rc = take_lock(c, st)) != CTL_OK)
+	if (st == NULL || take_lock(c, st) != CTL_OK)
 		return CTL_STORE;
 	for (i = 0; i < im->n; i++)
-		add_op(&o,
-		       schema_rule_key(c->conf.prefix, im->v[i].r.table,
-		                       im->v[i].r.key),
-		       im->v[i].r.action, im->v[i].r.ttl);
+		add_op(&o, c->conf.prefix, (int)im->v[i].r.table,
+		       im->v[i].r.key, im->v[i].r.action, im->v[i].r.ttl);
 	if (replace)
 		rc = old_rules(c, im, &o);
 	if (rc == CTL_OK && o.n > 0 &&
-	    st->apply(st, o.v, o.n, err, sizeof err) != STORE_OK) {
+	    (rc = ctl_audit_apply(c, "import", o.v, o.n, CTL_AUDIT_SKIP_SAME,
+	                          &changed, err, sizeof err)) != CTL_OK)
 		ctl_warn("%s", err);
-		rc = CTL_STORE;
-	}
 	if (st->unlock(st, c->lock_name, err, sizeof err) != STORE_OK &&
 	    rc == CTL_OK) {
 		ctl_warn("%s", err);
@@ -643,7 +654,31 @@ write_rules(struct ctl *c, const struct import *im, int replace)
 	return rc;
 }
 
-/* ctl_bulk_import - "import [--replace] FILE|-" */
+/* import_opts - --replace and -m TEXT, before FILE (-m also after it) */
+static int
+import_opts(struct ctl *c, int *argc, char **argv, int *replace)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (*argc > 0 && strcmp(argv[0], "--replace") == 0) {
+			*replace = 1;
+			memmove(argv, argv + 1,
+			        (size_t)(*argc - 1) * sizeof *argv);
+			(*argc)--;
+		}
+		if (ctl_audit_take_note(c, argc, argv, 0) != 0 ||
+		    ctl_audit_take_note(c, argc, argv, *argc - 2) != 0)
+			return -1;
+	}
+	if (*argc != 1) {
+		ctl_warn("usage: import [--replace] [-m TEXT] FILE|-");
+		return -1;
+	}
+	return 0;
+}
+
+/* ctl_bulk_import - "import [--replace] [-m TEXT] FILE|-" */
 int
 ctl_bulk_import(struct ctl *c, int argc, char **argv)
 {
@@ -651,15 +686,8 @@ ctl_bulk_import(struct ctl *c, int argc, char **argv)
 	int replace = 0, rc;
 	FILE *fp;
 
-	if (argc > 0 && strcmp(argv[0], "--replace") == 0) {
-		replace = 1;
-		argc--;
-		argv++;
-	}
-	if (argc != 1) {
-		ctl_warn("usage: import [--replace] FILE|-");
+	if (import_opts(c, &argc, argv, &replace) != 0)
 		return CTL_INVALID;
-	}
 	if (strcmp(argv[0], "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(argv[0], "r")) == NULL) {

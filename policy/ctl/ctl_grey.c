@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "ctl_audit.h"
 #include "ctl_grey.h"
 #include "greylist.h"
 #include "policy.h"
@@ -305,7 +306,7 @@ cmd_pass(struct ctl *c, int argc, char **argv)
 	struct policy_conf pc;
 	struct grey_triplet tr;
 	struct grey_result res;
-	char err[256], *from, *to;
+	char err[256], user[CTL_AUDIT_USER_SIZE], *from, *to;
 
 	if (argc != 3) {
 		ctl_warn("usage: greylist pass CLIENT-IP SENDER RECIPIENT");
@@ -322,8 +323,9 @@ cmd_pass(struct ctl *c, int argc, char **argv)
 	}
 	if (ctl_store(c) == NULL)
 		return CTL_STORE;
-	if (greylist_check(c->store, c->conf.prefix, &tr, GREY_FORCE, 0, &res,
-	                   err, sizeof err) != STORE_OK) {
+	ctl_audit_user(user, sizeof user);
+	if (greylist_pass(c->store, c->conf.prefix, &tr, user, &res, err,
+	                  sizeof err) != STORE_OK) {
 		ctl_warn("%s", err);
 		return CTL_STORE;
 	}

@@ -13,6 +13,7 @@
 
 #include "counter.h"
 #include "ctl.h"
+#include "ctl_audit.h"
 #include "ctl_limit.h"
 #include "limit.h"
 #include "policy.h"
@@ -143,18 +144,34 @@ ctl_usage(struct ctl *c, int argc, char **argv)
 	return rc;
 }
 
-/* clear - delete one counter; CTL_OK also when there was none */
+/*
+ * clear - delete the value's own counter and, shared (not NULL), the
+ * limit's, in one script with one audit entry (ctl_audit.h); CTL_OK also
+ * when there were none
+ */
 static int
-clear(struct ctl *c, char *key)
+clear(struct ctl *c, const struct found *f, char *own, char *shared)
 {
-	char err[256];
-	enum store_status st = c->store->del(c->store, key, err, sizeof err);
+	struct ctl_audit_op op[2];
+	char err[512];
+	size_t i, changed;
+	int rc;
 
-	free(key);
-	if (st == STORE_OK || st == STORE_NOTFOUND)
-		return CTL_OK;
-	ctl_warn("Redis: %s", err);
-	return CTL_STORE;
+	for (i = 0; i < 2; i++) {
+		op[i].key = i == 0 ? own : shared;
+		op[i].mode = i == 0 ? "reset" : "purge";
+		op[i].val = NULL;
+		op[i].ttl = 0;
+		op[i].table = limit_subject_name(f->subject);
+		op[i].rkey = f->value;
+	}
+	rc = ctl_audit_apply(c, "reset", op, shared != NULL ? 2 : 1, 0,
+	                     &changed, err, sizeof err);
+	if (rc != CTL_OK)
+		ctl_warn("Redis: %s", err);
+	free(own);
+	free(shared);
+	return rc;
 }
 
 /*
@@ -175,11 +192,12 @@ ctl_reset(struct ctl *c, int argc, char **argv)
 	}
 	h = &f.v.limit[f.subject];
 	memset(&own, 0, sizeof own);
-	rc =
-	    clear(c, counter_key(c->conf.prefix, f.subject, "", &own, f.value));
-	if (rc == CTL_OK && h->key != NULL && !h->broken && h->lim.shared)
-		rc = clear(c, counter_key(c->conf.prefix, f.subject, h->key,
-		                          &h->lim, f.value));
+	rc = clear(c, &f,
+	           counter_key(c->conf.prefix, f.subject, "", &own, f.value),
+	           h->key != NULL && !h->broken && h->lim.shared
+	               ? counter_key(c->conf.prefix, f.subject, h->key, &h->lim,
+	                             f.value)
+	               : NULL);
 	if (rc == CTL_OK) {
 		printf("%s %s: counters cleared\n",
 		       limit_subject_name(f.subject), f.shown);

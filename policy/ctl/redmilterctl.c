@@ -4,8 +4,9 @@
  * usage: redmilterctl [-c FILE] [-r REDIS] [-p PREFIX] [-v] COMMAND ...
  *
  * This file holds main(), the global options and the small commands (add,
- * del, get, lint, codes); ctl.c has what the commands share (the store,
- * warnings), ctl_bulk.c list, export, import, top and stale, ctl_hits.c
+ * del, get, lint, codes); ctl_audit.c the audit trail they, import, reset
+ * and greylist pass write, and history; ctl.c has what the commands share (the
+ * store, warnings), ctl_bulk.c list, export, import, top and stale, ctl_hits.c
  * the hit counters they and get show, ctl_check.c check, ctl_limit.c usage
  * and reset, and ctl_grey.c greylist.  Every
  * rule is validated with the engine's own parser before it is written, so the
@@ -22,6 +23,7 @@
 #include "catalogue.h"
 #include "conf.h"
 #include "ctl.h"
+#include "ctl_audit.h"
 #include "ctl_bulk.h"
 #include "ctl_check.h"
 #include "ctl_grey.h"
@@ -93,20 +95,72 @@ take_ttl(int *argc, char **argv, int at, long long *ttl)
 	return 0;
 }
 
-/* cmd_add - "add TABLE KEY ACTION... [-t SECONDS]" */
+/*
+ * take_opts - -t SECONDS (when ttl is not NULL) and -m TEXT, before the
+ * other arguments or after them, in either order
+ */
+static int
+take_opts(struct ctl *c, int *argc, char **argv, long long *ttl)
+{
+	int i, before;
+
+	for (i = 0; i < 4; i++) {
+		before = *argc;
+		if ((ttl != NULL &&
+		     (take_ttl(argc, argv, 0, ttl) != 0 ||
+		      take_ttl(argc, argv, *argc - 2, ttl) != 0)) ||
+		    ctl_audit_take_note(c, argc, argv, 0) != 0 ||
+		    ctl_audit_take_note(c, argc, argv, *argc - 2) != 0)
+			return -1;
+		if (*argc == before)
+			break;
+	}
+	return 0;
+}
+
+/* write_rule - one audited write of the rule TABLE KEY; the exit status */
+static int
+write_rule(struct ctl *c, const char *cmd, int t, const char *key,
+           const char *action, long long ttl)
+{
+	struct ctl_audit_op op;
+	char err[512], *full;
+	size_t changed;
+	int rc;
+
+	if (ctl_store(c) == NULL)
+		return CTL_STORE;
+	full = schema_rule_key(c->conf.prefix, (enum table)t, key);
+	op.key = full;
+	op.mode = action != NULL ? "set" : "del";
+	op.val = action;
+	op.ttl = ttl;
+	op.table = table_name((enum table)t);
+	op.rkey = key;
+	rc = ctl_audit_apply(c, cmd, &op, 1, 0, &changed, err, sizeof err);
+	free(full);
+	if (rc != CTL_OK)
+		ctl_warn("%s", err);
+	else if (action == NULL && changed == 0) {
+		ctl_warn("no rule %s %s", op.table, key);
+		rc = CTL_INVALID;
+	}
+	return rc;
+}
+
+/* cmd_add - "add TABLE KEY ACTION... [-t SECONDS] [-m TEXT]" */
 static int
 cmd_add(struct ctl *c, int argc, char **argv)
 {
-	char key[RULE_KEY_MAX + 1], err[512], *action, *full;
+	char key[RULE_KEY_MAX + 1], err[512], *action;
 	long long ttl = 0;
-	struct store *st;
-	int t, rc = CTL_OK;
+	int t, rc;
 
-	if (take_ttl(&argc, argv, 0, &ttl) != 0 ||
-	    take_ttl(&argc, argv, argc - 2, &ttl) != 0)
+	if (take_opts(c, &argc, argv, &ttl) != 0)
 		return CTL_INVALID;
 	if (argc < 3) {
-		ctl_warn("usage: add TABLE KEY ACTION... [-t SECONDS]");
+		ctl_warn("usage: add TABLE KEY ACTION... [-t SECONDS] "
+		         "[-m TEXT]");
 		return CTL_INVALID;
 	}
 	if (table_key(argv, &t, key, sizeof key) != 0)
@@ -118,21 +172,13 @@ cmd_add(struct ctl *c, int argc, char **argv)
 		free(action);
 		return CTL_INVALID;
 	}
-	full = schema_rule_key(c->conf.prefix, (enum table)t, key);
-	if ((st = ctl_store(c)) == NULL)
-		rc = CTL_STORE;
-	else if (st->put(st, full, action, strlen(action), ttl, err,
-	                 sizeof err) != STORE_OK) {
-		ctl_warn("%s", err);
-		rc = CTL_STORE;
-	}
-	free(full);
+	rc = write_rule(c, "add", t, key, action, ttl);
 	free(action);
 	return rc;
 }
 
 /*
- * one_rule - the TABLE KEY arguments of del and get: the store, the folded
+ * one_rule - the TABLE KEY arguments of get: the store, the folded
  * key and the rule's Redis key (*full, which the caller frees); returns
  * CTL_OK, or the exit status after a warning
  */
@@ -169,21 +215,22 @@ found(enum store_status rc, const char *table, const char *key, const char *err)
 	return CTL_OK;
 }
 
-/* cmd_del - "del TABLE KEY" */
+/* cmd_del - "del TABLE KEY [-m TEXT]" */
 static int
 cmd_del(struct ctl *c, int argc, char **argv)
 {
-	char key[RULE_KEY_MAX + 1], err[512], *full;
-	struct store *st;
-	int rc;
+	char key[RULE_KEY_MAX + 1];
+	int t;
 
-	rc = one_rule(c, argc, argv, "del TABLE KEY", &st, key, sizeof key,
-	              &full);
-	if (rc != CTL_OK)
-		return rc;
-	rc = found(st->del(st, full, err, sizeof err), argv[0], key, err);
-	free(full);
-	return rc;
+	if (take_opts(c, &argc, argv, NULL) != 0)
+		return CTL_INVALID;
+	if (argc != 2) {
+		ctl_warn("usage: del TABLE KEY [-m TEXT]");
+		return CTL_INVALID;
+	}
+	if (table_key(argv, &t, key, sizeof key) != 0)
+		return CTL_INVALID;
+	return write_rule(c, "del", t, key, NULL, 0);
 }
 
 /* rule_hits - the hits of the rule TABLE KEY (ctl_hits_read()) */
@@ -318,6 +365,7 @@ static const struct command {
     {"usage", ctl_usage},
     {"reset", ctl_reset},
     {"greylist", ctl_greylist},
+    {"history", ctl_audit_history},
 };
 
 /* usage - the synopsis, on stderr */
@@ -326,10 +374,11 @@ usage(void)
 {
 	fputs("usage: redmilterctl [-c FILE] [-r REDIS] [-p PREFIX] [-v] "
 	      "COMMAND ...\n"
-	      "commands: add TABLE KEY ACTION... [-t SECONDS] | del TABLE KEY "
-	      "| get TABLE KEY\n"
-	      "          list [TABLE] [--hits] | export [TABLE] | import "
-	      "[--replace] FILE|-\n"
+	      "commands: add TABLE KEY ACTION... [-t SECONDS] [-m TEXT]\n"
+	      "          del TABLE KEY [-m TEXT] | get TABLE KEY\n"
+	      "          list [TABLE] [--hits] | export [TABLE]\n"
+	      "          import [--replace] [-m TEXT] FILE|-\n"
+	      "          history [-n N] [TABLE [KEY]]\n"
 	      "          top [N] | stale DAYS\n"
 	      "          check -f SENDER -r RCPT... [-C IP] [-N HOSTNAME] "
 	      "[-H HELO] [-A LOGIN]\n"

@@ -48,6 +48,23 @@ store_start(struct store *st)
 		st->start(st);
 }
 
+/*
+ * store_eval_all - the store's eval_all(), or a configuration failure
+ * without one
+ */
+enum store_status
+store_eval_all(struct store *st, const struct store_script *sc,
+               const struct store_eval_run *runs, size_t n, long long *out,
+               char *err, size_t errlen)
+{
+	if (st->eval_all == NULL) {
+		errbuf_set(err, errlen,
+		           "this store runs no scripts (Redis does)");
+		return STORE_ERR_CONFIG;
+	}
+	return st->eval_all(st, sc, runs, n, out, err, errlen);
+}
+
 /* store_eval - the store's eval(), or a configuration failure without one */
 enum store_status
 store_eval(struct store *st, const struct store_script *sc,
@@ -77,6 +94,41 @@ store_hmget(struct store *st, const char *key, const char *const *fields,
 		return STORE_ERR_CONFIG;
 	}
 	return st->hmget(st, key, fields, n, out, pttl, err, errlen);
+}
+
+/*
+ * store_xrevrange - the store's xrevrange(), or a configuration failure
+ * without one; *out NULL and *n 0 on any failure
+ */
+enum store_status
+store_xrevrange(struct store *st, const char *key, const char *end,
+                size_t count, struct store_entry **out, size_t *n, char *err,
+                size_t errlen)
+{
+	*out = NULL;
+	*n = 0;
+	if (st->xrevrange == NULL) {
+		errbuf_set(err, errlen,
+		           "this store keeps no streams (Redis does)");
+		return STORE_ERR_CONFIG;
+	}
+	return st->xrevrange(st, key, end, count, out, n, err, errlen);
+}
+
+/* store_entries_free - free n entries of an xrevrange() and the array */
+void
+store_entries_free(struct store_entry *e, size_t n)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(e[i].id);
+		store_values_free(e[i].fv, 2 * e[i].n);
+		free(e[i].fv);
+	}
+	free(e);
 }
 
 /* store_status_name - a status as text, for messages */

@@ -29,11 +29,24 @@
  * atomically where the data is (Redis: EVALSHA, EVAL when Redis does not
  * know it yet) with nkeys keys and nargs arguments, and gives the integers
  * of the array it returns in out (at most nout; *got says how many).
+ * eval_all(), which may be NULL (store_eval_all() says so), runs one
+ * script n times, each run with its own keys and arguments, in one
+ * transaction (Redis: MULTI, the EVALs, EXEC), so that no other client
+ * sees a state between two runs, and so that each run is short (Redis
+ * answers other clients BUSY while one script runs long); out[i] is the
+ * first integer run i returned.  A run that fails does not undo those
+ * before it, so a script meant for eval_all() checks first what could
+ * make it fail, and fails alike in every run.
  * hmget(), which may be NULL (a store without hashes: store_hmget() says
  * so), reads n (at least 1) fields of one hash with the key's PTTL in
  * milliseconds (-1: none, -2: no key): STORE_OK with every out[i] set as
  * by mget() (STORE_NOTFOUND for a field the hash lacks, or for all of them
  * when there is no key), or STORE_NOTFOUND when the key holds no hash.
+ * xrevrange(), which may be NULL (a store without streams:
+ * store_xrevrange() says so), reads at most count entries of a stream,
+ * newest first, from the ID end ("+": the newest) down: STORE_OK with *out
+ * (malloc'd, free with store_entries_free()) and *n set, n 0 at the
+ * stream's end or when there is no key; a key of another type is an error.
  * stats(), which may be NULL (nothing to count), adds the store's
  * counters since open to *out (store_stats() zeroes it first, with
  * tracking -1: no tracked store): commands sent, lookups of rule keys
@@ -73,6 +86,21 @@ struct store_op {
 	const char *val; /* NULL: delete the key */
 	size_t len;
 	long long ttl;
+};
+
+/* One entry of a stream (xrevrange()): its ID and n field/value pairs. */
+struct store_entry {
+	char *id;
+	struct store_value *fv; /* 2 * n: field, value, field, value... */
+	size_t n;
+};
+
+/* One run of a script in an eval_all(). */
+struct store_eval_run {
+	const char *const *keys;
+	size_t nkeys;
+	const char *const *args;
+	size_t nargs;
 };
 
 /* type: NULL for a string; else the Redis type ("hash") and val NULL */
@@ -144,10 +172,18 @@ struct store {
 	                          const char *const *args, size_t nargs,
 	                          long long *out, size_t nout, size_t *got,
 	                          char *err, size_t errlen);
+	enum store_status (*eval_all)(struct store *,
+	                              const struct store_script *,
+	                              const struct store_eval_run *, size_t n,
+	                              long long *out, char *err, size_t errlen);
 	enum store_status (*hmget)(struct store *, const char *key,
 	                           const char *const *fields, size_t n,
 	                           struct store_value *out, long long *pttl,
 	                           char *err, size_t errlen);
+	enum store_status (*xrevrange)(struct store *, const char *key,
+	                               const char *end, size_t count,
+	                               struct store_entry **out, size_t *n,
+	                               char *err, size_t errlen);
 	void (*stats)(struct store *, struct store_stats *);
 	void (*start)(struct store *); /* NULL: nothing to start */
 	void (*close)(struct store *);
@@ -160,10 +196,18 @@ enum store_status store_eval(struct store *, const struct store_script *,
                              const char *const *args, size_t nargs,
                              long long *out, size_t nout, size_t *got,
                              char *err, size_t errlen);
+enum store_status store_eval_all(struct store *, const struct store_script *,
+                                 const struct store_eval_run *, size_t n,
+                                 long long *out, char *err, size_t errlen);
 enum store_status store_hmget(struct store *, const char *key,
                               const char *const *fields, size_t n,
                               struct store_value *out, long long *pttl,
                               char *err, size_t errlen);
+enum store_status store_xrevrange(struct store *, const char *key,
+                                  const char *end, size_t count,
+                                  struct store_entry **out, size_t *n,
+                                  char *err, size_t errlen);
+void store_entries_free(struct store_entry *, size_t);
 void store_stats(struct store *, struct store_stats *);
 const char *store_script_sha(struct store_script_text *);
 const char *store_status_name(enum store_status);

@@ -1013,6 +1013,118 @@ redis_eval(struct store *st, const struct store_script *sc,
 	return eval_result(rep, out, nout, got, err, errlen);
 }
 
+/* queue_runs - MULTI, an EVAL of each run, EXEC into the output buffer */
+static int
+queue_runs(redisContext *c, const struct store_script *sc,
+           const struct store_eval_run *runs, size_t n)
+{
+	const char *multi[1] = {"MULTI"}, *exec[1] = {"EXEC"}, **argv = NULL;
+	size_t i, j, max = 0;
+	char nk[32];
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		if (runs[i].nkeys + runs[i].nargs > max)
+			max = runs[i].nkeys + runs[i].nargs;
+	argv = xcalloc(max + 3, sizeof *argv);
+	if (pipeline_send(c, 1, multi, NULL) != 0)
+		rc = -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		(void)snprintf(nk, sizeof nk, "%zu", runs[i].nkeys);
+		argv[0] = "EVAL";
+		argv[1] = sc->body;
+		argv[2] = nk;
+		for (j = 0; j < runs[i].nkeys; j++)
+			argv[3 + j] = runs[i].keys[j];
+		for (j = 0; j < runs[i].nargs; j++)
+			argv[3 + runs[i].nkeys + j] = runs[i].args[j];
+		if (pipeline_send(c, (int)(3 + runs[i].nkeys + runs[i].nargs),
+		                  argv, NULL) != 0)
+			rc = -1;
+	}
+	free(argv);
+	return rc == 0 ? pipeline_send(c, 1, exec, NULL) : -1;
+}
+
+/* runs_result - out[] from EXEC's array of the runs' replies (freed here) */
+static enum store_status
+runs_result(redisReply *rep, size_t n, long long *out, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
+		errbuf_set(err, errlen, "Redis EXEC: aborted");
+		freeReplyObject(rep);
+		return STORE_ERR_RETRY;
+	}
+	for (i = 0; i < n; i++) {
+		const redisReply *e = rep->element[i];
+
+		if (e->type == REDIS_REPLY_ERROR) {
+			rconn_error(e, "Redis", "EVAL", err, errlen);
+			freeReplyObject(rep);
+			return STORE_ERR_RETRY;
+		}
+		if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 ||
+		    e->element[0]->type != REDIS_REPLY_INTEGER) {
+			errbuf_set(err, errlen, "Redis EVAL: unexpected reply");
+			freeReplyObject(rep);
+			return STORE_ERR_CONFIG;
+		}
+		out[i] = e->element[0]->integer;
+	}
+	freeReplyObject(rep);
+	return STORE_OK;
+}
+
+/*
+ * redis_eval_all - the runs as EVALs in one MULTI/EXEC (store.h)
+ *
+ * EVAL, not EVALSHA: a script Redis lost between two runs would fail
+ * some of them and not others.  A queueing error makes EXEC abort the
+ * whole; a connection lost after EXEC was sent leaves the outcome
+ * unknown, which the message says.
+ */
+static enum store_status
+redis_eval_all(struct store *st, const struct store_script *sc,
+               const struct store_eval_run *runs, size_t n, long long *out,
+               char *err, size_t errlen)
+{
+	struct store_redis *r = (struct store_redis *)st;
+	struct rconn_call k = rconn_call_new(r, err, errlen);
+	enum store_status ret = STORE_OK;
+	struct slot *s;
+	redisReply *rep;
+	size_t i;
+
+	if ((s = borrow(r, &k, "MULTI")) == NULL)
+		return STORE_ERR_RETRY;
+	if (queue_runs(s->c, sc, runs, n) != 0) {
+		errbuf_set(err, errlen, "Redis MULTI: %s", s->c->errstr);
+		release(r, s, 1);
+		return STORE_ERR_RETRY;
+	}
+	for (i = 0; i < n + 2; i++) {
+		if ((rep = get_reply(r, s->c)) == NULL) {
+			apply_failed(r, s->c, errno, &k, i <= n);
+			release(r, s, 1);
+			return STORE_ERR_RETRY;
+		}
+		if (i == n + 1 && ret == STORE_OK) {
+			ret = runs_result(rep, n, out, err, errlen);
+			continue;
+		}
+		if (ret == STORE_OK && rep->type == REDIS_REPLY_ERROR) {
+			rconn_error(rep, "Redis", i == 0 ? "MULTI" : "EVAL",
+			            err, errlen);
+			ret = STORE_ERR_RETRY;
+		}
+		freeReplyObject(rep);
+	}
+	release(r, s, ret != STORE_OK);
+	return ret;
+}
+
 /* redis_get - GET and PTTL, pipelined */
 static enum store_status
 redis_get(struct store *st, const char *key, struct store_value *out,
@@ -1095,6 +1207,75 @@ redis_hmget(struct store *st, const char *key, const char *const *fields,
 	freeReplyObject(v);
 	freeReplyObject(t);
 	return ret;
+}
+
+/*
+ * entry_copy - one XREVRANGE element, [id, [field, value, ...]], into e;
+ * -1 when it is not that shape (e then holds nothing)
+ */
+static int
+entry_copy(const redisReply *el, struct store_entry *e)
+{
+	const redisReply *fv;
+	size_t i;
+
+	memset(e, 0, sizeof *e);
+	if (el->type != REDIS_REPLY_ARRAY || el->elements != 2 ||
+	    el->element[0]->type != REDIS_REPLY_STRING ||
+	    (fv = el->element[1])->type != REDIS_REPLY_ARRAY ||
+	    fv->elements % 2 != 0)
+		return -1;
+	for (i = 0; i < fv->elements; i++)
+		if (fv->element[i]->type != REDIS_REPLY_STRING)
+			return -1;
+	e->id = xmemdup(el->element[0]->str, el->element[0]->len);
+	e->n = fv->elements / 2;
+	e->fv = xcalloc(fv->elements + 1, sizeof *e->fv);
+	for (i = 0; i < fv->elements; i++) {
+		e->fv[i].status = STORE_OK;
+		e->fv[i].val =
+		    xmemdup(fv->element[i]->str, fv->element[i]->len);
+		e->fv[i].len = fv->element[i]->len;
+	}
+	return 0;
+}
+
+/* redis_xrevrange - XREVRANGE key end - COUNT count (store.h) */
+static enum store_status
+redis_xrevrange(struct store *st, const char *key, const char *end,
+                size_t count, struct store_entry **out, size_t *n, char *err,
+                size_t errlen)
+{
+	struct store_redis *r = (struct store_redis *)st;
+	char cnt[32];
+	const char *argv[6] = {"XREVRANGE", key, end, "-", "COUNT", cnt};
+	redisReply *rep;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	(void)snprintf(cnt, sizeof cnt, "%zu", count > 0 ? count : 1);
+	if ((rep = command(r, 6, argv, NULL, 1, err, errlen)) == NULL)
+		return STORE_ERR_RETRY;
+	if (rep->type != REDIS_REPLY_ARRAY) {
+		errbuf_set(err, errlen, "Redis XREVRANGE: unexpected reply");
+		freeReplyObject(rep);
+		return STORE_ERR_CONFIG;
+	}
+	*out = xcalloc(rep->elements + 1, sizeof **out);
+	for (i = 0; i < rep->elements; i++) {
+		if (entry_copy(rep->element[i], &(*out)[i]) != 0) {
+			store_entries_free(*out, i);
+			*out = NULL;
+			errbuf_set(err, errlen,
+			           "Redis XREVRANGE: unexpected entry");
+			freeReplyObject(rep);
+			return STORE_ERR_CONFIG;
+		}
+	}
+	*n = rep->elements;
+	freeReplyObject(rep);
+	return STORE_OK;
 }
 
 /* redis_stats_add - the commands sent, for store_stats() */
@@ -1192,7 +1373,9 @@ store_redis_open(const struct store_redis_conf *conf, char *err, size_t errlen)
 	r->store.lock = redis_lock;
 	r->store.unlock = redis_unlock;
 	r->store.eval = redis_eval;
+	r->store.eval_all = redis_eval_all;
 	r->store.hmget = redis_hmget;
+	r->store.xrevrange = redis_xrevrange;
 	r->store.stats = redis_stats_add;
 	r->store.close = redis_close;
 	return &r->store;

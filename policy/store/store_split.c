@@ -129,6 +129,15 @@ split_eval(struct store *st, const struct store_script *sc,
 	                  got, err, errlen);
 }
 
+/* split_eval_all - the primary, as split_eval() */
+static enum store_status
+split_eval_all(struct store *st, const struct store_script *sc,
+               const struct store_eval_run *runs, size_t n, long long *out,
+               char *err, size_t errlen)
+{
+	return store_eval_all(PRIMARY(st), sc, runs, n, out, err, errlen);
+}
+
 /* split_hmget - the primary: a hash is read where its script writes it */
 static enum store_status
 split_hmget(struct store *st, const char *key, const char *const *fields,
@@ -136,6 +145,16 @@ split_hmget(struct store *st, const char *key, const char *const *fields,
             size_t errlen)
 {
 	return store_hmget(PRIMARY(st), key, fields, n, out, pttl, err, errlen);
+}
+
+/* split_xrevrange - the primary: the audit trail is written there */
+static enum store_status
+split_xrevrange(struct store *st, const char *key, const char *end,
+                size_t count, struct store_entry **out, size_t *n, char *err,
+                size_t errlen)
+{
+	return store_xrevrange(PRIMARY(st), key, end, count, out, n, err,
+	                       errlen);
 }
 
 /* split_close - both */
@@ -180,7 +199,9 @@ store_split_new(struct store *read, struct store *primary)
 	s->store.lock = split_lock;
 	s->store.unlock = split_unlock;
 	s->store.eval = split_eval;
+	s->store.eval_all = split_eval_all;
 	s->store.hmget = split_hmget;
+	s->store.xrevrange = split_xrevrange;
 	s->store.stats = split_stats;
 	s->store.close = split_close;
 	return &s->store;

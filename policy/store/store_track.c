@@ -563,12 +563,31 @@ ts_eval(struct store *st, const struct store_script *sc,
 }
 
 static enum store_status
+ts_eval_all(struct store *st, const struct store_script *sc,
+            const struct store_eval_run *runs, size_t n, long long *out,
+            char *err, size_t errlen)
+{
+	struct store *l = ((struct track *)st)->lookup;
+
+	return store_eval_all(l, sc, runs, n, out, err, errlen);
+}
+
+static enum store_status
 ts_hmget(struct store *st, const char *key, const char *const *fields, size_t n,
          struct store_value *out, long long *pttl, char *err, size_t errlen)
 {
 	struct store *l = ((struct track *)st)->lookup;
 
 	return store_hmget(l, key, fields, n, out, pttl, err, errlen);
+}
+
+static enum store_status
+ts_xrevrange(struct store *st, const char *key, const char *end, size_t count,
+             struct store_entry **out, size_t *n, char *err, size_t errlen)
+{
+	struct store *l = ((struct track *)st)->lookup;
+
+	return store_xrevrange(l, key, end, count, out, n, err, errlen);
 }
 
 /*
@@ -710,7 +729,9 @@ store_track_new(const struct store_track_conf *c, char *err, size_t errlen)
 	t->store.lock = ts_lock;
 	t->store.unlock = ts_unlock;
 	t->store.eval = ts_eval;
+	t->store.eval_all = ts_eval_all;
 	t->store.hmget = ts_hmget;
+	t->store.xrevrange = ts_xrevrange;
 	t->store.stats = ts_stats;
 	t->store.start = ts_start;
 	t->store.close = ts_close;
