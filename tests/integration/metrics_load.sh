@@ -12,8 +12,11 @@
 # What is measured is the decisions' own time, from the milter's histogram
 # redmilter_decision_seconds: its buckets scraped before and after each
 # phase (no scrape during one), the difference read with Prometheus's
-# parser (lib/metrics_get.py).  loadgen's own per-transaction times are
-# printed too, not asserted.  Asserted: every reply of every phase is the
+# parser (lib/metrics_get.py).  loadgen's own per-transaction times and
+# the highest bucket reached are printed too, not asserted: one stalled
+# decision in 30,000 moves neither quantile, and the machine's own pauses
+# (a 2.4 s transaction seen by loadgen here) make a bound on the maximum
+# flake.  Asserted: every reply of every phase is the
 # one the rules say (loadgen checks each); each phase's histogram counted
 # exactly the load; the median and the 99th percentile, as bucket indexes,
 # of the better hostile phase are at most one bucket (a factor of 2 to
@@ -97,6 +100,9 @@ for q in (50, 99):
     i = next(i for i, c in enumerate(cum) if c >= math.ceil(n * q / 100))
     le = "inf" if math.isinf(bounds[i]) else "%d" % round(bounds[i] * 1e6)
     out.append("p%d=%d/%s" % (q, i, le))
+i = next(i for i, c in enumerate(cum) if c >= n)
+le = "inf" if math.isinf(bounds[i]) else "%d" % round(bounds[i] * 1e6)
+out.append("max=%d/%s" % (i, le))
 print(" ".join(out))
 EOF
 }
