@@ -19,6 +19,8 @@
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/integration/lib/redis.sh
 . "$TOP/tests/integration/lib/redis.sh"
+# shellcheck source=tests/integration/lib/ctl.sh
+. "$TOP/tests/integration/lib/ctl.sh"
 
 REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}
 CTL=$REDMILTERCTL
@@ -33,16 +35,6 @@ export SUDO_USER=alice
 ME=$(id -un)
 
 # --- helpers ------------------------------------------------------------------
-
-# tctl DESC CODE WANT_STDOUT WANT_STDERR ARGS... - redmilterctl ARGS on our
-# Redis; one test on exit status, stdout and stderr together
-tctl() {
-	local desc=$1 code=$2 wo=$3 we=$4
-	shift 4
-	run_prog "$CTL" "${CONN[@]}" "$@"
-	is "exit $RC"$'\n'"stdout:"$'\n'"$OUT"$'\n'"stderr:"$'\n'"$ERR" \
-	    "exit $code"$'\n'"stdout:"$'\n'"$wo"$'\n'"stderr:"$'\n'"$we" "$desc"
-}
 
 # entries N - the newest N entries' fields, "f=v" space-separated, one
 # entry a line, newest first

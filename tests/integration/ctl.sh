@@ -17,6 +17,8 @@
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/integration/lib/redis.sh
 . "$TOP/tests/integration/lib/redis.sh"
+# shellcheck source=tests/integration/lib/ctl.sh
+. "$TOP/tests/integration/lib/ctl.sh"
 
 REDMILTERCTL=${REDMILTERCTL:-$TOP/policy/redmilterctl}
 CTL=$REDMILTERCTL
@@ -29,16 +31,6 @@ CONN=(-r "$REDIS_URL")
 P=redmilter:
 
 # --- helpers ------------------------------------------------------------------
-
-# tctl DESC CODE WANT_STDOUT WANT_STDERR ARGS... - redmilterctl ARGS on our
-# Redis; one test on exit status, stdout and stderr together
-tctl() {
-	local desc=$1 code=$2 wo=$3 we=$4
-	shift 4
-	run_prog "$CTL" "${CONN[@]}" "$@"
-	is "exit $RC"$'\n'"stdout:"$'\n'"$OUT"$'\n'"stderr:"$'\n'"$ERR" \
-	    "exit $code"$'\n'"stdout:"$'\n'"$wo"$'\n'"stderr:"$'\n'"$we" "$desc"
-}
 
 # c ARGS... - redmilterctl ARGS on our Redis: OUT, ERR, RC
 c() {
